@@ -1,0 +1,5 @@
+import { messagesMigration } from './0001-messages.js';
+import type { Migration } from './migration.js';
+
+/** Every migration, in version order. Append new ones; never edit an applied one. */
+export const MIGRATIONS: readonly Migration[] = [messagesMigration];

@@ -1,0 +1,71 @@
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * Anything outbox-relay can run SQL on: a kysely `Kysely`/`Transaction`, or a `pg`
+ * `Pool`, `PoolClient` or `Client`. Pass the one that is inside your transaction.
+ *
+ * @example
+ * await db.transaction().execute((trx) => outbox.add(trx, { type: 'user.created', payload }));
+ * // or, with node-postgres:
+ * await client.query('begin'); await outbox.add(client, { ... }); await client.query('commit');
+ */
+export type Queryable = Kysely<any> | Transaction<any> | pg.Pool | pg.PoolClient | pg.Client;
+
+/** Runs one parameterized statement and returns its rows. */
+export type RunSql = <Row = Record<string, unknown>>(text: string, values?: readonly unknown[]) => Promise<Row[]>;
+
+function isKysely(db: Queryable): db is Kysely<any> {
+  return typeof (db as Kysely<any>).executeQuery === 'function';
+}
+
+/**
+ * Adapts a `Queryable` to one function that runs SQL text with positional parameters.
+ * Every statement of the outbox goes through here, so kysely and pg users share one code path.
+ *
+ * @example
+ * const run = sqlRunner(pool);
+ * const rows = await run<{ n: number }>('select 1 as n');
+ */
+export function sqlRunner(db: Queryable): RunSql {
+  if (isKysely(db)) {
+    return async <Row>(text: string, values: readonly unknown[] = []) =>
+      (await db.executeQuery<Row>(CompiledQuery.raw(text, values as unknown[]))).rows;
+  }
+  if (typeof (db as pg.Pool).query === 'function') {
+    const client = db as pg.Pool;
+    return async <Row>(text: string, values: readonly unknown[] = []) =>
+      (await client.query(text, values as unknown[])).rows as Row[];
+  }
+  throw new TypeError('expected a kysely Kysely/Transaction or a pg Pool/Client');
+}
+
+/**
+ * Runs `fn` on one dedicated connection inside a transaction (BEGIN ... COMMIT, ROLLBACK on error).
+ * Used for work that must hold a transaction-scoped advisory lock (migrations, jobs).
+ *
+ * @example
+ * await withTransaction(db, async (run) => { await run('select pg_advisory_xact_lock(1)'); });
+ */
+export async function withTransaction<T>(db: Queryable, fn: (run: RunSql) => Promise<T>): Promise<T> {
+  if (isKysely(db)) {
+    if (db.isTransaction) return fn(sqlRunner(db));
+    return db.transaction().execute((trx) => fn(sqlRunner(trx)));
+  }
+  const pool = db as pg.Pool;
+  // A Pool hands out a client; a Client/PoolClient is already one connection.
+  const isPool = typeof (pool as { totalCount?: unknown }).totalCount === 'number';
+  const client = isPool ? await pool.connect() : (db as pg.Client);
+  const run = sqlRunner(client);
+  try {
+    await run('begin');
+    const result = await fn(run);
+    await run('commit');
+    return result;
+  } catch (error) {
+    await run('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    if (isPool) (client as pg.PoolClient).release();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * outbox-relay: write events and device commands in your PostgreSQL transaction,
+ * deliver them reliably through publishers.
+ *
+ * @example
+ * import { createOutbox, createRelay, migrate, ConsolePublisher } from 'outbox-relay';
+ */
+export { cleanupDelivered, DEFAULT_CLEANUP_BATCH_SIZE, type CleanupResult } from './core/cleanup-delivered.js';
+export { type Clock, SystemClock } from './core/clock.js';
+export {
+  type DeadFilter,
+  type DeadSelector,
+  getMessage,
+  listDead,
+  purgeDead,
+  replayDead,
+  type StoredMessage,
+} from './core/dead-letters.js';
+export {
+  ConfigError,
+  describeError,
+  OutboxError,
+  type OutboxErrorCode,
+  OutboxValidationError,
+  PermanentPublishError,
+  TransientPublishError,
+} from './core/errors.js';
+export { type Logger, NOOP_LOGGER } from './core/logger.js';
+export type { MessageKind, MessageStatus, OutboxMessage } from './core/message.js';
+export { LATEST_MIGRATION_VERSION, type MigrateResult, migrate, schemaVersion } from './core/migrate.js';
+export type { Migration } from './core/migrations/migration.js';
+export {
+  createOutbox,
+  DEFAULT_DESTINATION,
+  DEFAULT_MAX_ATTEMPTS,
+  type EventMap,
+  type NewCommand,
+  type NewMessage,
+  type Outbox,
+  type OutboxOptions,
+} from './core/outbox.js';
+export { getStats, type OutboxStats } from './core/outbox-stats.js';
+export type { Queryable } from './core/queryable.js';
+export {
+  createRelay,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  type DeliveredInfo,
+  type Relay,
+  type RelayCounters,
+  type RelayEvents,
+  type RelayOptions,
+  type RoundResult,
+} from './core/relay.js';
+export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry-policy.js';
+export { DEFAULT_SCHEMA } from './core/schema-name.js';
+export { uuidV7 } from './core/uuid-v7.js';
+export { MAX_PAYLOAD_BYTES } from './core/validate-message.js';
+export { ConsolePublisher, type ConsolePublisherOptions } from './publishers/console/console-publisher.js';
+export type { Publisher, PublishContext } from './publishers/publisher.js';
