@@ -124,8 +124,7 @@ export class DeviceConnections {
     const key = connectionKey(device);
     if (slot.connection?.usable && slot.key === key) return slot.connection;
     if (slot.connection) this.#discard(slot);
-    await this.#makeRoom(signal);
-    this.#open++;
+    await this.#reserveRoom(signal);
     try {
       const tls = device.tls ?? false;
       slot.connection = await RosConnection.open({
@@ -147,11 +146,18 @@ export class DeviceConnections {
     }
   }
 
-  /** Waits until a connection may be opened, closing the least recently used idle one if needed. */
-  async #makeRoom(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits until a connection may be opened (closing the least recently used idle one if
+   * needed) and counts it as open. Counting happens in the same tick as the check, so two
+   * woken waiters can never both take the last place.
+   */
+  async #reserveRoom(signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
       if (this.#closed) throw new RosTransportError('the publisher is closed');
-      if (this.#open < this.#options.maxConnections) return;
+      if (this.#open < this.#options.maxConnections) {
+        this.#open++;
+        return;
+      }
       let idle: DeviceSlot | undefined;
       for (const slot of this.#slots.values()) {
         if (!slot.connection || slot.lock.held) continue;

@@ -136,6 +136,9 @@ export class RosConnection {
     socket?.on('error', (error: Error) => {
       socketError = error;
     });
+    // node-routeros writes each word with its own socket.write: with Nagle on, every command
+    // after the first word waits for the router's delayed ACK (about 40 ms per command).
+    socket?.setNoDelay(true);
     const fingerprint = typeof options.tls === 'object' ? options.tls.fingerprint256 : undefined;
     if (socket && fingerprint) {
       // Runs before node-routeros' own secureConnect handler, which sends the login: a wrong
