@@ -1,5 +1,27 @@
 import type { Command } from '../command.js';
+import { cleanupCommand } from './cleanup-command.js';
+import { configCommand } from './config-command.js';
+import { deadCommand } from './dead-command.js';
 import { demoCommand } from './demo-command.js';
+import { devicesCommand } from './devices-command.js';
+import { jobsCommand } from './jobs-command.js';
+import { migrateCommand } from './migrate-command.js';
+import { publishCommand } from './publish-command.js';
+import { runCommand } from './run-command.js';
+import { startCommand } from './start-command.js';
+import { statsCommand } from './stats-command.js';
 
 /** Every command of the binary, in help order. */
-export const COMMANDS: readonly Command[] = [demoCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  runCommand,
+  migrateCommand,
+  statsCommand,
+  cleanupCommand,
+  deadCommand,
+  jobsCommand,
+  publishCommand,
+  devicesCommand,
+  configCommand,
+  demoCommand,
+];

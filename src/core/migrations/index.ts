@@ -1,6 +1,7 @@
 import { messagesMigration } from './0001-messages.js';
 import { devicesMigration } from './0002-devices.js';
+import { jobsMigration } from './0003-jobs.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [messagesMigration, devicesMigration];
+export const MIGRATIONS: readonly Migration[] = [messagesMigration, devicesMigration, jobsMigration];

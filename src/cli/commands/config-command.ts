@@ -1,0 +1,37 @@
+import { type Command, EXIT_OK } from '../command.js';
+import { loadConfig, redactConfig, SETTINGS } from '../config.js';
+import { formatTable } from '../format-table.js';
+
+/** `outbox-relay config`: the effective configuration, secrets redacted. */
+export const configCommand: Command = {
+  name: 'config',
+  summary: 'validate and print the effective configuration (secrets redacted)',
+  usage: [
+    'Usage: outbox-relay config [--json]',
+    '',
+    'Reads every setting from its environment variable, lets flags override it, validates all',
+    'of them (exit 2 listing every problem) and prints the result with where each value came from.',
+    '',
+    'Settings (environment variable, flag, default):',
+    formatTable([
+      ['variable', 'flag', 'default', 'meaning'],
+      ...SETTINGS.map((s) => [s.env, `--${s.flag}`, s.defaultText ?? '-', s.description]),
+    ]),
+  ].join('\n'),
+  flags: { json: { type: 'boolean', description: 'print one JSON object' } },
+  async run(ctx) {
+    const { config, sources } = loadConfig(ctx.env, ctx.flags, { isTty: ctx.stdout.isTTY === true });
+    const redacted = redactConfig(config);
+    if (ctx.flags.json === true) {
+      ctx.stdout.write(`${JSON.stringify({ config: redacted, sources })}\n`);
+      return EXIT_OK;
+    }
+    const rows = SETTINGS.map((s) => {
+      const value = redacted[s.key];
+      const text = value === undefined ? '-' : Array.isArray(value) ? value.join(',') || '-' : String(value);
+      return [s.env, text, sources[s.env] ?? 'default'];
+    });
+    ctx.stdout.write(formatTable([['variable', 'value', 'from'], ...rows]));
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,152 @@
+import { type DeadSelector, getMessage, listDead, purgeDead, replayDead } from '../../core/dead-letters.js';
+import { withCommandDatabase } from '../cli-database.js';
+import { type Command, type CommandContext, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
+import type { FlagValues } from '../config.js';
+import { formatTable } from '../format-table.js';
+
+const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses `--since`: an ISO date/time, or an age like `30m`, `6h`, `2d` (that long ago).
+ *
+ * @example
+ * parseSince('2h', new Date('2030-01-01T12:00:00Z')) // 2030-01-01T10:00:00Z
+ */
+export function parseSince(text: string, now = new Date()): Date {
+  const age = /^(\d+)([smhd])$/.exec(text.trim());
+  if (age) return new Date(now.getTime() - Number(age[1]) * UNITS_MS[age[2]!]!);
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(`--since must be an ISO date or an age like 30m, 6h, 2d; got "${text}"`);
+  return date;
+}
+
+function list(value: FlagValues[string]): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** The dead-letter filter from flags: --id (repeatable or comma list), --type, --destination, --tenant, --since. */
+function selector(flags: FlagValues): DeadSelector {
+  const ids = list(flags.id);
+  const uuids = ids.filter((v) => v.includes('-'));
+  const rowIds = ids.filter((v) => !v.includes('-'));
+  for (const id of rowIds)
+    if (!/^\d+$/.test(id)) throw new UsageError(`--id must be a row id or a message_id (UUID), got "${id}"`);
+  return {
+    ...(rowIds.length ? { ids: rowIds } : {}),
+    ...(uuids.length ? { messageIds: uuids } : {}),
+    ...(typeof flags.type === 'string' ? { type: flags.type } : {}),
+    ...(typeof flags.destination === 'string' ? { destination: flags.destination } : {}),
+    ...(typeof flags.tenant === 'string' ? { tenantId: flags.tenant } : {}),
+    ...(typeof flags.since === 'string' ? { since: parseSince(flags.since) } : {}),
+    ...(flags.all === true ? { all: true } : {}),
+  };
+}
+
+function hasFilter(s: DeadSelector): boolean {
+  return Object.entries(s).some(([k, v]) => k !== 'all' && v !== undefined);
+}
+
+const USAGE = `Usage:
+  outbox-relay dead list   [filters] [--limit <n>] [--json]
+  outbox-relay dead show   <id | message_id> [--json]
+  outbox-relay dead replay (filters | --all)
+  outbox-relay dead purge  (filters | --all)
+
+Filters (all given ones must match): --id <id|uuid> (repeatable, or a comma list),
+--type <type>, --destination <destination>, --tenant <tenant id>,
+--since <ISO date | age like 30m, 6h, 2d> (died at or after).
+replay sends rows again with a fresh attempt budget; purge deletes them. Both refuse to act
+on every dead row unless --all is given.`;
+
+async function run(ctx: CommandContext): Promise<number> {
+  const [sub, ...rest] = ctx.args;
+  if (sub === 'list') {
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`, USAGE);
+    const limitText = typeof ctx.flags.limit === 'string' ? ctx.flags.limit : '100';
+    if (!/^\d+$/.test(limitText) || Number(limitText) < 1)
+      throw new UsageError(`--limit must be a positive integer, got "${limitText}"`);
+    const { all: _all, ...filter } = selector(ctx.flags);
+    return withCommandDatabase(ctx, async ({ config, database }) => {
+      const rows = await listDead(database.db, filter, { schema: config.schema, limit: Number(limitText) });
+      if (ctx.flags.json === true) {
+        ctx.stdout.write(`${JSON.stringify(rows)}\n`);
+        return EXIT_OK;
+      }
+      if (rows.length === 0) {
+        ctx.stdout.write('no dead messages match\n');
+        return EXIT_OK;
+      }
+      ctx.stdout.write(
+        formatTable([
+          ['id', 'message_id', 'type', 'destination', 'tenant', 'attempts', 'dead_at', 'last_error'],
+          ...rows.map((m) => [
+            m.id,
+            m.messageId,
+            m.type,
+            m.destination,
+            m.tenantId ?? '-',
+            String(m.attempts),
+            m.deadAt?.toISOString() ?? '-',
+            (m.lastError ?? '').slice(0, 100),
+          ]),
+        ]),
+      );
+      return EXIT_OK;
+    });
+  }
+  if (sub === 'show') {
+    const [id, extra] = rest;
+    if (!id || extra !== undefined) throw new UsageError('dead show takes one id or message_id', USAGE);
+    return withCommandDatabase(ctx, async ({ config, database }) => {
+      const m = await getMessage(database.db, id, { schema: config.schema });
+      if (!m) {
+        ctx.stderr.write(`no message with id or message_id "${id}"\n`);
+        return EXIT_FAILURE;
+      }
+      ctx.stdout.write(`${JSON.stringify(m, null, ctx.flags.json === true ? undefined : 2)}\n`);
+      return EXIT_OK;
+    });
+  }
+  if (sub === 'replay' || sub === 'purge') {
+    if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`, USAGE);
+    const s = selector(ctx.flags);
+    if (!hasFilter(s) && s.all !== true) throw new UsageError(`dead ${sub} needs a filter or --all`, USAGE);
+    return withCommandDatabase(ctx, async ({ config, database }) => {
+      if (sub === 'replay') {
+        const { replayed } = await replayDead(database.db, s, { schema: config.schema });
+        ctx.stdout.write(`replayed ${replayed} dead messages; the relay delivers them on its next round\n`);
+      } else {
+        const { purged } = await purgeDead(database.db, s, { schema: config.schema });
+        ctx.stdout.write(`purged ${purged} dead messages\n`);
+      }
+      return EXIT_OK;
+    });
+  }
+  throw new UsageError(
+    sub ? `unknown dead subcommand "${sub}"` : 'dead needs a subcommand: list, show, replay or purge',
+    USAGE,
+  );
+}
+
+/** `outbox-relay dead list|show|replay|purge`. */
+export const deadCommand: Command = {
+  name: 'dead',
+  summary: 'list, show, replay or purge dead-lettered messages',
+  usage: USAGE,
+  flags: {
+    id: { type: 'string', multiple: true, description: 'row id or message_id (repeatable, or a comma list)' },
+    type: { type: 'string', description: 'message type' },
+    destination: { type: 'string', description: 'destination' },
+    tenant: { type: 'string', description: 'tenant id' },
+    since: { type: 'string', description: 'died at or after: ISO date or age (30m, 6h, 2d)' },
+    all: { type: 'boolean', description: 'replay/purge every dead message' },
+    limit: { type: 'string', description: 'list at most this many (default 100)' },
+    json: { type: 'boolean', description: 'JSON output' },
+  },
+  run,
+};

@@ -1,0 +1,23 @@
+import { migrate } from '../../core/migrate.js';
+import { withCommandDatabase } from '../cli-database.js';
+import { type Command, EXIT_OK } from '../command.js';
+
+/** `outbox-relay migrate`: create or upgrade the outbox schema. */
+export const migrateCommand: Command = {
+  name: 'migrate',
+  summary: 'create or upgrade the outbox tables (safe to run from many processes)',
+  usage: `Usage: outbox-relay migrate
+
+Applies the numbered migrations that are missing in OUTBOX_SCHEMA under an advisory lock.
+Idempotent and forward-only: a no-op when the schema is current.`,
+  run: (ctx) =>
+    withCommandDatabase(ctx, async ({ config, database }) => {
+      const r = await migrate(database.db, { schema: config.schema });
+      ctx.stdout.write(
+        r.applied.length > 0
+          ? `applied migrations ${r.applied.join(', ')} to schema "${config.schema}"; now at version ${r.version}\n`
+          : `schema "${config.schema}" is current (version ${r.version})\n`,
+      );
+      return EXIT_OK;
+    }),
+};

@@ -1,0 +1,18 @@
+// The `outbox-relay/jobs` entry: the cron scheduler and the built-in jobs.
+export { cleanupJob } from './cleanup-job.js';
+export { cronProblem } from './cron-expression.js';
+export { JOB_RUNS_KEPT_PER_JOB, type JobRun, JobRunsStore } from './job-runs-store.js';
+export { DEFAULT_RELAY_DRAIN_MS, drainRelay, relayJob } from './relay-job.js';
+export { DEFAULT_RETRY_DEAD_LIMIT, diedOfTransientErrors, retryDeadJob } from './retry-dead-job.js';
+export {
+  createScheduler,
+  DEFAULT_JOB_STOP_TIMEOUT_MS,
+  type JobContext,
+  type JobFunction,
+  type JobOutcome,
+  type JobStatus,
+  prefixLogger,
+  type Scheduler,
+  type SchedulerEvents,
+  type SchedulerOptions,
+} from './scheduler.js';

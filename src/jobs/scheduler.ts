@@ -1,0 +1,377 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import cron, { type ScheduledTask } from 'node-cron';
+import type pg from 'pg';
+import { type Clock, SystemClock } from '../core/clock.js';
+import { describeError, OutboxValidationError } from '../core/errors.js';
+import { type Logger, NOOP_LOGGER } from '../core/logger.js';
+import { type Queryable, type RunSql, sqlRunner } from '../core/queryable.js';
+import { DEFAULT_SCHEMA } from '../core/schema-name.js';
+import { cronProblem } from './cron-expression.js';
+import { type JobRun, JobRunsStore } from './job-runs-store.js';
+
+/** What a job function gets. */
+export interface JobContext {
+  readonly name: string;
+  /** Aborted when the scheduler stops and the run overstays the stop deadline. */
+  readonly signal: AbortSignal;
+  /** Logs with `[Job:<name>]` in front of every message. */
+  readonly logger: Logger;
+  readonly reason: 'scheduled' | 'manual';
+  /** The cron slot this run is for (scheduled runs only). */
+  readonly tick: Date | undefined;
+}
+
+/** A job: whatever it resolves with is stored as the run's result (JSON). */
+export type JobFunction = (context: JobContext) => unknown | Promise<unknown>;
+
+/** How one run attempt ended. `skipped` means another run (here or on another instance) had it. */
+export type JobOutcome =
+  | { status: 'succeeded'; result: unknown; durationMs: number }
+  | { status: 'failed'; error: string; durationMs: number }
+  | { status: 'skipped'; reason: 'running-here' | 'running-elsewhere' | 'tick-taken' | 'stopping' };
+
+/** A registered job and its last recorded run. */
+export interface JobStatus {
+  name: string;
+  /** Null for jobs that only run on demand. */
+  cron: string | null;
+  /** Running in this process right now. */
+  running: boolean;
+  nextRunAt: Date | null;
+  lastRun: JobRun | undefined;
+}
+
+/** Options of `createScheduler`. */
+export interface SchedulerOptions {
+  /** A kysely instance or pg Pool: each run takes one connection of its own for its lock. */
+  db: Kysely<any> | pg.Pool;
+  schema?: string;
+  /** Shown in job_runs.worker_id. Default `<hostname>:<pid>`. */
+  workerId?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** IANA time zone of the cron expressions. Default the process's. */
+  timezone?: string;
+}
+
+/** The scheduler's events, for metrics. */
+export interface SchedulerEvents {
+  finished: [name: string, outcome: JobOutcome];
+}
+
+/** Cron jobs that run on one instance at a time, once per tick across replicas. */
+export interface Scheduler {
+  /**
+   * Adds a job. `cronExpression` has 5 fields (or 6, seconds first); null means the job only
+   * runs through `runOnce` (CLI `jobs run`, admin API). Names are unique.
+   */
+  register(name: string, cronExpression: string | null, fn: JobFunction): this;
+  /** Starts the cron timers. Returns at once. */
+  start(): void;
+  /** Stops the timers and waits for running jobs (aborting them after `timeoutMs`). */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  /** Runs a job now (a manual run): under the same lock, recorded the same way. */
+  runOnce(name: string): Promise<JobOutcome>;
+  /** Registered jobs with their last recorded run. */
+  status(): Promise<JobStatus[]>;
+  has(name: string): boolean;
+  readonly names: readonly string[];
+  on<E extends keyof SchedulerEvents>(event: E, listener: (...args: SchedulerEvents[E]) => void): this;
+}
+
+/** How long `stop()` waits for running jobs before aborting them. */
+export const DEFAULT_JOB_STOP_TIMEOUT_MS = 10_000;
+
+const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/**
+ * Wraps a logger so every message starts with `prefix`, children included.
+ *
+ * @example
+ * prefixLogger(logger, '[Job:cleanup] ').info({}, 'done'); // msg "[Job:cleanup] done"
+ */
+export function prefixLogger(logger: Logger, prefix: string): Logger {
+  return {
+    debug: (obj, msg) => logger.debug(obj, `${prefix}${msg ?? ''}`),
+    info: (obj, msg) => logger.info(obj, `${prefix}${msg ?? ''}`),
+    warn: (obj, msg) => logger.warn(obj, `${prefix}${msg ?? ''}`),
+    error: (obj, msg) => logger.error(obj, `${prefix}${msg ?? ''}`),
+    child: (bindings) => prefixLogger(logger.child(bindings), prefix),
+  };
+}
+
+/** JSON for the result column; results that are not JSON are stored as their description. */
+function resultJson(result: unknown): string | null {
+  if (result === undefined) return null;
+  try {
+    const text = JSON.stringify(result);
+    return text === undefined || text.length > 64 * 1024 ? null : text;
+  } catch {
+    return JSON.stringify(String(result));
+  }
+}
+
+/**
+ * Creates the job scheduler. Every instance of an app registers the same jobs and starts the
+ * scheduler; at each tick every instance fires, and a Postgres advisory lock plus a unique
+ * (job, tick) row let exactly one of them run it. A job still running when its next tick
+ * comes is not started again (on any instance).
+ *
+ * @example
+ * const scheduler = createScheduler({ db, schema: 'outbox', logger });
+ * scheduler.register('nightly-report', '0 2 * * *', async ({ signal, logger }) => {
+ *   logger.info({}, 'building the report');
+ *   return { rows: await buildReport(signal) };
+ * });
+ * scheduler.start();
+ * process.on('SIGTERM', () => scheduler.stop());
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  return new JobScheduler(options);
+}
+
+interface RegisteredJob {
+  name: string;
+  cron: string | null;
+  fn: JobFunction;
+  task?: ScheduledTask;
+  running?: Promise<JobOutcome>;
+  abort?: AbortController;
+}
+
+class JobScheduler extends EventEmitter implements Scheduler {
+  private readonly db: Kysely<any> | pg.Pool;
+  private readonly store: JobRunsStore;
+  private readonly workerId: string;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly timezone: string | undefined;
+  private readonly jobs = new Map<string, RegisteredJob>();
+  private started = false;
+  private stopping = false;
+
+  constructor(options: SchedulerOptions) {
+    super();
+    if (!options?.db) throw new OutboxValidationError('db', 'is required: a kysely instance or a pg Pool');
+    this.db = options.db;
+    this.store = new JobRunsStore(options.schema ?? DEFAULT_SCHEMA);
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    this.logger = (options.logger ?? NOOP_LOGGER).child({ component: 'jobs', workerId: this.workerId });
+    this.clock = options.clock ?? new SystemClock();
+    this.timezone = options.timezone;
+  }
+
+  get names(): readonly string[] {
+    return [...this.jobs.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.jobs.has(name);
+  }
+
+  register(name: string, cronExpression: string | null, fn: JobFunction): this {
+    if (typeof name !== 'string' || !JOB_NAME.test(name)) {
+      throw new OutboxValidationError(
+        'name',
+        `must be lower-case letters, digits, . _ - (at most 63), got ${JSON.stringify(name)}`,
+      );
+    }
+    if (this.jobs.has(name))
+      throw new OutboxValidationError('name', `a job named "${name}" is already registered`);
+    if (cronExpression !== null) {
+      const problem = cronProblem(cronExpression);
+      if (problem)
+        throw new OutboxValidationError(
+          'cron',
+          `"${cronExpression}" is not a valid cron expression (${problem})`,
+        );
+    }
+    if (typeof fn !== 'function') throw new OutboxValidationError('fn', 'must be a function');
+    const job: RegisteredJob = { name, cron: cronExpression?.trim() ?? null, fn };
+    this.jobs.set(name, job);
+    if (this.started) this.schedule(job);
+    return this;
+  }
+
+  start(): void {
+    if (this.started) return;
+    if (this.stopping) throw new Error('scheduler was stopped; create a new one');
+    this.started = true;
+    for (const job of this.jobs.values()) this.schedule(job);
+    this.logger.info(
+      { jobs: [...this.jobs.values()].map((j) => `${j.name}@${j.cron ?? 'manual'}`) },
+      'scheduler started',
+    );
+  }
+
+  private schedule(job: RegisteredJob): void {
+    if (job.cron === null) return;
+    job.task = cron.schedule(
+      job.cron,
+      async (ctx) => {
+        // The slot, not the firing time: every instance computes the same tick.
+        const tick = new Date(Math.floor(ctx.date.getTime() / 1000) * 1000);
+        await this.execute(job, 'scheduled', tick);
+      },
+      { name: job.name, ...(this.timezone ? { timezone: this.timezone } : {}) },
+    );
+  }
+
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopping = true;
+    for (const job of this.jobs.values()) {
+      await job.task?.stop();
+      await job.task?.destroy();
+      job.task = undefined;
+    }
+    const running = [...this.jobs.values()].filter((j) => j.running);
+    if (running.length === 0) return;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_JOB_STOP_TIMEOUT_MS;
+    this.logger.info({ jobs: running.map((j) => j.name) }, 'waiting for running jobs');
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all(running.map((j) => j.running));
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      for (const j of running) j.abort?.abort(new Error('scheduler stopping'));
+      await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
+    }
+  }
+
+  async runOnce(name: string): Promise<JobOutcome> {
+    const job = this.jobs.get(name);
+    if (!job)
+      throw new OutboxValidationError(
+        'name',
+        `no job named "${name}" (registered: ${this.names.join(', ') || 'none'})`,
+      );
+    return this.execute(job, 'manual', undefined);
+  }
+
+  async status(): Promise<JobStatus[]> {
+    const latest = await this.store.latest(sqlRunner(this.db as Queryable), this.names);
+    return [...this.jobs.values()].map((j) => ({
+      name: j.name,
+      cron: j.cron,
+      running: j.running !== undefined,
+      nextRunAt: j.cron ? nextRun(j) : null,
+      lastRun: latest.get(j.name),
+    }));
+  }
+
+  private async execute(
+    job: RegisteredJob,
+    reason: 'scheduled' | 'manual',
+    tick: Date | undefined,
+  ): Promise<JobOutcome> {
+    const log = prefixLogger(this.logger.child({ job: job.name }), `[Job:${job.name}] `);
+    if (this.stopping && reason === 'scheduled') return this.skip(job, log, 'stopping');
+    // Never overlaps itself in this process; the advisory lock covers the other processes.
+    if (job.running) return this.skip(job, log, 'running-here');
+    const abort = new AbortController();
+    job.abort = abort;
+    const running = this.withConnection(async (run) => {
+      if (!(await this.store.tryLock(run, job.name))) return this.skip(job, log, 'running-elsewhere');
+      try {
+        const abandoned = await this.store.abandonRunning(run, job.name, this.clock.now());
+        if (abandoned > 0) log.warn({ abandoned }, 'marked runs left running by a dead process as failed');
+        const id = await this.store.begin(run, {
+          jobName: job.name,
+          tick: tick ?? null,
+          reason,
+          workerId: this.workerId,
+          now: this.clock.now(),
+        });
+        if (id === undefined) return this.skip(job, log, 'tick-taken');
+        const outcome = await this.invoke(job, log, abort.signal, reason, tick);
+        await this.store.finish(run, {
+          id,
+          status: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
+          result: outcome.status === 'succeeded' ? resultJson(outcome.result) : null,
+          error: outcome.status === 'failed' ? outcome.error : null,
+          now: this.clock.now(),
+        });
+        await this.store.prune(run, job.name);
+        return outcome;
+      } finally {
+        await this.store.unlock(run, job.name);
+      }
+    });
+    job.running = running;
+    try {
+      const outcome = await running;
+      if (outcome.status !== 'skipped') this.emit('finished', job.name, outcome);
+      return outcome;
+    } catch (error) {
+      // The database failed around the run (lock, bookkeeping): report it like a failed run.
+      const outcome: JobOutcome = { status: 'failed', error: describeError(error), durationMs: 0 };
+      log.error({ err: outcome.error }, 'could not run: database error');
+      this.emit('finished', job.name, outcome);
+      return outcome;
+    } finally {
+      job.running = undefined;
+      job.abort = undefined;
+    }
+  }
+
+  private skip(
+    job: RegisteredJob,
+    log: Logger,
+    reason: Extract<JobOutcome, { status: 'skipped' }>['reason'],
+  ): JobOutcome {
+    log.debug({ reason }, 'skipped');
+    return { status: 'skipped', reason };
+  }
+
+  private async invoke(
+    job: RegisteredJob,
+    log: Logger,
+    signal: AbortSignal,
+    reason: 'scheduled' | 'manual',
+    tick: Date | undefined,
+  ): Promise<JobOutcome> {
+    const started = performance.now();
+    log.info({ reason, tick }, 'started');
+    try {
+      const result = await job.fn({ name: job.name, signal, logger: log, reason, tick });
+      const durationMs = Math.round(performance.now() - started);
+      log.info({ durationMs, result }, 'succeeded');
+      return { status: 'succeeded', result, durationMs };
+    } catch (error) {
+      const durationMs = Math.round(performance.now() - started);
+      const message = describeError(error);
+      log.error({ durationMs, err: message }, 'failed');
+      return { status: 'failed', error: message, durationMs };
+    }
+  }
+
+  /** One connection for the whole run: a session advisory lock belongs to its connection. */
+  private async withConnection<T>(fn: (run: RunSql) => Promise<T>): Promise<T> {
+    const db = this.db as Kysely<any> & pg.Pool;
+    if (
+      typeof (db as Kysely<any>).connection === 'function' &&
+      typeof (db as Kysely<any>).executeQuery === 'function'
+    ) {
+      return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn)));
+    }
+    const client = await (db as pg.Pool).connect();
+    try {
+      return await fn(sqlRunner(client));
+    } finally {
+      client.release();
+    }
+  }
+}
+
+function nextRun(job: RegisteredJob): Date | null {
+  try {
+    return job.task?.getNextRun() ?? null;
+  } catch {
+    return null;
+  }
+}
