@@ -201,7 +201,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
             'content-type': 'text/plain',
             'content-length': String(answer.bytes),
           });
-          let sent = 0;
+          // The head goes out with the first body byte; send one now so only the rest is slow.
+          res.write('x');
+          let sent = 1;
           const timer = setInterval(() => {
             if (res.destroyed || sent >= answer.bytes) {
               clearInterval(timer);

@@ -196,7 +196,7 @@ export class SsrfGuard {
     const via = stripBrackets(hostname) === address ? '' : ` (${hostname} resolved to it)`;
     throw new SsrfBlockedError(
       refusal,
-      `SSRF guard refused ${address}${via}: ${refusal.replace(/-/g, ' ')} address; ` +
+      `SSRF guard refused ${address}${via}: ${refusal} address; ` +
         'set allowPrivateNetworks or add it to allowHosts to permit internal targets',
     );
   }

@@ -70,9 +70,9 @@ export interface WebhookPublisherOptions {
   readonly timeoutMs?: number;
   /** Default `min(10000, timeoutMs)`. */
   readonly connectTimeoutMs?: number;
-  /** Time to the response headers; default `timeoutMs`. */
+  /** Time to the response headers; default `timeoutMs` (undici checks it on a ~1 s tick). */
   readonly headersTimeoutMs?: number;
-  /** Longest silence while reading the response body; default `timeoutMs`. */
+  /** Longest silence while reading the response body; default `timeoutMs` (~1 s resolution). */
   readonly bodyTimeoutMs?: number;
   /** Response bytes read at most before the connection is dropped instead of drained; default 65536. */
   readonly maxResponseBytes?: number;
