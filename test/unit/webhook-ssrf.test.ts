@@ -134,7 +134,9 @@ describe('SSRF guard of the webhook publisher (on by default)', () => {
     const guard = new SsrfGuard({});
     const connect = guard.connector({ timeout: 2_000 });
     const error = await new Promise<Error | null>((resolve) =>
-      connect({ hostname: '127.0.0.1', protocol: 'http:', port: String(receiver.port) }, (e) => resolve(e)),
+      connect({ hostname: '127.0.0.1', protocol: 'http:', port: String(receiver.port) }, (...args) =>
+        resolve(args[0]),
+      ),
     );
     expect(error).toBeInstanceOf(SsrfBlockedError);
     expect((error as SsrfBlockedError).reason).toBe('loopback');
