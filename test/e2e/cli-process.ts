@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MAIN = path.join(ROOT, 'src/cli/main.ts');
+
+/** The real binary, run from source the way `npm run demo` runs it. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Parsed JSON log lines from stdout so far. */
+  readonly logs: () => Array<Record<string, any>>;
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first log line matching, or throws after `timeoutMs`. */
+  waitForLog(
+    match: (line: Record<string, any>) => boolean,
+    what: string,
+    timeoutMs?: number,
+  ): Promise<Record<string, any>>;
+}
+
+/** Environment for the binary: only what the test gives, plus PATH (no DATABASE_URL leaks in). */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_PRETTY: 'false', ...env };
+}
+
+/** Spawns `outbox-relay <args>` with `env`. */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    cwd: ROOT,
+    env: cliEnv(env),
+    stdio: 'pipe',
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const logs = () =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, any>];
+        } catch {
+          return [];
+        }
+      });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    logs,
+    exited,
+    async waitForLog(match, what, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = logs().find(match);
+        if (hit) return hit;
+        if (child.exitCode !== null)
+          throw new Error(`process exited (${child.exitCode}) before ${what}\n${out}\n${err}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${out}\n${err}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+}
+
+/** Runs `outbox-relay <args>` to completion. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawnCli(args, env);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
