@@ -270,13 +270,13 @@ class JobScheduler extends EventEmitter implements Scheduler {
     tick: Date | undefined,
   ): Promise<JobOutcome> {
     const log = prefixLogger(this.logger.child({ job: job.name }), `[Job:${job.name}] `);
-    if (this.stopping && reason === 'scheduled') return this.skip(job, log, 'stopping');
+    if (this.stopping && reason === 'scheduled') return this.skip(log, 'stopping');
     // Never overlaps itself in this process; the advisory lock covers the other processes.
-    if (job.running) return this.skip(job, log, 'running-here');
+    if (job.running) return this.skip(log, 'running-here');
     const abort = new AbortController();
     job.abort = abort;
     const running = this.withConnection(async (run) => {
-      if (!(await this.store.tryLock(run, job.name))) return this.skip(job, log, 'running-elsewhere');
+      if (!(await this.store.tryLock(run, job.name))) return this.skip(log, 'running-elsewhere');
       try {
         const abandoned = await this.store.abandonRunning(run, job.name, this.clock.now());
         if (abandoned > 0) log.warn({ abandoned }, 'marked runs left running by a dead process as failed');
@@ -287,7 +287,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
           workerId: this.workerId,
           now: this.clock.now(),
         });
-        if (id === undefined) return this.skip(job, log, 'tick-taken');
+        if (id === undefined) return this.skip(log, 'tick-taken');
         const outcome = await this.invoke(job, log, abort.signal, reason, tick);
         await this.store.finish(run, {
           id,
@@ -319,11 +319,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     }
   }
 
-  private skip(
-    job: RegisteredJob,
-    log: Logger,
-    reason: Extract<JobOutcome, { status: 'skipped' }>['reason'],
-  ): JobOutcome {
+  private skip(log: Logger, reason: Extract<JobOutcome, { status: 'skipped' }>['reason']): JobOutcome {
     log.debug({ reason }, 'skipped');
     return { status: 'skipped', reason };
   }

@@ -5,12 +5,14 @@ import { type CliProcess, runCli, spawnCli } from './cli-process.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
-async function counts(t: TestDatabase): Promise<Record<string, number>> {
+async function counts(
+  t: TestDatabase,
+): Promise<Record<'pending' | 'in_flight' | 'delivered' | 'dead', number>> {
   const { rows } = await t.pool.query(
     `select status, count(*)::int as n from "${t.schema}".messages group by status`,
   );
-  const out: Record<string, number> = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
-  for (const r of rows) out[r.status] = r.n;
+  const out = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
+  for (const r of rows) out[r.status as keyof typeof out] = r.n;
   return out;
 }
 
@@ -91,10 +93,10 @@ describe('outbox-relay start', () => {
       expect((await replay()).status).toBe(401);
       expect((await replay('Bearer nope-nope-nope-nope')).status).toBe(401);
       expect((await replay(`Bearer ${ADMIN_TOKEN}`)).status).toBe(200);
-      const status = await (await fetch(`${base}/api/jobs/status`)).json();
-      expect(status.jobs.find((j: { name: string }) => j.name === 'cleanup').lastRun.status).toBe(
-        'succeeded',
-      );
+      const status = (await (await fetch(`${base}/api/jobs/status`)).json()) as {
+        jobs: Array<{ name: string; lastRun: { status: string } }>;
+      };
+      expect(status.jobs.find((j) => j.name === 'cleanup')?.lastRun.status).toBe('succeeded');
       const jobRuns = await (await fetch(`${base}/metrics`)).text();
       expect(jobRuns).toContain('outbox_job_runs_total{job="cleanup",status="succeeded"} 1');
     } finally {
