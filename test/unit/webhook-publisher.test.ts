@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -275,13 +276,13 @@ describe('WebhookPublisher response handling', () => {
     expect(error.message).toContain('aborted');
   });
 
-  it('never puts a secret in an error or a log line', async () => {
+  it('never puts a secret in an error, a log line or the logged publisher', async () => {
     receiver.respond(reply.status(400, 'bad'));
     const context = testContext();
-    const error = await failure(
-      publisher({ secrets: [SECRET, OLD_SECRET] }).publish(makeTestMessage(), context),
-    );
-    const text = `${error.message}\n${error.stack}\n${JSON.stringify(context.logger.lines)}`;
+    const p = publisher({ secrets: [SECRET, OLD_SECRET] });
+    const error = await failure(p.publish(makeTestMessage(), context));
+    const logged = JSON.stringify(context.logger.lines);
+    const text = [error.message, error.stack, logged, inspect(p), JSON.stringify(p)].join('\n');
     for (const s of [SECRET, OLD_SECRET]) expect(text).not.toContain(s.slice(6));
   });
 });
