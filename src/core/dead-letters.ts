@@ -16,7 +16,10 @@ function requireSelector(selector: DeadSelector, verb: string): DeadFilter {
   const { all, ...filter } = selector ?? {};
   const hasFilter = Object.values(filter).some((v) => v !== undefined && (!Array.isArray(v) || v.length > 0));
   if (!hasFilter && all !== true) {
-    throw new OutboxValidationError('filter', `${verb} needs a filter (ids, type, destination, tenantId, since) or { all: true }`);
+    throw new OutboxValidationError(
+      'filter',
+      `${verb} needs a filter (ids, type, destination, tenantId, since) or { all: true }`,
+    );
   }
   return filter;
 }
@@ -34,7 +37,10 @@ export async function listDead(
 ): Promise<StoredMessage[]> {
   const store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
   const limit = requireInt(options.limit ?? 100, 'limit', 1, 100_000);
-  return store.listDead(sqlRunner(db), filter, { limit, ...(options.afterId ? { afterId: options.afterId } : {}) });
+  return store.listDead(sqlRunner(db), filter, {
+    limit,
+    ...(options.afterId ? { afterId: options.afterId } : {}),
+  });
 }
 
 /**
@@ -70,7 +76,10 @@ export async function replayDead(
   const run = sqlRunner(db);
   let replayed = 0;
   for (;;) {
-    const n = await store.replayDeadBatch(run, filter, { now: options.now ?? new Date(), limit: DEAD_BATCH_SIZE });
+    const n = await store.replayDeadBatch(run, filter, {
+      now: options.now ?? new Date(),
+      limit: DEAD_BATCH_SIZE,
+    });
     replayed += n;
     if (n < DEAD_BATCH_SIZE) return { replayed };
   }

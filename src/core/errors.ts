@@ -55,7 +55,10 @@ export class ConfigError extends OutboxError {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super('CONFIG_INVALID', problems.length === 1 ? problems[0]! : `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super(
+      'CONFIG_INVALID',
+      problems.length === 1 ? problems[0]! : `invalid configuration:\n  - ${problems.join('\n  - ')}`,
+    );
     this.problems = problems;
   }
 }
@@ -98,7 +101,8 @@ export class PermanentPublishError extends OutboxError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    const prefix = typeof code === 'string' && !error.name.includes(code) ? `${error.name}[${code}]` : error.name;
+    const prefix =
+      typeof code === 'string' && !error.name.includes(code) ? `${error.name}[${code}]` : error.name;
     return error.message ? `${prefix}: ${error.message}` : prefix;
   }
   if (typeof error === 'string') return error;

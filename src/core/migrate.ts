@@ -55,7 +55,10 @@ export async function migrate(
 async function applyOne(run: RunSql, s: string, migration: Migration): Promise<void> {
   try {
     await run(migration.sql(s));
-    await run(`insert into ${s}.migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
+    await run(`insert into ${s}.migrations (version, name) values ($1, $2)`, [
+      migration.version,
+      migration.name,
+    ]);
   } catch (error) {
     throw new OutboxError(
       'MIGRATION_FAILED',

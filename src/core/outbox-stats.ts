@@ -10,6 +10,9 @@ export type { OutboxStats };
  * @example
  * const s = await getStats(db); if (s.byStatus.dead > 0) alert(`${s.byStatus.dead} dead messages`);
  */
-export async function getStats(db: Queryable, options: { schema?: string; now?: Date } = {}): Promise<OutboxStats> {
+export async function getStats(
+  db: Queryable,
+  options: { schema?: string; now?: Date } = {},
+): Promise<OutboxStats> {
   return new OutboxStore(options.schema ?? DEFAULT_SCHEMA).stats(sqlRunner(db), options.now ?? new Date());
 }

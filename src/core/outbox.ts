@@ -26,7 +26,10 @@ export const DEFAULT_DESTINATION = 'default';
 export type EventMap = Record<string, unknown>;
 
 /** A message to add. With an `EventMap`, `payload` must match its `type`. */
-export type NewMessage<Events extends EventMap = EventMap, T extends keyof Events & string = keyof Events & string> = {
+export type NewMessage<
+  Events extends EventMap = EventMap,
+  T extends keyof Events & string = keyof Events & string,
+> = {
   [K in T]: {
     type: K;
     payload: Events[K];
@@ -102,31 +105,45 @@ export interface Outbox<Events extends EventMap = EventMap> {
  *   await outbox.add(trx, { type: 'invoice.paid', payload: { invoiceId: id, amount: 42 } });
  * });
  */
-export function createOutbox<Events extends EventMap = EventMap>(options: OutboxOptions = {}): Outbox<Events> {
+export function createOutbox<Events extends EventMap = EventMap>(
+  options: OutboxOptions = {},
+): Outbox<Events> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const store = new OutboxStore(schema);
   const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   requireInt(maxPayloadBytes, 'maxPayloadBytes', 1, 256 * 1024 * 1024);
-  const defaultMaxAttempts = requireInt(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts', 1, MAX_ATTEMPTS_LIMIT);
-  const defaultDestination = requireText(options.defaultDestination ?? DEFAULT_DESTINATION, 'defaultDestination');
+  const defaultMaxAttempts = requireInt(
+    options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    'maxAttempts',
+    1,
+    MAX_ATTEMPTS_LIMIT,
+  );
+  const defaultDestination = requireText(
+    options.defaultDestination ?? DEFAULT_DESTINATION,
+    'defaultDestination',
+  );
   const commandDestination = options.commandDestination ?? ((device: string) => `routeros:${device}`);
   const onAdded = options.onAdded;
 
   function toRow(m: NewMessage<EventMap> & { kind?: 'event' | 'command' }, prefix: string): InsertRow {
-    if (m === null || typeof m !== 'object') throw new OutboxValidationError(prefix || 'message', 'must be an object');
+    if (m === null || typeof m !== 'object')
+      throw new OutboxValidationError(prefix || 'message', 'must be an object');
     const f = (name: string) => (prefix ? `${prefix}.${name}` : name);
     return {
       messageId: m.messageId === undefined ? uuidV7() : requireUuid(m.messageId, f('messageId')),
       kind: m.kind ?? 'event',
       type: requireText(m.type, f('type')),
-      destination: m.destination === undefined ? defaultDestination : requireText(m.destination, f('destination')),
+      destination:
+        m.destination === undefined ? defaultDestination : requireText(m.destination, f('destination')),
       tenantId: optionalText(m.tenantId, f('tenantId')),
       orderingKey: optionalText(m.orderingKey, f('orderingKey')),
       payload: toJsonText(m.payload, f('payload'), maxPayloadBytes),
       headers: m.headers === undefined ? '{}' : headersJson(m.headers, f('headers')),
       availableAt: optionalDate(m.availableAt, f('availableAt')),
       maxAttempts:
-        m.maxAttempts === undefined ? defaultMaxAttempts : requireInt(m.maxAttempts, f('maxAttempts'), 1, MAX_ATTEMPTS_LIMIT),
+        m.maxAttempts === undefined
+          ? defaultMaxAttempts
+          : requireInt(m.maxAttempts, f('maxAttempts'), 1, MAX_ATTEMPTS_LIMIT),
     };
   }
 
@@ -149,7 +166,8 @@ export function createOutbox<Events extends EventMap = EventMap>(options: Outbox
       return rows.map((r) => r.messageId);
     },
     async addCommand(trx, command) {
-      if (command === null || typeof command !== 'object') throw new OutboxValidationError('command', 'must be an object');
+      if (command === null || typeof command !== 'object')
+        throw new OutboxValidationError('command', 'must be an object');
       const device = requireText(command.device, 'device');
       const action = requireText(command.action, 'action');
       if (command.params === null || typeof command.params !== 'object' || Array.isArray(command.params)) {

@@ -13,7 +13,10 @@ import type pg from 'pg';
 export type Queryable = Kysely<any> | Transaction<any> | pg.Pool | pg.PoolClient | pg.Client;
 
 /** Runs one parameterized statement and returns its rows. */
-export type RunSql = <Row = Record<string, unknown>>(text: string, values?: readonly unknown[]) => Promise<Row[]>;
+export type RunSql = <Row = Record<string, unknown>>(
+  text: string,
+  values?: readonly unknown[],
+) => Promise<Row[]>;
 
 function isKysely(db: Queryable): db is Kysely<any> {
   return typeof (db as Kysely<any>).executeQuery === 'function';

@@ -3,7 +3,12 @@ import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { Publisher } from '../publishers/publisher.js';
 import { type Clock, SystemClock } from './clock.js';
-import { describeError, OutboxValidationError, PermanentPublishError, TransientPublishError } from './errors.js';
+import {
+  describeError,
+  OutboxValidationError,
+  PermanentPublishError,
+  TransientPublishError,
+} from './errors.js';
 import type { Logger } from './logger.js';
 import type { OutboxMessage } from './message.js';
 import { type Queryable, sqlRunner } from './queryable.js';
@@ -113,7 +118,15 @@ interface Job {
 
 type Outcome =
   | { kind: 'delivered'; job: Job; result: unknown; durationMs: number }
-  | { kind: 'failed'; job: Job; error: unknown; reason: string; retryAfterMs?: number; permanent: boolean; durationMs: number };
+  | {
+      kind: 'failed';
+      job: Job;
+      error: unknown;
+      reason: string;
+      retryAfterMs?: number;
+      permanent: boolean;
+      durationMs: number;
+    };
 
 /** An outbox message whose payload is parsed only if a publisher reads it. */
 class ClaimedMessage implements OutboxMessage {
@@ -205,7 +218,14 @@ class OutboxRelay extends EventEmitter implements Relay {
   private readonly random: () => number;
   private readonly closePublishers: boolean;
 
-  private readonly totals: RelayCounters = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
+  private readonly totals: RelayCounters = {
+    claimed: 0,
+    delivered: 0,
+    retried: 0,
+    dead: 0,
+    claimBatches: 0,
+    errors: 0,
+  };
   private isRunning = false;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -222,14 +242,22 @@ class OutboxRelay extends EventEmitter implements Relay {
 
   constructor(options: RelayOptions) {
     super();
-    if (!options || typeof options !== 'object') throw new OutboxValidationError('options', 'must be an object');
+    if (!options || typeof options !== 'object')
+      throw new OutboxValidationError('options', 'must be an object');
     if (!options.db) throw new OutboxValidationError('db', 'is required: a kysely instance or a pg Pool');
-    if (!options.publishers || typeof options.publishers !== 'object' || Object.keys(options.publishers).length === 0) {
+    if (
+      !options.publishers ||
+      typeof options.publishers !== 'object' ||
+      Object.keys(options.publishers).length === 0
+    ) {
       throw new OutboxValidationError('publishers', 'must map at least one destination to a Publisher');
     }
     for (const [route, p] of Object.entries(options.publishers)) {
       if (!p || typeof p.publish !== 'function') {
-        throw new OutboxValidationError(`publishers.${route}`, 'must be a Publisher (an object with publish(message, context))');
+        throw new OutboxValidationError(
+          `publishers.${route}`,
+          'must be a Publisher (an object with publish(message, context))',
+        );
       }
     }
     this.run = sqlRunner(options.db);
@@ -237,7 +265,12 @@ class OutboxRelay extends EventEmitter implements Relay {
     this.publishers = { ...options.publishers };
     this.batchSize = requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', 1, 10_000);
     this.concurrency = requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', 1, 10_000);
-    this.pollIntervalMs = requireInt(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs', 1, 3_600_000);
+    this.pollIntervalMs = requireInt(
+      options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      'pollIntervalMs',
+      1,
+      3_600_000,
+    );
     this.leaseMs = requireInt(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', 100, 24 * 3_600_000);
     this.publishTimeoutMs = requireInt(
       options.publishTimeoutMs ?? Math.floor(this.leaseMs / 2),
@@ -245,7 +278,12 @@ class OutboxRelay extends EventEmitter implements Relay {
       1,
       this.leaseMs,
     );
-    this.stopTimeoutMs = requireInt(options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs', 0, 3_600_000);
+    this.stopTimeoutMs = requireInt(
+      options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      'stopTimeoutMs',
+      0,
+      3_600_000,
+    );
     this.retry = resolveRetryPolicy(options.retry);
     this.workerId =
       options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
@@ -384,7 +422,12 @@ class OutboxRelay extends EventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     const started = performance.now();
     const now = this.clock.now();
-    const rows = await this.store.claim(this.run, { now, leaseMs: this.leaseMs, limit, workerId: this.workerId });
+    const rows = await this.store.claim(this.run, {
+      now,
+      leaseMs: this.leaseMs,
+      limit,
+      workerId: this.workerId,
+    });
     const durationMs = performance.now() - started;
     this.totals.claimBatches++;
     this.totals.claimed += rows.length;
@@ -399,7 +442,10 @@ class OutboxRelay extends EventEmitter implements Relay {
       const job = this.queue.shift()!;
       // A job whose lease ran out while it waited may already be with another relay.
       if (this.clock.now().getTime() >= job.leaseEnd) {
-        this.logger.warn({ messageId: job.message.messageId }, 'lease expired before publishing; leaving it to the next claim');
+        this.logger.warn(
+          { messageId: job.message.messageId },
+          'lease expired before publishing; leaving it to the next claim',
+        );
         continue;
       }
       job.started = true;
@@ -485,7 +531,9 @@ class OutboxRelay extends EventEmitter implements Relay {
       new Promise<true>((resolve) => {
         this.activeSettled = () => resolve(true);
       }),
-      ...(Number.isFinite(timeoutMs) ? [new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))] : []),
+      ...(Number.isFinite(timeoutMs)
+        ? [new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]
+        : []),
     ]);
     clearTimeout(timer);
     this.activeSettled = undefined;
@@ -513,7 +561,10 @@ class OutboxRelay extends EventEmitter implements Relay {
             this.report(error, 'writing back results failed; retrying');
             await new Promise((r) => setTimeout(r, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow)));
             if (this.stopping && errorsInRow > 8) {
-              this.logger.error({ pending: this.outcomes.length }, 'giving up write-back on stop; leases will expire');
+              this.logger.error(
+                { pending: this.outcomes.length },
+                'giving up write-back on stop; leases will expire',
+              );
               this.outcomes.length = 0;
             }
           }
@@ -531,7 +582,9 @@ class OutboxRelay extends EventEmitter implements Relay {
 
   private async writeBack(batch: Outcome[]): Promise<void> {
     const now = this.clock.now();
-    const delivered = batch.filter((o): o is Extract<Outcome, { kind: 'delivered' }> => o.kind === 'delivered');
+    const delivered = batch.filter(
+      (o): o is Extract<Outcome, { kind: 'delivered' }> => o.kind === 'delivered',
+    );
     const failed = batch.filter((o): o is Extract<Outcome, { kind: 'failed' }> => o.kind === 'failed');
     const failedRows: FailedRow[] = failed.map((o) => {
       const m = o.job.message;
@@ -566,11 +619,17 @@ class OutboxRelay extends EventEmitter implements Relay {
       const m = o.job.message;
       if (row.dead) {
         this.totals.dead++;
-        this.logger.warn({ messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error }, 'dead-lettered');
+        this.logger.warn(
+          { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
+          'dead-lettered',
+        );
         this.emit('dead', m, row.error);
       } else {
         this.totals.retried++;
-        this.logger.debug({ messageId: m.messageId, attempt: m.attempts, retryAt: row.availableAt, reason: row.error }, 'will retry');
+        this.logger.debug(
+          { messageId: m.messageId, attempt: m.attempts, retryAt: row.availableAt, reason: row.error },
+          'will retry',
+        );
         this.emit('failed', m, o.error, { retryAt: row.availableAt, durationMs: o.durationMs });
       }
     });
@@ -583,4 +642,3 @@ class OutboxRelay extends EventEmitter implements Relay {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 }
-

@@ -16,7 +16,11 @@ export const DEFAULT_SCHEMA = 'outbox';
  * quoteSchema('x; drop table y') // throws OutboxValidationError
  */
 export function quoteSchema(schema: string, field = 'schema'): string {
-  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(schema) || schema.length > MAX_IDENTIFIER_BYTES) {
+  if (
+    typeof schema !== 'string' ||
+    !/^[a-z_][a-z0-9_]*$/.test(schema) ||
+    schema.length > MAX_IDENTIFIER_BYTES
+  ) {
     throw new OutboxValidationError(
       field,
       `must be a lower-case SQL identifier (letters, digits, _; at most ${MAX_IDENTIFIER_BYTES} characters), got ${JSON.stringify(schema)}`,

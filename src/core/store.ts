@@ -128,7 +128,8 @@ export class OutboxStore {
   constructor(schema: string) {
     this.schema = schema;
     this.t = `${quoteSchema(schema)}.messages`;
-    const cols = 'message_id, kind, type, destination, tenant_id, ordering_key, payload, headers, available_at, max_attempts';
+    const cols =
+      'message_id, kind, type, destination, tenant_id, ordering_key, payload, headers, available_at, max_attempts';
     // ON CONFLICT DO NOTHING makes a repeated message_id a no-op: one row, one delivery.
     this.insertOneSql = `insert into ${this.t} (${cols})
       values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, coalesce($9::timestamptz, now()), $10)
@@ -147,7 +148,7 @@ export class OutboxStore {
     // end, which is what makes an expired lease claimable again through the same index.
     this.claimSql = `with claimable as (
         select m.id from ${this.t} m
-         where m.status in ('pending', 'in_flight') and m.available_at <= $1
+         where m.status in ('pending', 'in_flight') and m.available_at < $1
            and (m.ordering_key is null or not exists (
                  select 1 from ${this.t} p
                   where p.ordering_key = m.ordering_key and p.id < m.id
@@ -201,7 +202,10 @@ export class OutboxStore {
     args: { now: Date; leaseMs: number; limit: number; workerId: string },
   ): Promise<ClaimedRow[]> {
     const leaseEnd = new Date(args.now.getTime() + args.leaseMs);
-    const rows = await run<ClaimedRow>(this.claimSql, [args.now, args.limit, args.workerId, leaseEnd]);
+    // JS clocks have millisecond precision, PostgreSQL's now() microseconds: a row added
+    // during the current millisecond counts as due ("available_at < now + 1 ms").
+    const dueBefore = new Date(args.now.getTime() + 1);
+    const rows = await run<ClaimedRow>(this.claimSql, [dueBefore, args.limit, args.workerId, leaseEnd]);
     // UPDATE ... RETURNING does not keep the CTE's order; publishers see id order.
     return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
@@ -210,7 +214,10 @@ export class OutboxStore {
    * Marks rows delivered in one statement (by primary key). Delivery wins over whatever
    * another relay did meanwhile: the message did reach its destination.
    */
-  async markDelivered(run: RunSql, args: { ids: string[]; results: (string | null)[]; now: Date }): Promise<number> {
+  async markDelivered(
+    run: RunSql,
+    args: { ids: string[]; results: (string | null)[]; now: Date },
+  ): Promise<number> {
     const rows = await run(
       `update ${this.t} m
           set status = 'delivered', delivered_at = $3, locked_by = null, locked_until = null,
@@ -287,7 +294,11 @@ export class OutboxStore {
   }
 
   /** Dead rows matching `filter`, oldest first, paged by id (uses messages_dead_idx). */
-  async listDead(run: RunSql, filter: DeadFilter, page: { limit: number; afterId?: string }): Promise<StoredMessage[]> {
+  async listDead(
+    run: RunSql,
+    filter: DeadFilter,
+    page: { limit: number; afterId?: string },
+  ): Promise<StoredMessage[]> {
     const values: unknown[] = [];
     let where = this.deadWhere(filter, values);
     if (page.afterId !== undefined) {
@@ -316,7 +327,11 @@ export class OutboxStore {
    * Moves up to `limit` matching dead rows back to pending with a fresh attempt budget.
    * Callers loop until it returns fewer than `limit`, so no statement holds a huge lock set.
    */
-  async replayDeadBatch(run: RunSql, filter: DeadFilter, args: { now: Date; limit: number }): Promise<number> {
+  async replayDeadBatch(
+    run: RunSql,
+    filter: DeadFilter,
+    args: { now: Date; limit: number },
+  ): Promise<number> {
     const values: unknown[] = [];
     const where = this.deadWhere(filter, values);
     values.push(args.now, args.limit);

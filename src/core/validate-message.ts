@@ -49,7 +49,10 @@ export function toJsonText(value: unknown, field: string, maxBytes: number): str
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > maxBytes) {
-      throw new OutboxValidationError(field, `is ${bytes} bytes of JSON, over the limit of ${maxBytes} bytes`);
+      throw new OutboxValidationError(
+        field,
+        `is ${bytes} bytes of JSON, over the limit of ${maxBytes} bytes`,
+      );
     }
   }
   return text;
@@ -58,7 +61,10 @@ export function toJsonText(value: unknown, field: string, maxBytes: number): str
 /** A required non-empty string of at most `maxLength` characters. */
 export function requireText(value: unknown, field: string, maxLength = 500): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new OutboxValidationError(field, `must be a non-empty string, got ${JSON.stringify(value) ?? typeof value}`);
+    throw new OutboxValidationError(
+      field,
+      `must be a non-empty string, got ${JSON.stringify(value) ?? typeof value}`,
+    );
   }
   if (value.length > maxLength) {
     throw new OutboxValidationError(field, `must be at most ${maxLength} characters, got ${value.length}`);
@@ -74,7 +80,10 @@ export function optionalText(value: unknown, field: string, maxLength = 500): st
 /** A UUID string (any version) for message_id. */
 export function requireUuid(value: unknown, field: string): string {
   if (typeof value !== 'string' || !UUID_RE.test(value)) {
-    throw new OutboxValidationError(field, `must be a UUID like 01935c7e-8b4a-7c3e-9f1d-2a6b8c0d4e5f, got ${JSON.stringify(value)}`);
+    throw new OutboxValidationError(
+      field,
+      `must be a UUID like 01935c7e-8b4a-7c3e-9f1d-2a6b8c0d4e5f, got ${JSON.stringify(value)}`,
+    );
   }
   return value.toLowerCase();
 }

@@ -21,7 +21,9 @@ export interface TestDatabase {
  * @example
  * const t = await createTestDatabase(); afterAll(() => t.close());
  */
-export async function createTestDatabase(options: { migrate?: boolean; poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { migrate?: boolean; poolSize?: number } = {},
+): Promise<TestDatabase> {
   const url = inject('databaseUrl');
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });

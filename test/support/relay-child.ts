@@ -1,0 +1,44 @@
+/**
+ * A relay in its own process, for crash tests: the parent kills it with SIGKILL.
+ * Every publish appends the message_id to OUT_FILE synchronously *before* returning, so the
+ * file is the ground truth of what reached the "receiver", whatever happens afterwards.
+ * Env: DATABASE_URL, OUTBOX_SCHEMA, OUT_FILE, LEASE_MS, PUBLISH_DELAY_MS.
+ */
+import fs from 'node:fs';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { NOOP_LOGGER } from '../../src/core/logger.js';
+import { createRelay } from '../../src/core/relay.js';
+
+const env = process.env;
+const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
+const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+const fd = fs.openSync(env.OUT_FILE!, 'a');
+const delayMs = Number(env.PUBLISH_DELAY_MS ?? 2);
+
+const relay = createRelay({
+  db,
+  schema: env.OUTBOX_SCHEMA!,
+  logger: NOOP_LOGGER,
+  leaseMs: Number(env.LEASE_MS ?? 1000),
+  batchSize: 50,
+  concurrency: 8,
+  pollIntervalMs: 5,
+  publishers: {
+    default: {
+      name: 'file',
+      async publish(message) {
+        await new Promise((r) => setTimeout(r, Math.random() * delayMs));
+        fs.writeSync(fd, `${message.messageId}\n`);
+      },
+    },
+  },
+});
+relay.start();
+process.stdout.write('ready\n');
+process.on('SIGTERM', () => {
+  void relay
+    .stop()
+    .then(() => pool.end())
+    .then(() => process.exit(0));
+});
