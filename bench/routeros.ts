@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutboxMessage } from '../src/core/message.js';
 import { RouterOsPublisher } from '../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../test/support/routeros-server.js';
+import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router.js';
 
 const PER_ROUTER = Number(process.argv[2] ?? 2000);
 

@@ -5,7 +5,11 @@
  * @example
  * import { createOutbox, createRelay, migrate, ConsolePublisher } from 'outbox-relay';
  */
-export { cleanupDelivered, DEFAULT_CLEANUP_BATCH_SIZE, type CleanupResult } from './core/cleanup-delivered.js';
+export {
+  cleanupDelivered,
+  DEFAULT_CLEANUP_BATCH_SIZE,
+  type CleanupResult,
+} from './core/cleanup-delivered.js';
 export { type Clock, SystemClock } from './core/clock.js';
 export {
   type DeadFilter,
@@ -60,3 +64,13 @@ export { uuidV7 } from './core/uuid-v7.js';
 export { MAX_PAYLOAD_BYTES } from './core/validate-message.js';
 export { ConsolePublisher, type ConsolePublisherOptions } from './publishers/console/console-publisher.js';
 export type { Publisher, PublishContext } from './publishers/publisher.js';
+// Receiver-side webhook verification is light (node:crypto only); the publisher itself lives
+// on `outbox-relay/webhook` so apps that do not send webhooks never load undici.
+export type { SignatureScheme } from './publishers/webhook/sign.js';
+export {
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WebhookVerificationError,
+  type WebhookVerificationReason,
+} from './publishers/webhook/verify-webhook.js';

@@ -13,7 +13,8 @@ import { quoteSchema } from '../core/schema-name.js';
 import { ConsolePublisher } from '../publishers/console/console-publisher.js';
 import type { Publisher, PublishContext } from '../publishers/publisher.js';
 import { publisherAvailable } from './build-publishers.js';
-import { startDemoPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from '../testing/embedded-postgres.js';
+import { startFakeRouter } from '../testing/fake-router.js';
 
 /** Options of `runDemo`. */
 export interface DemoOptions {
@@ -123,37 +124,9 @@ async function startReceiver(secret: string) {
   };
 }
 
-/** The part of the fake router (test/support/routeros-server.ts) the demo uses. */
-interface DemoRouter {
-  readonly host: string;
-  readonly port: number;
-  readonly state: { rows(menu: string): unknown[] };
-  close(): Promise<void>;
-}
-
-/**
- * Starts the project's fake RouterOS router when it is reachable from here (a source checkout
- * run with tsx); a published build without it sends the demo's commands to the console.
- */
-async function startRouter(): Promise<DemoRouter | undefined> {
-  // A variable specifier: the fake router lives outside src/, so tsc must not follow it.
-  const specifier = new URL('../../test/support/routeros-server.ts', import.meta.url).href;
-  try {
-    const mod = (await import(specifier)) as {
-      startFakeRouter(options: {
-        host?: string;
-        users?: Record<string, string>;
-        profiles?: string[];
-      }): Promise<DemoRouter>;
-    };
-    return await mod.startFakeRouter({
-      host: '127.0.0.1',
-      users: { api: 'demo-password' },
-      profiles: ['50M'],
-    });
-  } catch {
-    return undefined;
-  }
+/** Starts the project's fake RouterOS router (src/testing), which the demo provisions. */
+function startRouter() {
+  return startFakeRouter({ host: '127.0.0.1', users: { api: 'demo-password' }, profiles: ['50M'] });
 }
 
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark'];
@@ -179,11 +152,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const webhookEnabled = publisherAvailable('webhook');
   let routerosEnabled = publisherAvailable('routeros');
 
-  let embedded: Awaited<ReturnType<typeof startDemoPostgres>> | undefined;
+  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   let url = options.databaseUrl;
   if (!url) {
     say('Starting an embedded PostgreSQL (first run unpacks it; no network needed)...');
-    embedded = await startDemoPostgres();
+    embedded = await startEmbeddedPostgres({ prefix: 'outbox-relay-demo-' });
     url = embedded.url;
   }
   const schema = options.schema ?? (embedded ? 'outbox' : `outbox_demo_${randomBytes(4).toString('hex')}`);

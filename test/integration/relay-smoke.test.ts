@@ -15,7 +15,12 @@ it('delivers a committed message once', async () => {
   const outbox = createOutbox({ schema: t.schema });
   const id = await t.db.transaction().execute((trx) => outbox.add(trx, { type: 'a.b', payload: { x: 1 } }));
   const pub = new RecordingPublisher();
-  const relay = createRelay({ db: t.db, schema: t.schema, publishers: { default: pub }, logger: NOOP_LOGGER });
+  const relay = createRelay({
+    db: t.db,
+    schema: t.schema,
+    publishers: { default: pub },
+    logger: NOOP_LOGGER,
+  });
   const r = await relay.runOnce();
   expect(r).toEqual({ claimed: 1, delivered: 1, retried: 0, dead: 0 });
   expect(pub.calls[0]?.message.messageId).toBe(id);

@@ -10,7 +10,7 @@ import { TableDeviceResolver } from '../../src/publishers/routeros/device-resolv
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../support/routeros-server.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
 
 const cipher = new CredentialsCipher({ key: randomBytes(32) });
 let t: TestDatabase;

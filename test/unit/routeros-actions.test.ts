@@ -4,7 +4,7 @@ import { PermanentPublishError, TransientPublishError } from '../../src/core/err
 import type { OutboxMessage } from '../../src/core/message.js';
 import type { SuspendMode } from '../../src/publishers/routeros/actions/routeros-action.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../support/routeros-server.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
 
 let id = 0;
 function command(type: string, payload: unknown, device = 'tower-1'): OutboxMessage {

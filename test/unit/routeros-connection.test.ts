@@ -4,7 +4,7 @@ import { TransientPublishError } from '../../src/core/errors.js';
 import type { OutboxMessage } from '../../src/core/message.js';
 import type { DeviceConfig } from '../../src/publishers/routeros/device-resolver.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../support/routeros-server.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
 
 function command(type: string, payload: unknown, device = 'tower-1'): OutboxMessage {
   return {

@@ -1,6 +1,6 @@
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestMessage, publisherContract } from '../support/publisher-contract.js';
-import { startFakeRouter } from '../support/routeros-server.js';
+import { startFakeRouter } from '../../src/testing/fake-router.js';
 
 const PASSWORD = 'router-secret-pw';
 
@@ -10,7 +10,9 @@ publisherContract('routeros', async () => {
   const router = await startFakeRouter({ users: { admin: PASSWORD }, profiles: ['10M'] });
   return {
     publisher: new RouterOsPublisher({
-      devices: [{ name: 'tower-1', host: router.host, port: router.port, username: 'admin', password: PASSWORD }],
+      devices: [
+        { name: 'tower-1', host: router.host, port: router.port, username: 'admin', password: PASSWORD },
+      ],
       connectTimeoutMs: 500,
       commandTimeoutMs: 500,
     }),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeLength, encodeLength, encodeSentence, SentenceReader } from '../support/routeros-words.js';
+import {
+  decodeLength,
+  encodeLength,
+  encodeSentence,
+  SentenceReader,
+} from '../../src/testing/routeros-words.js';
 
 const BOUNDARIES: [number, number][] = [
   [0, 1],

