@@ -18,7 +18,7 @@ function requireSelector(selector: DeadSelector, verb: string): DeadFilter {
   if (!hasFilter && all !== true) {
     throw new OutboxValidationError(
       'filter',
-      `${verb} needs a filter (ids, type, destination, tenantId, since) or { all: true }`,
+      `${verb} needs a filter (ids, type, destination, tenantId, since, lastErrorPrefix) or { all: true }`,
     );
   }
   return filter;

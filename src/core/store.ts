@@ -50,6 +50,8 @@ export interface DeadFilter {
   tenantId?: string;
   /** Only rows that died at or after this time. */
   since?: Date;
+  /** Only rows whose last_error starts with this text (e.g. `gave up after ` for exhausted retries). */
+  lastErrorPrefix?: string;
 }
 
 /** A dead (or any) row as listed for operators. */
@@ -290,6 +292,10 @@ export class OutboxStore {
     if (filter.destination !== undefined) add((p) => `destination = ${p}`, filter.destination);
     if (filter.tenantId !== undefined) add((p) => `tenant_id = ${p}`, filter.tenantId);
     if (filter.since !== undefined) add((p) => `dead_at >= ${p}`, filter.since);
+    if (filter.lastErrorPrefix !== undefined) {
+      // starts_with is a plain prefix test: no LIKE wildcards to escape in user input.
+      add((p) => `starts_with(last_error, ${p})`, filter.lastErrorPrefix);
+    }
     return clauses.join(' and ');
   }
 

@@ -39,7 +39,8 @@ export function retryDeadJob(options: { db: Queryable; schema?: string; limit?: 
     while (ids.length < limit && !signal.aborted) {
       const page = await listDead(
         options.db,
-        {},
+        // The prefix narrows the scan in SQL; diedOfTransientErrors below checks the full form.
+        { lastErrorPrefix: 'gave up after ' },
         { ...schema, limit: PAGE_SIZE, ...(afterId ? { afterId } : {}) },
       );
       scanned += page.length;
