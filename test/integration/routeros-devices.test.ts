@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TransientPublishError } from '../../src/core/errors.js';
 import { CredentialsCipher, CredentialsError } from '../../src/publishers/routeros/credentials-cipher.js';
@@ -7,6 +7,7 @@ import { TableDeviceResolver } from '../../src/publishers/routeros/device-resolv
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { makeTestCommand } from '../support/publisher-contract.js';
 
 const key = randomBytes(32).toString('base64');
 const PASSWORD = 'Tower-3-api-P4ss';
@@ -110,7 +111,7 @@ describe('device registry', () => {
       commandTimeoutMs: 1000,
     });
     const failure = await publisher
-      .publish(message('tower-3', 'pppoe.delete', { name: 'x' }))
+      .publish(makeTestCommand('pppoe.delete', { name: 'x' }, 'tower-3'))
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TransientPublishError);
     expect((failure as Error).message).toMatch(/cannot read the credentials of router "tower-3"/);
@@ -145,7 +146,9 @@ describe('device registry', () => {
     });
     try {
       const result = await publisher.publish(
-        message('tower-3', 'pppoe.create', { name: 'alice', password: 'x', profile: 'default' }, 'wisp-1'),
+        makeTestCommand('pppoe.create', { name: 'alice', password: 'x', profile: 'default' }, 'tower-3', {
+          tenantId: 'wisp-1',
+        }),
       );
       expect(result.action).toBe('created');
       expect(router.state.find('/ppp/secret', { name: 'alice' })).toBeDefined();
@@ -154,21 +157,3 @@ describe('device registry', () => {
     }
   });
 });
-
-function message(device: string, type: string, payload: unknown, tenantId: string | null = null) {
-  return {
-    id: '1',
-    messageId: randomUUID(),
-    kind: 'command' as const,
-    type,
-    destination: `routeros:${device}`,
-    tenantId,
-    orderingKey: device,
-    payload,
-    body: JSON.stringify(payload),
-    headers: {},
-    attempts: 1,
-    maxAttempts: 5,
-    createdAt: new Date(),
-  };
-}

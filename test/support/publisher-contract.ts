@@ -35,6 +35,30 @@ export function makeTestMessage(overrides: Partial<OutboxMessage> = {}): OutboxM
   } satisfies OutboxMessage);
 }
 
+/**
+ * A device command as `outbox.addCommand` would produce it: kind `command`, routed and
+ * ordered by device.
+ *
+ * @example
+ * await routeros.publish(makeTestCommand('pppoe.delete', { name: 'alice' }, 'tower-2'), testContext());
+ */
+export function makeTestCommand(
+  type: string,
+  payload: unknown,
+  device = 'tower-1',
+  overrides: Partial<OutboxMessage> = {},
+): OutboxMessage {
+  return makeTestMessage({
+    kind: 'command',
+    type,
+    payload,
+    body: JSON.stringify(payload),
+    destination: `routeros:${device}`,
+    orderingKey: device,
+    ...overrides,
+  });
+}
+
 /** A logger that keeps every line, so tests can look for leaked secrets. */
 export interface RecordingLogger extends Logger {
   readonly lines: { level: string; obj: object; msg?: string }[];

@@ -1,30 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
-import type { OutboxMessage } from '../../src/core/message.js';
 import type { SuspendMode } from '../../src/publishers/routeros/actions/routeros-action.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
+import { makeTestCommand as command } from '../support/publisher-contract.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
-
-let id = 0;
-function command(type: string, payload: unknown, device = 'tower-1'): OutboxMessage {
-  id++;
-  return {
-    id: String(id),
-    messageId: randomUUID(),
-    kind: 'command',
-    type,
-    destination: `routeros:${device}`,
-    tenantId: null,
-    orderingKey: device,
-    payload,
-    body: JSON.stringify(payload),
-    headers: {},
-    attempts: 1,
-    maxAttempts: 5,
-    createdAt: new Date(),
-  };
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

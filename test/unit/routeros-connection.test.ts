@@ -1,28 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransientPublishError } from '../../src/core/errors.js';
-import type { OutboxMessage } from '../../src/core/message.js';
 import type { DeviceConfig } from '../../src/publishers/routeros/device-resolver.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
+import { makeTestCommand as command } from '../support/publisher-contract.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
-
-function command(type: string, payload: unknown, device = 'tower-1'): OutboxMessage {
-  return {
-    id: '1',
-    messageId: randomUUID(),
-    kind: 'command',
-    type,
-    destination: `routeros:${device}`,
-    tenantId: null,
-    orderingKey: device,
-    payload,
-    body: JSON.stringify(payload),
-    headers: {},
-    attempts: 1,
-    maxAttempts: 5,
-    createdAt: new Date(),
-  };
-}
 
 const add = (address: string, device?: string) => command('address-list.add', { list: 'l', address }, device);
 

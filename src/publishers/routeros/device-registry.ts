@@ -8,18 +8,8 @@ import type { DeviceConfig, DeviceTlsOptions } from './device-resolver.js';
 export const ROUTEROS_API_PORT = 8728;
 export const ROUTEROS_API_SSL_PORT = 8729;
 
-/** A device to register. */
-export interface NewDevice {
-  name: string;
-  host: string;
-  /** Default 8728, or 8729 with TLS. */
-  port?: number;
-  tls?: boolean | DeviceTlsOptions;
-  username: string;
-  /** Stored encrypted; never returned by `get` or `list`. */
-  password: string;
-  tenantId?: string | null;
-  enabled?: boolean;
+/** A device to register: how to reach it (see `DeviceConfig`), plus free-text notes. */
+export interface NewDevice extends DeviceConfig {
   notes?: string | null;
 }
 
