@@ -1,0 +1,25 @@
+/**
+ * One relay process for the scale scenario: connects, says "ready", starts on "go", and on
+ * "stop" stops and reports how many messages it delivered.
+ * Run by bench/scale.ts: node --import tsx bench/relay-child.ts <url> <schema>
+ */
+import pg from 'pg';
+import { NOOP_LOGGER } from '../src/core/logger.js';
+import { createRelay } from '../src/core/relay.js';
+import { noopPublisher } from './support.js';
+
+const [url, schema] = process.argv.slice(2);
+const pool = new pg.Pool({ connectionString: url, max: 4 });
+const relay = createRelay({ db: pool, schema, publishers: { noop: noopPublisher() }, logger: NOOP_LOGGER });
+let delivered = 0;
+relay.on('delivered', () => delivered++);
+await pool.query('select 1');
+process.on('message', async (m) => {
+  if (m === 'go') relay.start();
+  if (m === 'stop') {
+    await relay.stop();
+    await pool.end();
+    process.send?.({ delivered }, () => process.exit(0));
+  }
+});
+process.send?.('ready');
