@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { encodeSentence, SentenceReader } from './routeros-words.js';
 
 /**
  * A RouterOS API server we own, for tests, the bench and `outbox-relay demo`: real TCP, real
  * framing, the post-6.43 login, `.tag`, `!re/!done/!trap/!fatal`, the 7.18 `!empty` reply,
- * and in-memory menus with RouterOS' own error texts (routeros-notes.md sections 1-2). It
- * has no dependencies beyond node:net so the CLI can ship it.
+ * and in-memory menus with RouterOS' own error texts (routeros-notes.md sections 1-2), over
+ * plain TCP (api, 8728) or TLS (api-ssl, 8729). It has no dependencies beyond node:net and
+ * node:tls so the CLI can ship it.
  */
 
 /** One row of a menu, as RouterOS prints it (every value is a string). */
@@ -40,6 +42,7 @@ export interface FakeRouterMode {
 
 /** Counters tests assert on (connection reuse, login attempts). */
 export interface FakeRouterStats {
+  /** Accepted connections; with TLS, only those whose handshake completed. */
   connections: number;
   openConnections: number;
   logins: number;
@@ -68,6 +71,12 @@ export interface FakeRouterState {
   readonly log: readonly FakeRouterLogEntry[];
 }
 
+/**
+ * Serve api-ssl instead of plain api: with a PEM certificate and key, or, as RouterOS does
+ * when api-ssl has no certificate, with anonymous Diffie-Hellman only (no certificate at all).
+ */
+export type FakeRouterTls = { key: string | Buffer; cert: string | Buffer } | { anonymousDh: true };
+
 /** Options of `startFakeRouter`. */
 export interface FakeRouterOptions {
   host?: string;
@@ -78,6 +87,8 @@ export interface FakeRouterOptions {
   /** Extra `/ppp/profile` names besides `default` and `default-encryption`. */
   profiles?: readonly string[];
   mode?: Partial<FakeRouterMode>;
+  /** Speak api-ssl (TLS) instead of plain api. Default: plain TCP. */
+  tls?: FakeRouterTls;
 }
 
 /** A running fake router. */
@@ -200,6 +211,29 @@ const DEFAULT_MODE: FakeRouterMode = {
 };
 
 type Reply = string[][];
+
+/**
+ * Anonymous DH as RouterOS' certificate-less api-ssl offers it. TLS 1.3 has no anonymous
+ * suites (OpenSSL then fails with "no suitable signature algorithm"), so it is TLS 1.2 only;
+ * OpenSSL 3 rates ADH below security level 1, hence `@SECLEVEL=0`; and DH needs parameters,
+ * which Node only loads when asked (`dhparam: 'auto'`).
+ */
+const ANONYMOUS_DH_SERVER_OPTIONS: tls.TlsOptions = {
+  ciphers: 'ADH-AES256-GCM-SHA384:@SECLEVEL=0',
+  dhparam: 'auto',
+  maxVersion: 'TLSv1.2',
+};
+
+/**
+ * Resets the TCP connection under `socket`. A TLS socket has no TCP handle of its own
+ * (`resetAndDestroy` throws ERR_INVALID_HANDLE_TYPE), so reset the TCP socket it wraps
+ * (`_parent`, internal to node:tls); if that is ever missing, fall back to a plain close.
+ */
+function resetSocket(socket: net.Socket): void {
+  const tcp = socket instanceof tls.TLSSocket ? (socket as { _parent?: net.Socket })._parent : socket;
+  if (tcp && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+  socket.destroy();
+}
 
 /** Thrown inside command handling; becomes `!trap`. */
 class TrapReply extends Error {
@@ -473,6 +507,7 @@ class Menus {
  * // ... point a RouterOsPublisher at router.host:router.port ...
  * router.state.find('/ppp/secret', { name: 'alice' });
  * await router.close();
+ * // api-ssl: startFakeRouter({ tls: { key, cert } }) or startFakeRouter({ tls: { anonymousDh: true } })
  */
 export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<FakeRouter> {
   const host = options.host ?? '127.0.0.1';
@@ -488,7 +523,7 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
   };
   const sockets = new Set<net.Socket>();
 
-  const server = net.createServer((socket) => {
+  const serve = (socket: net.Socket): void => {
     stats.connections++;
     stats.openConnections++;
     sockets.add(socket);
@@ -575,7 +610,7 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
       }
       stats.commands++;
       if (mode.drop) {
-        if (mode.drop === 'rst') socket.resetAndDestroy();
+        if (mode.drop === 'rst') resetSocket(socket);
         else socket.end();
         return;
       }
@@ -604,7 +639,7 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
       }
       if (result.wrote && mode.dropAfterApply > 0) {
         mode.dropAfterApply--;
-        socket.resetAndDestroy();
+        resetSocket(socket);
         return;
       }
       const reply = result.reply;
@@ -613,14 +648,25 @@ export async function startFakeRouter(options: FakeRouterOptions = {}): Promise<
       }
       await send(reply, tag);
     }
-  });
+  };
+
+  // api-ssl runs the same handler: node:tls calls it with the decrypted socket once the
+  // handshake is done, so every mode, fault and menu behaves exactly as on plain api.
+  const server = options.tls
+    ? tls.createServer(
+        'anonymousDh' in options.tls
+          ? ANONYMOUS_DH_SERVER_OPTIONS
+          : { key: options.tls.key, cert: options.tls.cert },
+        serve,
+      )
+    : net.createServer(serve);
 
   server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
 
   const dropConnections = (): void => {
-    for (const socket of sockets) socket.resetAndDestroy();
+    for (const socket of sockets) resetSocket(socket);
   };
 
   const state: FakeRouterState = {
