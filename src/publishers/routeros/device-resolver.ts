@@ -6,7 +6,10 @@ import { DeviceRegistry } from './device-registry.js';
 export interface DeviceTlsOptions {
   /** PEM CA (or the router's self-signed certificate) to verify the router against. */
   ca?: string;
-  /** Pin the router's certificate by its SHA-256 fingerprint (`AA:BB:...`, as Node prints it). */
+  /**
+   * Pin the router's certificate by its SHA-256 fingerprint: `AA:BB:...` as Node and openssl
+   * print it, or `aabb...` as RouterOS' `/certificate print` does (colons and case are ignored).
+   */
   fingerprint256?: string;
   /** Host name to verify the certificate for, when it differs from `host`. */
   servername?: string;

@@ -27,8 +27,8 @@ export class RosLoginError extends Error {
 
 /**
  * The connection failed: refused, reset, closed, `!fatal`, no reply before our deadline, TLS.
- * The connection is destroyed whenever this is thrown. `certificate` marks TLS verification
- * failures, which no retry can fix.
+ * The connection is destroyed whenever this is thrown. `certificate` marks TLS failures no
+ * retry can fix: certificate verification, a pin mismatch, or no TLS cipher in common.
  */
 export class RosTransportError extends Error {
   constructor(
@@ -69,6 +69,13 @@ const ANONYMOUS_DH_CIPHERS = 'ADH-AES256-GCM-SHA384:@SECLEVEL=0';
 
 /** TLS error codes that mean "this certificate is not the one we trust": retrying cannot help. */
 const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|FINGERPRINT/;
+
+/**
+ * TLS error codes that mean the router accepts none of the TLS versions or ciphers we offer.
+ * The usual cause is api-ssl without a certificate, which offers anonymous DH only: with
+ * `tls: true` or `{ ca }` the router answers alert 40 (handshake failure) every time.
+ */
+const NO_COMMON_TLS_ERROR = /ALERT_HANDSHAKE_FAILURE|NO_SHARED_CIPHER|INSUFFICIENT_SECURITY|PROTOCOL_VERSION/;
 
 /** node-routeros internals we must reach: it has no API to abort, so we destroy the socket. */
 interface RouterOsInternals {
@@ -145,7 +152,7 @@ export class RosConnection {
       // certificate destroys the socket first, so the password never reaches that peer.
       socket.prependOnceListener('secureConnect', () => {
         const actual = socket.getPeerCertificate()?.fingerprint256;
-        if (!actual || actual.toUpperCase() !== fingerprint.toUpperCase()) {
+        if (!actual || normaliseFingerprint(actual) !== normaliseFingerprint(fingerprint)) {
           const error = new RosTransportError(
             `TLS certificate fingerprint ${actual ?? '(none)'} does not match the pinned fingerprint`,
             true,
@@ -244,11 +251,23 @@ function tlsOptionsFor(tls: boolean | DeviceTlsOptions | undefined): Record<stri
   return options;
 }
 
+/**
+ * Node prints fingerprints as `AB:CD:...`, RouterOS' `/certificate print` as `abcd...`, openssl
+ * as `AB:CD:...` after `sha256 Fingerprint=`: compare only the hex digits, in one case.
+ */
+function normaliseFingerprint(fingerprint: string): string {
+  return fingerprint
+    .replace(/^sha256 fingerprint=/i, '')
+    .replace(/[\s:]/g, '')
+    .toUpperCase();
+}
+
 function transportError(what: string, error: unknown): RosTransportError {
   if (error instanceof RosTransportError) return error;
   const code = (error as { code?: unknown })?.code;
   const errno = (error as { errno?: unknown })?.errno;
-  const message = error instanceof Error ? error.message : String(error);
+  // OpenSSL messages end with a newline; keep the error one line.
+  const message = (error instanceof Error ? error.message : String(error)).trim();
   const detail = [
     typeof code === 'string' ? code : undefined,
     typeof errno === 'string' ? errno : undefined,
@@ -256,8 +275,13 @@ function transportError(what: string, error: unknown): RosTransportError {
   ]
     .filter((part) => part !== undefined && part !== '')
     .join(': ');
-  const certificate = typeof code === 'string' && CERTIFICATE_ERROR.test(code);
-  return new RosTransportError(`${what}: ${detail || `errno ${String(errno)}`}`, certificate, {
+  const noCommonTls = typeof code === 'string' && NO_COMMON_TLS_ERROR.test(code);
+  const certificate = noCommonTls || (typeof code === 'string' && CERTIFICATE_ERROR.test(code));
+  const hint = noCommonTls
+    ? ' (the router accepts no TLS version or cipher we offer; api-ssl without a certificate offers' +
+      ' only anonymous DH: give the service a certificate, or set tls: { anonymousDh: true })'
+    : '';
+  return new RosTransportError(`${what}: ${detail || `errno ${String(errno)}`}${hint}`, certificate, {
     cause: error,
   });
 }

@@ -245,7 +245,7 @@ export class RouterOsPublisher implements Publisher {
     }
     if (error instanceof RosTransportError) {
       if (error.certificate) {
-        return new PermanentPublishError(`router "${device}" TLS certificate rejected: ${error.message}`, {
+        return new PermanentPublishError(`router "${device}" TLS rejected: ${error.message}`, {
           cause: error,
         });
       }
