@@ -31,6 +31,15 @@ export function openDatabase(
   pool.on('error', (error) =>
     options.logger?.warn({ err: error.message }, 'idle database connection failed'),
   );
+  // pg-pool listens for errors only on idle clients. A client checked out by kysely when
+  // PostgreSQL restarts emits 'error' besides failing its query; with no listener that is
+  // an uncaught exception that kills the process. The failed query already reaches the
+  // relay's retry loop, so the event only needs a listener.
+  pool.on('connect', (client) => {
+    client.on('error', (error) =>
+      options.logger?.debug({ err: error.message }, 'database connection failed while in use'),
+    );
+  });
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   let closing: Promise<void> | undefined;
   return {
