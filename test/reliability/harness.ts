@@ -139,6 +139,9 @@ export async function runProducers(
       let commitSent = false;
       try {
         client = await t.pool.connect();
+        // A checked-out client whose server goes away emits 'error' between queries; the
+        // next query rejects anyway, which is where this producer handles it.
+        client.on('error', () => undefined);
         await client.query('begin');
         await outbox.addMany(
           client,
