@@ -14,7 +14,7 @@ import type { OutboxMessage } from './message.js';
 import { type Queryable, sqlRunner } from './queryable.js';
 import { backoffDelayMs, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
-import { type ClaimedRow, type FailedRow, OutboxStore } from './store.js';
+import { type ClaimedRow, type FailedRow, OutboxStore, preparedRunner } from './store.js';
 import { requireInt } from './validate-message.js';
 
 /** Rows claimed per statement unless configured. */
@@ -27,6 +27,17 @@ export const DEFAULT_POLL_INTERVAL_MS = 50;
 export const DEFAULT_LEASE_MS = 60_000;
 /** How long `stop()` waits for in-flight publishes before cutting them off. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+/**
+ * Poll interval while messages are flowing (the last claim found some, but not a full batch):
+ * a steady stream waits at most this long instead of `pollIntervalMs`. Idle relays still
+ * poll every `pollIntervalMs`.
+ */
+export const BUSY_POLL_INTERVAL_MS = 10;
+/**
+ * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
+ * not see the row yet. A woken claim that finds nothing looks again after these pauses.
+ */
+const WAKE_RECHECK_MS = [1, 3, 10] as const;
 /** Longest pause between retries of a failing database call in the loop. */
 const MAX_ERROR_BACKOFF_MS = 5_000;
 
@@ -58,6 +69,11 @@ export interface RelayOptions {
   signal?: AbortSignal;
   /** Call `close()` on every publisher when the relay stops. Default true. */
   closePublishers?: boolean;
+  /**
+   * Run claim and write-backs as named prepared statements when `db` is a `pg` Pool (kysely
+   * cannot). Default true. Set false behind PgBouncer in transaction mode older than 1.21.
+   */
+  preparedStatements?: boolean;
 }
 
 /** Counts from one `runOnce()`. */
@@ -231,6 +247,8 @@ class OutboxRelay extends EventEmitter implements Relay {
   private stopping: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
+  private wakeRecheck = -1;
   /** Claimed, not yet started. */
   private readonly queue: Job[] = [];
   /** Publishing now. */
@@ -260,8 +278,11 @@ class OutboxRelay extends EventEmitter implements Relay {
         );
       }
     }
-    this.run = sqlRunner(options.db);
     this.store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
+    this.run =
+      (options.preparedStatements ?? true)
+        ? preparedRunner(options.db, this.store.hotPath)
+        : sqlRunner(options.db);
     this.publishers = { ...options.publishers };
     this.batchSize = requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', 1, 10_000);
     this.concurrency = requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', 1, 10_000);
@@ -303,6 +324,12 @@ class OutboxRelay extends EventEmitter implements Relay {
   }
 
   wake(): void {
+    this.wakeRecheck = 0;
+    this.nudge();
+  }
+
+  /** Ends the loop's current sleep (or the next one) without arming the wake-up re-checks. */
+  private nudge(): void {
     this.woken = true;
     this.wakeUp?.();
   }
@@ -338,7 +365,7 @@ class OutboxRelay extends EventEmitter implements Relay {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.isRunning = false;
-    this.wake();
+    this.nudge();
     await this.loopDone;
     // Claimed but never started: give them back with their attempt, claimable at once.
     const unstarted = this.queue.splice(0);
@@ -390,7 +417,17 @@ class OutboxRelay extends EventEmitter implements Relay {
             this.queue.push(...jobs);
             this.pump();
             if (jobs.length === want) continue;
+            this.wakeRecheck = -1;
+            await this.sleep(Math.min(this.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            continue;
           }
+          const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
+          if (recheckMs !== undefined) {
+            this.wakeRecheck++;
+            await this.sleep(Math.min(this.pollIntervalMs, recheckMs));
+            continue;
+          }
+          this.wakeRecheck = -1;
         }
         await this.sleep(this.pollIntervalMs);
       } catch (error) {
@@ -456,7 +493,7 @@ class OutboxRelay extends EventEmitter implements Relay {
         this.flush();
         this.pump();
         if (this.active.size === 0) this.activeSettled?.();
-        if (this.queue.length + this.active.size < this.batchSize) this.wake();
+        if (this.queue.length + this.active.size < this.batchSize) this.nudge();
       });
     }
     if (this.active.size === 0) this.activeSettled?.();
