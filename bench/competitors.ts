@@ -72,6 +72,7 @@ export async function drainGraphile(
       );
     }
     await pool.query(`vacuum analyze "${schema}"._private_jobs`);
+    await pool.query('checkpoint').catch(() => undefined); // needs superuser; best effort
     let handled = 0;
     const started = performance.now();
     const runner = await run({
@@ -172,6 +173,7 @@ export async function drainPgBoss(
       await boss.insert(Array.from({ length: n }, (_, j) => ({ name: queue, data: producerPayload(i + j) })));
     }
     await pool.query(`vacuum analyze "${schema}".job`);
+    await pool.query('checkpoint').catch(() => undefined); // needs superuser; best effort
     let handled = 0;
     const started = performance.now();
     for (let w = 0; w < PGBOSS_SETTINGS.workers; w++) {

@@ -53,6 +53,7 @@ export async function fillOutbox(
   }
   // Every system gets fresh statistics before its clock starts.
   await pool.query(`vacuum analyze "${schema}".messages`);
+  await pool.query('checkpoint').catch(() => undefined); // needs superuser; best effort
 }
 
 /** Drains a pre-filled outbox with the relay and returns messages/s. */

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { isMain, uniqueName } from './support.js';
+import { isMain, median, uniqueName } from './support.js';
 
 /** One producer's write inside its open transaction. */
 export type ProducerWrite = (client: pg.Client, seq: number) => Promise<unknown>;
@@ -101,18 +101,19 @@ if (isMain(import.meta.url)) {
   const server = await startPostgres();
   try {
     const w = await referenceWrites(server.url);
-    // Alternate the two, twice, so a warming cache or autovacuum does not favour one.
+    // Alternate the two in 4 rounds and take medians, so a warming cache, autovacuum or a
+    // noisy neighbour on a small box does not favour one.
     const outboxRates: number[] = [];
     const bareRates: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      bareRates.push(await produce(server.url, { transactions: transactions / 2, clients, write: w.bare }));
+    for (let round = 0; round < 4; round++) {
+      bareRates.push(await produce(server.url, { transactions: transactions / 4, clients, write: w.bare }));
       outboxRates.push(
-        await produce(server.url, { transactions: transactions / 2, clients, write: w.outbox }),
+        await produce(server.url, { transactions: transactions / 4, clients, write: w.outbox }),
       );
     }
     await w.cleanup();
-    const outboxRate = (outboxRates[0]! + outboxRates[1]!) / 2;
-    const bareRate = (bareRates[0]! + bareRates[1]!) / 2;
+    const outboxRate = median(outboxRates);
+    const bareRate = median(bareRates);
     console.log(`producer, ${transactions} single-message transactions, ${clients} client(s):`);
     console.log(`  outbox.add:   ${Math.round(outboxRate)} tx/s`);
     console.log(`  bare INSERT:  ${Math.round(bareRate)} tx/s`);
