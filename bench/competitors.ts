@@ -6,10 +6,10 @@
  * its defaults too. Each function returns the same measures as the outbox-relay ones.
  */
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
-import pg from 'pg';
+import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { producerPayload } from './producer.js';
-import { sleep, uniqueName } from './support.js';
+import { benchPool, sleep, uniqueName } from './support.js';
 
 const silent = new Logger(() => () => undefined);
 
@@ -63,7 +63,7 @@ export async function drainGraphile(
   s: GraphileSettings,
 ): Promise<{ perSecond: number; seconds: number }> {
   const utils = await makeWorkerUtils({ connectionString: url, schema, logger: silent });
-  const pool = new pg.Pool({ connectionString: url, max: s.concurrency + 2 });
+  const pool = benchPool(url, s.concurrency + 2);
   try {
     for (let i = 0; i < messages; i += 5_000) {
       const n = Math.min(5_000, messages - i);
@@ -115,7 +115,7 @@ export async function startGraphileLatency(
   schema: string,
   onStart: (seq: number) => void,
 ): Promise<() => Promise<void>> {
-  const pool = new pg.Pool({ connectionString: url, max: 12 });
+  const pool = benchPool(url, 12);
   const runner = await run({
     pgPool: pool,
     schema,
@@ -159,7 +159,7 @@ export async function drainPgBoss(
   const { boss, schema } = pgb;
   const queue = uniqueName('q');
   await boss.createQueue(queue);
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  const pool = benchPool(url, 2);
   try {
     if (retained > 0) {
       await pool.query(

@@ -4,13 +4,13 @@
  * marked delivered in the table, not when its publish returned.
  * Run: npx tsx bench/drain.ts [messages=100000] [retained=0] [batchSize] [concurrency]
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { NOOP_LOGGER } from '../src/core/logger.js';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { createRelay } from '../src/core/relay.js';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { isMain, noopPublisher, uniqueName } from './support.js';
+import { benchPool, isMain, noopPublisher, uniqueName } from './support.js';
 
 /** Options of one outbox-relay drain. */
 export interface DrainOptions {
@@ -58,7 +58,7 @@ export async function fillOutbox(
 
 /** Drains a pre-filled outbox with the relay and returns messages/s. */
 export async function drainOutbox(options: DrainOptions): Promise<{ perSecond: number; seconds: number }> {
-  const pool = new pg.Pool({ connectionString: options.url, max: 4 });
+  const pool = benchPool(options.url, 4);
   const schema = uniqueName('bench_drain');
   try {
     await fillOutbox(pool, schema, options.messages, options.retained);

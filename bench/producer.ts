@@ -8,7 +8,7 @@ import pg from 'pg';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { startPostgres } from '../test/support/postgres-server.js';
-import { isMain, median, uniqueName } from './support.js';
+import { benchPool, isMain, median, uniqueName } from './support.js';
 
 /** One producer's write inside its open transaction. */
 export type ProducerWrite = (client: pg.Client, seq: number) => Promise<unknown>;
@@ -72,8 +72,7 @@ export async function referenceWrites(url: string): Promise<{
 }> {
   const schema = uniqueName('bench_producer');
   const table = await createPlainTable(url);
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  pool.on('error', () => undefined);
+  const pool = benchPool(url, 1);
   await migrate(pool, { schema });
   const outbox = createOutbox({ schema });
   return {

@@ -9,7 +9,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { NOOP_LOGGER } from '../src/core/logger.js';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
@@ -33,7 +32,7 @@ import { drainOutbox } from './drain.js';
 import { steadyLatency } from './latency.js';
 import { produce, producerPayload, referenceWrites } from './producer.js';
 import { claimTime, drainWithProcesses } from './scale.js';
-import { median, noopPublisher, uniqueName } from './support.js';
+import { benchPool, median, noopPublisher, uniqueName } from './support.js';
 
 const SIZES = {
   small: {
@@ -121,7 +120,7 @@ async function main(): Promise<void> {
   log(
     `bench ${sizeName} on ${os.cpus().length} cores, Node ${process.version}, Postgres from ${server.source}`,
   );
-  const admin = new pg.Pool({ connectionString: url, max: 1 });
+  const admin = benchPool(url, 1);
   admin.on('error', () => undefined);
   const { rows: ver } = await admin.query('show server_version');
   const gwSchema = await prepareGraphile(url);
@@ -278,7 +277,7 @@ async function main(): Promise<void> {
       const sc = `latency p99 at ${rate}/s`;
       const outboxLatency = async (wake: boolean) => {
         const schema = uniqueName('bench_latency');
-        const pool = new pg.Pool({ connectionString: url, max: 4 });
+        const pool = benchPool(url, 4);
         await migrate(pool, { schema });
         let onStart: (seq: number) => void = () => undefined;
         const relay = createRelay({

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import type { Publisher } from '../src/publishers/publisher.js';
 
 /** The p-th percentile of an ascending array (nearest rank, as bench/webhook.ts computes it). */
@@ -42,3 +43,13 @@ export function isMain(importMetaUrl: string): boolean {
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A pg Pool that ignores errors on idle clients: when the bench stops its Postgres, idle
+ * connections are terminated, which is expected and must not crash the process.
+ */
+export function benchPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
