@@ -40,13 +40,21 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     const core = asCoreLogger(logger);
     const runsRelay = config.workerMode !== 'jobs';
     const runsJobs = config.enableJobs && config.workerMode !== 'relay';
-    // Publisher config errors exit 2 here, before any connection is opened.
-    const publishers = runsRelay ? await buildPublishers(config, { logger: core }) : undefined;
+    // pg pools connect lazily: opening one here opens no connection yet.
     const database = openDatabase(config.databaseUrl!, {
       max: Math.min(20, 4 + Math.ceil(config.concurrency / 8)),
       logger: core,
       applicationName: `outbox-relay:${config.workerId}`,
     });
+    // Publisher config errors exit 2 here, before any connection is opened. The routeros
+    // publisher needs the db (its devices live there): without it, start always exited 2.
+    let publishers: Awaited<ReturnType<typeof buildPublishers>> | undefined;
+    try {
+      publishers = runsRelay ? await buildPublishers(config, { logger: core, db: database.db }) : undefined;
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
     let relay: Relay | undefined;
     let scheduler: Scheduler | undefined;
     let http: RunningHttpServer | undefined;
@@ -61,11 +69,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         await database.close();
         return EXIT_FAILURE;
       }
-      // Routeros publishers read devices from the database: rebuild with it now that it is reachable.
-      const relayPublishers =
-        publishers && config.publisherTypes.includes('routeros')
-          ? await buildPublishers(config, { logger: core, db: database.db })
-          : publishers;
+      const relayPublishers = publishers;
       if (runsRelay && config.relaySchedule === 'continuous' && relayPublishers) {
         relay = createRelay({
           db: database.db,
