@@ -122,7 +122,12 @@ export async function poisonScenario(
     relayErrors++;
   });
   const rejected: string[] = [];
-  const add = async (m: { destination: string; key: string | null; payload: unknown; maxAttempts?: number }) => {
+  const add = async (m: {
+    destination: string;
+    key: string | null;
+    payload: unknown;
+    maxAttempts?: number;
+  }) => {
     const messageId = randomUUID();
     const seq = ledger.nextSeq(m.key);
     await outbox.add(t.db, {
@@ -168,7 +173,11 @@ export async function poisonScenario(
     healthy.forEach((id, i) => {
       ledger.committed.set(id, { key: `healthy-${i % 10}`, seq: ledger.nextSeq(`healthy-${i % 10}`) });
     });
-    await waitFor(() => healthy.every((id) => deliveries.counts.has(id)), 'healthy messages delivered', 30_000);
+    await waitFor(
+      () => healthy.every((id) => deliveries.counts.has(id)),
+      'healthy messages delivered',
+      30_000,
+    );
     const healthyDoneWhileHanging = (await statusCounts(t)).pending + (await statusCounts(t)).in_flight > 0;
     await waitFor(
       async () => {
@@ -182,7 +191,8 @@ export async function poisonScenario(
       `select message_id::text, last_error from "${t.schema}".messages where status = 'dead'`,
     );
     const deadReasons: Record<string, string[]> = {};
-    for (const r of rows) (deadReasons[expectDead.get(r.message_id) ?? 'unexpected'] ??= []).push(r.last_error);
+    for (const r of rows)
+      (deadReasons[expectDead.get(r.message_id) ?? 'unexpected'] ??= []).push(r.last_error);
     const verdict = await verify(t, ledger, deliveries, {
       scenario: '5 poison input',
       startedAt,
