@@ -33,6 +33,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
  * poll every `pollIntervalMs`.
  */
 export const BUSY_POLL_INTERVAL_MS = 10;
+/** How long after the last claim that found messages the relay keeps polling at the busy interval. */
+const BUSY_WINDOW_MS = 200;
 /**
  * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
  * not see the row yet. A woken claim that finds nothing looks again after these pauses.
@@ -249,6 +251,8 @@ class OutboxRelay extends EventEmitter implements Relay {
   private woken = false;
   /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
   private wakeRecheck = -1;
+  /** performance.now() of the last claim that found messages. */
+  private lastFoundAt = Number.NEGATIVE_INFINITY;
   /** Claimed, not yet started. */
   private readonly queue: Job[] = [];
   /** Publishing now. */
@@ -418,6 +422,12 @@ class OutboxRelay extends EventEmitter implements Relay {
             this.pump();
             if (jobs.length === want) continue;
             this.wakeRecheck = -1;
+            this.lastFoundAt = performance.now();
+          }
+          // Messages flowed recently: poll at the busy interval. Finished publishes nudge the
+          // loop, so an empty claim right after a full one is normal under a steady stream and
+          // must not drop the relay back to the idle interval.
+          if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
             await this.sleep(Math.min(this.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
             continue;
           }
