@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentPublishError } from '../../src/core/errors.js';
 import { createOutbox } from '../../src/core/outbox.js';
@@ -184,7 +185,7 @@ describe('secrets', () => {
 describe('SSRF', () => {
   it('refuses private, loopback, link-local and rebinding targets before any request leaves', async () => {
     const before = receiver.requests.length;
-    const targets: Array<{ url: string; lookup?: WebhookPublisher extends never ? never : any }> = [
+    const targets: Array<{ url: string; lookup?: LookupFunction }> = [
       { url: `http://127.0.0.1:${receiver.port}/` },
       { url: `http://localhost:${receiver.port}/` },
       { url: `http://[::1]:${receiver.port}/` },
