@@ -213,12 +213,12 @@ async function main(): Promise<void> {
       for (const clients of [1, 8]) {
         const tx = size.tx * (clients === 1 ? 1 : 2);
         log(`producer: ${tx} single-message transactions, ${clients} client(s)`);
-        const r = await alternate(2, {
-          bare: () => produce(url, { transactions: tx / 2, clients, write: w.bare }),
-          outbox: () => produce(url, { transactions: tx / 2, clients, write: w.outbox }),
-          graphile: () => produce(url, { transactions: tx / 2, clients, write: graphileWrite(gwSchema) }),
-          pgboss: () => produce(url, { transactions: tx / 2, clients, write: pgBossWrite(pgb.boss, queue) }),
-          notify: () => produce(url, { transactions: tx / 2, clients, write: w.bareNotify }),
+        const r = await alternate(4, {
+          bare: () => produce(url, { transactions: tx / 4, clients, write: w.bare }),
+          outbox: () => produce(url, { transactions: tx / 4, clients, write: w.outbox }),
+          graphile: () => produce(url, { transactions: tx / 4, clients, write: graphileWrite(gwSchema) }),
+          pgboss: () => produce(url, { transactions: tx / 4, clients, write: pgBossWrite(pgb.boss, queue) }),
+          notify: () => produce(url, { transactions: tx / 4, clients, write: w.bareNotify }),
         });
         const sc = `producer, ${clients} client${clients > 1 ? 's' : ''}`;
         const ofFloor = (v: number) => `${Math.round((100 * v) / r.bare.median)}% of the bare-INSERT floor`;
