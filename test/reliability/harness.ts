@@ -90,6 +90,8 @@ export interface ProducerOptions {
   readonly seed?: number;
 }
 
+function ignore(): void {}
+
 /** A small seeded generator, so a failing run can be replayed with the same seed. */
 export function seededRandom(seed: number): () => number {
   let state = seed | 0;
@@ -140,8 +142,9 @@ export async function runProducers(
       try {
         client = await t.pool.connect();
         // A checked-out client whose server goes away emits 'error' between queries; the
-        // next query rejects anyway, which is where this producer handles it.
-        client.on('error', () => undefined);
+        // next query rejects anyway, which is where this producer handles it. Removed on
+        // release, or a pooled client would collect one listener per transaction.
+        client.on('error', ignore);
         await client.query('begin');
         await outbox.addMany(
           client,
@@ -165,11 +168,13 @@ export async function runProducers(
           await client.query('commit');
           for (const m of batch) ledger.committed.set(m.messageId, { key: m.key, seq: m.seq });
         }
+        client.removeListener('error', ignore);
         client.release();
         written += n;
       } catch (error) {
         failedTransactions++;
         options.onError?.(error);
+        client?.removeListener('error', ignore);
         client?.release(error instanceof Error ? error : new Error(String(error)));
         for (const m of batch) {
           if (commitSent) ledger.uncertain.set(m.messageId, { key: m.key, seq: m.seq });

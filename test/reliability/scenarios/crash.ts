@@ -15,7 +15,7 @@ import {
 } from '../harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-/** What one relay child holds at most: two claimed batches of 50 (relay-child.ts). */
+/** What one relay child holds at most: two claimed batches of 50 (../relay-child.ts). */
 export const CHILD_MAX_HELD = 100;
 
 /** Sizes of the crash scenario. */
@@ -28,7 +28,7 @@ export interface CrashSizes {
 }
 
 function startChild(t: ScenarioDatabase, outFile: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/relay-child.ts')], {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/reliability/relay-child.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -37,6 +37,7 @@ function startChild(t: ScenarioDatabase, outFile: string): ChildProcess {
       OUT_FILE: outFile,
       LEASE_MS: '1000',
       PUBLISH_DELAY_MS: '4',
+      AFTER_PUBLISH_MS: '15',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -103,8 +104,18 @@ export async function crashScenario(
         return c.pending + c.in_flight === 0 && !producing;
       },
       'the relays to finish every committed message',
-      60_000,
-    );
+      60_000 + 10 * ledger.committed.size,
+    ).catch(async (error: unknown) => {
+      const { rows } = await t.pool.query(
+        `select status, locked_by, attempts, available_at < now() as due, count(*)::int as n
+           from "${t.schema}".messages where status <> 'delivered'
+          group by 1, 2, 3, 4 order by n desc limit 10`,
+      );
+      const alive = children.filter((c) => c.exitCode === null && c.signalCode === null).length;
+      throw new Error(
+        `${String(error)}; ${alive}/${children.length} relays alive; left: ${JSON.stringify(rows)}`,
+      );
+    });
   } finally {
     await Promise.all(
       children.map((c) =>
