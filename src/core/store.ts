@@ -81,6 +81,8 @@ export interface StoredMessage {
 /** Counts for `stats`. */
 export interface OutboxStats {
   byStatus: Record<'pending' | 'in_flight' | 'delivered' | 'dead', number>;
+  /** True when `byStatus.delivered` is the planner's estimate (fast) rather than a count. */
+  deliveredIsEstimate: boolean;
   /** Unfinished (pending + in_flight) and dead rows per destination. */
   byDestination: Array<{ destination: string; status: string; count: number }>;
   byTenant: Array<{ tenantId: string | null; status: string; count: number }>;
@@ -424,31 +426,70 @@ export class OutboxStore {
     return rows.length;
   }
 
-  /** Counts by status, destination and tenant, and the oldest due pending row's age. */
-  async stats(run: RunSql, now: Date): Promise<OutboxStats> {
-    const statusRows = await run<{ status: string; n: string }>(
-      `select status, count(*) as n from ${this.t} group by status`,
+  /**
+   * Counts by status, destination and tenant, and the oldest undelivered message's age.
+   * Unfinished and dead rows are counted exactly through their partial indexes, so the cost
+   * follows what operators act on, not how many delivered rows are retained. The delivered
+   * count is the planner's row estimate minus those (`deliveredIsEstimate`), unless `exact`
+   * asks for a full count.
+   */
+  async stats(run: RunSql, options: { now: Date; exact?: boolean }): Promise<OutboxStats> {
+    // Two arms so each matches one partial index (messages_claimable_idx, messages_dead_idx).
+    const groups = await run<{
+      status: string;
+      destination: string;
+      tenant_id: string | null;
+      n: string;
+      oldest: Date | null;
+    }>(
+      `select status, destination, tenant_id, count(*) as n, min(created_at) as oldest
+         from (select status, destination, tenant_id, created_at from ${this.t} where status in ('pending', 'in_flight')
+               union all
+               select status, destination, tenant_id, created_at from ${this.t} where status = 'dead') open
+        group by status, destination, tenant_id`,
     );
     const byStatus = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
-    for (const r of statusRows) byStatus[r.status as keyof typeof byStatus] = Number(r.n);
-    // Only unfinished and dead rows are grouped: these are what operators act on, and the
-    // partial indexes keep them small however many delivered rows are retained.
-    const dest = await run<{ destination: string; status: string; n: string }>(
-      `select destination, status, count(*) as n from ${this.t}
-        where status in ('pending', 'in_flight', 'dead') group by destination, status order by destination, status`,
+    const dest = new Map<string, { destination: string; status: string; count: number }>();
+    const tenant = new Map<string, { tenantId: string | null; status: string; count: number }>();
+    let oldest: Date | null = null;
+    for (const g of groups) {
+      const n = Number(g.n);
+      byStatus[g.status as keyof typeof byStatus] += n;
+      const dk = JSON.stringify([g.destination, g.status]);
+      const d = dest.get(dk) ?? { destination: g.destination, status: g.status, count: 0 };
+      d.count += n;
+      dest.set(dk, d);
+      const tk = JSON.stringify([g.tenant_id, g.status]);
+      const te = tenant.get(tk) ?? { tenantId: g.tenant_id, status: g.status, count: 0 };
+      te.count += n;
+      tenant.set(tk, te);
+      if (g.status !== 'dead' && g.oldest && (!oldest || g.oldest < oldest)) oldest = g.oldest;
+    }
+    const unfinished = byStatus.pending + byStatus.in_flight + byStatus.dead;
+    const [estimate] = await run<{ rows: number }>(
+      `select reltuples::float8 as rows from pg_class where oid = to_regclass($1)`,
+      [this.t],
     );
-    const tenant = await run<{ tenant_id: string | null; status: string; n: string }>(
-      `select tenant_id, status, count(*) as n from ${this.t}
-        where status in ('pending', 'in_flight', 'dead') group by tenant_id, status order by tenant_id, status`,
-    );
-    const [oldest] = await run<{ at: Date | null }>(
-      `select min(created_at) as at from ${this.t} where status in ('pending', 'in_flight')`,
-    );
+    // reltuples is -1 before the first ANALYZE: then only a count can say.
+    const deliveredIsEstimate = !options.exact && (estimate?.rows ?? -1) >= 0;
+    if (deliveredIsEstimate) {
+      byStatus.delivered = Math.max(0, Math.round(estimate!.rows) - unfinished);
+    } else {
+      const [row] = await run<{ n: string }>(
+        `select count(*) as n from ${this.t} where status = 'delivered'`,
+      );
+      byStatus.delivered = Number(row?.n ?? 0);
+    }
+    const order =
+      <T extends { status: string }>(key: (x: T) => string) =>
+      (a: T, b: T) =>
+        key(a).localeCompare(key(b)) || a.status.localeCompare(b.status);
     return {
       byStatus,
-      byDestination: dest.map((r) => ({ destination: r.destination, status: r.status, count: Number(r.n) })),
-      byTenant: tenant.map((r) => ({ tenantId: r.tenant_id, status: r.status, count: Number(r.n) })),
-      oldestPendingAgeSeconds: oldest?.at ? Math.max(0, (now.getTime() - oldest.at.getTime()) / 1000) : 0,
+      deliveredIsEstimate,
+      byDestination: [...dest.values()].sort(order((x) => x.destination)),
+      byTenant: [...tenant.values()].sort(order((x) => x.tenantId ?? '')),
+      oldestPendingAgeSeconds: oldest ? Math.max(0, (options.now.getTime() - oldest.getTime()) / 1000) : 0,
     };
   }
 }

@@ -7,11 +7,17 @@ import { formatTable } from '../format-table.js';
 export const statsCommand: Command = {
   name: 'stats',
   summary: 'counts by status, destination and tenant; oldest pending age; dead count',
-  usage: 'Usage: outbox-relay stats [--json]',
-  flags: { json: { type: 'boolean', description: 'print one JSON object' } },
+  usage: 'Usage: outbox-relay stats [--json] [--exact]',
+  flags: {
+    json: { type: 'boolean', description: 'print one JSON object' },
+    exact: {
+      type: 'boolean',
+      description: 'count delivered rows exactly (a full scan; the default estimate is instant)',
+    },
+  },
   run: (ctx) =>
     withCommandDatabase(ctx, async ({ config, database }) => {
-      const s = await getStats(database.db, { schema: config.schema });
+      const s = await getStats(database.db, { schema: config.schema, exact: ctx.flags.exact === true });
       if (ctx.flags.json === true) {
         ctx.stdout.write(`${JSON.stringify({ schema: config.schema, ...s })}\n`);
         return EXIT_OK;
@@ -19,7 +25,13 @@ export const statsCommand: Command = {
       const out = [
         `schema "${config.schema}"`,
         '',
-        formatTable([['status', 'count'], ...Object.entries(s.byStatus).map(([k, v]) => [k, String(v)])]),
+        formatTable([
+          ['status', 'count'],
+          ...Object.entries(s.byStatus).map(([k, v]) => [
+            k,
+            k === 'delivered' && s.deliveredIsEstimate ? `~${v} (estimate; --exact counts)` : String(v),
+          ]),
+        ]),
         `oldest pending: ${s.oldestPendingAgeSeconds.toFixed(1)} s`,
         `dead: ${s.byStatus.dead}`,
         '',
