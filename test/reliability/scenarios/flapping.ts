@@ -92,7 +92,7 @@ export async function flappingScenario(
         return c.pending + c.in_flight === 0;
       },
       'every message through the flapping receiver',
-      90_000,
+      60_000 + 25 * ledger.committed.size,
     );
     const deliveries = new Deliveries();
     for (const r of receiver.requests) {

@@ -176,7 +176,7 @@ export async function poisonScenario(
     await waitFor(
       () => healthy.every((id) => deliveries.counts.has(id)),
       'healthy messages delivered',
-      30_000,
+      30_000 + 5 * sizes.healthy,
     );
     const healthyDoneWhileHanging = (await statusCounts(t)).pending + (await statusCounts(t)).in_flight > 0;
     await waitFor(
