@@ -116,7 +116,7 @@ const samplesText = (s: number[]) => (s.length > 1 ? `runs ${s.map((x) => fmt(x)
 
 async function main(): Promise<void> {
   // The box may be shared: record how busy it was, so a table from a loaded run reads as such.
-  const loadAtStart = os.loadavg()[0];
+  const loadAtStart = os.loadavg()[0] ?? 0;
   const server = await startPostgres();
   const url = server.url;
   log(
@@ -439,7 +439,7 @@ async function main(): Promise<void> {
     const gw = rows.find((r) => r.scenario === row.scenario && r.system === 'graphile-worker');
     if (gw && gw !== row) row.ratio = row.higherIsBetter ? row.value / gw.value : gw.value / row.value;
   }
-  const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, PostgreSQL ${ver[0].server_version}, 1-min load ${loadAtStart.toFixed(1)} at start / ${os.loadavg()[0].toFixed(1)} at end`;
+  const machine = `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}, PostgreSQL ${ver[0].server_version}, 1-min load ${loadAtStart.toFixed(1)} at start / ${(os.loadavg()[0] ?? 0).toFixed(1)} at end`;
   printTable(machine);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
