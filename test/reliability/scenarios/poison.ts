@@ -165,13 +165,13 @@ export async function poisonScenario(
       t.db,
       Array.from({ length: sizes.healthy }, (_, i) => ({
         type: 'healthy',
-        orderingKey: `healthy-${i % 10}`,
+        orderingKey: `healthy-${i % 50}`,
         payload: { i },
       })),
     );
     // addMany keeps order within each key: the ledger learns it in the same order.
     healthy.forEach((id, i) => {
-      ledger.committed.set(id, { key: `healthy-${i % 10}`, seq: ledger.nextSeq(`healthy-${i % 10}`) });
+      ledger.committed.set(id, { key: `healthy-${i % 50}`, seq: ledger.nextSeq(`healthy-${i % 50}`) });
     });
     await waitFor(
       () => healthy.every((id) => deliveries.counts.has(id)),
