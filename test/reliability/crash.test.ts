@@ -17,6 +17,7 @@ it('loses nothing and delivers nothing rolled back when relay processes are SIGK
   expect(r.figures.phantom).toBe(0);
   // At-least-once: duplicates come only from what killed relays held.
   expect(r.figures.duplicates).toBeLessThanOrEqual(r.kills * CHILD_MAX_HELD);
-  // ...and there were some: kills really landed between a publish and its mark-delivered.
-  expect(r.figures.duplicates).toBeGreaterThan(0);
+  // ...and kills really landed mid-batch: relays died holding leases. (Duplicates themselves
+  // are allowed, not required: on a loaded box a kill may fall between batches.)
+  expect(r.killedHolding).toBeGreaterThan(0);
 }, 120_000);
