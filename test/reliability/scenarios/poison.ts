@@ -191,8 +191,10 @@ export async function poisonScenario(
       `select message_id::text, last_error from "${t.schema}".messages where status = 'dead'`,
     );
     const deadReasons: Record<string, string[]> = {};
-    for (const r of rows)
-      (deadReasons[expectDead.get(r.message_id) ?? 'unexpected'] ??= []).push(r.last_error);
+    for (const r of rows) {
+      const reason = expectDead.get(r.message_id) ?? 'unexpected';
+      deadReasons[reason] = [...(deadReasons[reason] ?? []), r.last_error];
+    }
     const verdict = await verify(t, ledger, deliveries, {
       scenario: '5 poison input',
       startedAt,
