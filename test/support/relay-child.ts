@@ -2,7 +2,9 @@
  * A relay in its own process, for crash tests: the parent kills it with SIGKILL.
  * Every publish appends the message_id to OUT_FILE synchronously *before* returning, so the
  * file is the ground truth of what reached the "receiver", whatever happens afterwards.
- * Env: DATABASE_URL, OUTBOX_SCHEMA, OUT_FILE, LEASE_MS, PUBLISH_DELAY_MS.
+ * AFTER_PUBLISH_MS adds a pause after the write and before the relay may mark it delivered,
+ * so a SIGKILL lands between publish and mark-delivered most of the time.
+ * Env: DATABASE_URL, OUTBOX_SCHEMA, OUT_FILE, LEASE_MS, PUBLISH_DELAY_MS, AFTER_PUBLISH_MS.
  */
 import fs from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -12,9 +14,11 @@ import { createRelay } from '../../src/core/relay.js';
 
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
+pool.on('error', () => undefined);
 const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 const fd = fs.openSync(env.OUT_FILE!, 'a');
 const delayMs = Number(env.PUBLISH_DELAY_MS ?? 2);
+const afterMs = Number(env.AFTER_PUBLISH_MS ?? 0);
 
 const relay = createRelay({
   db,
@@ -30,6 +34,7 @@ const relay = createRelay({
       async publish(message) {
         await new Promise((r) => setTimeout(r, Math.random() * delayMs));
         fs.writeSync(fd, `${message.messageId}\n`);
+        if (afterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * afterMs));
       },
     },
   },

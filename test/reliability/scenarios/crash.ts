@@ -15,7 +15,7 @@ import {
 } from '../harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
-/** What one relay child holds at most: two claimed batches of 50 (../relay-child.ts). */
+/** What one relay child holds at most: two claimed batches of 50 (test/support/relay-child.ts). */
 export const CHILD_MAX_HELD = 100;
 
 /** Sizes of the crash scenario. */
@@ -28,7 +28,7 @@ export interface CrashSizes {
 }
 
 function startChild(t: ScenarioDatabase, outFile: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/reliability/relay-child.ts')], {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/relay-child.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
