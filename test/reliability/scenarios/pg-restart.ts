@@ -151,6 +151,10 @@ export async function pgRestartScenario(
       scenario: `2 postgres restart (${restarts.join(', ')})`,
       startedAt,
     });
+    if (binaryExit !== 0)
+      verdict.problems.push(
+        `the binary exited ${binaryExit} on SIGTERM:\n${binary.stdout()}\n${binary.stderr()}`,
+      );
     if (binary.stderr().includes('FATAL') || binary.stdout().includes('"level":60'))
       verdict.problems.push(`the binary logged a fatal error:\n${binary.stdout()}\n${binary.stderr()}`);
     return { ...verdict, restarts, producerErrors, binaryExit };
