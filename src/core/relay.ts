@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import type { Publisher } from '../publishers/publisher.js';
+import type { PublishContext, Publisher } from '../publishers/publisher.js';
 import { type Clock, SystemClock } from './clock.js';
 import {
   describeError,
@@ -131,7 +131,40 @@ interface Job {
   message: ClaimedMessage;
   leaseEnd: number;
   started: boolean;
-  abort?: AbortController;
+  /** Made on first read of the publish context's signal: most publishes never read it. */
+  controller?: AbortController;
+  /** Set when the attempt was cut off (deadline or stop), even before any signal existed. */
+  abortReason?: unknown;
+}
+
+/** Aborts an attempt: its signal now, or at once when the publisher asks for it later. */
+function abortJob(job: Job, reason: unknown): void {
+  if (job.abortReason !== undefined) return;
+  job.abortReason = reason;
+  job.controller?.abort(reason);
+}
+
+/**
+ * The context of one publish. AbortController and child logger cost more than a no-op
+ * publish (bench/drain.ts profile): they are made only when the publisher reads them.
+ * Getters on an object literal are own enumerable properties, so `{ ...context }` still works.
+ */
+function publishContext(job: Job, logger: Logger, publisherName: string): PublishContext {
+  let child: Logger | undefined;
+  return {
+    attempt: job.message.attempts,
+    get signal() {
+      if (!job.controller) {
+        job.controller = new AbortController();
+        if (job.abortReason !== undefined) job.controller.abort(job.abortReason);
+      }
+      return job.controller.signal;
+    },
+    get logger() {
+      child ??= logger.child({ messageId: job.message.messageId, publisher: publisherName });
+      return child;
+    },
+  };
 }
 
 type Outcome =
@@ -145,6 +178,8 @@ type Outcome =
       permanent: boolean;
       durationMs: number;
     };
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** An outbox message whose payload is parsed only if a publisher reads it. */
 class ClaimedMessage implements OutboxMessage {
@@ -172,10 +207,10 @@ class ClaimedMessage implements OutboxMessage {
     this.tenantId = row.tenant_id;
     this.orderingKey = row.ordering_key;
     this.body = row.body;
-    this.headers = row.headers;
+    this.headers = row.headers ?? NO_HEADERS;
     this.attempts = row.attempts;
     this.maxAttempts = row.max_attempts;
-    this.createdAt = row.created_at;
+    this.createdAt = new Date(row.created_ms);
   }
 
   get payload(): unknown {
@@ -375,7 +410,7 @@ class OutboxRelay extends EventEmitter implements Relay {
     const unstarted = this.queue.splice(0);
     await this.releaseJobs(unstarted);
     if (!(await this.waitForActive(timeoutMs))) {
-      for (const job of this.active) job.abort?.abort(new Error('relay stopping'));
+      for (const job of this.active) abortJob(job, new Error('relay stopping'));
       // A publisher that honours its signal settles now; one that does not is cut off.
       if (!(await this.waitForActive(1000))) {
         const cutOff = [...this.active];
@@ -485,10 +520,11 @@ class OutboxRelay extends EventEmitter implements Relay {
 
   /** Starts queued jobs up to the concurrency limit. */
   private pump(): void {
+    const nowMs = this.queue.length > 0 ? this.clock.now().getTime() : 0;
     while (this.active.size < this.concurrency && this.queue.length > 0) {
       const job = this.queue.shift()!;
       // A job whose lease ran out while it waited may already be with another relay.
-      if (this.clock.now().getTime() >= job.leaseEnd) {
+      if (nowMs >= job.leaseEnd) {
         this.logger.warn(
           { messageId: job.message.messageId },
           'lease expired before publishing; leaving it to the next claim',
@@ -531,27 +567,24 @@ class OutboxRelay extends EventEmitter implements Relay {
         durationMs: 0,
       };
     }
-    const abort = new AbortController();
-    job.abort = abort;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new TransientPublishError(`publish timed out after ${this.publishTimeoutMs} ms`);
-        abort.abort(error);
-        reject(error);
-      }, this.publishTimeoutMs);
-    });
     try {
-      const publishing = Promise.resolve().then(() =>
-        publisher.publish(message, {
-          signal: abort.signal,
-          attempt: message.attempts,
-          logger: this.logger.child({ messageId: message.messageId, publisher: publisher.name }),
-        }),
-      );
-      // A publisher that ignores its signal must not keep the attempt open forever.
-      publishing.catch(() => undefined);
-      const result = await Promise.race([publishing, deadline]);
+      const result = await new Promise((resolve, reject) => {
+        // A publisher that ignores its signal must not keep the attempt open forever.
+        timer = setTimeout(() => {
+          const error = new TransientPublishError(`publish timed out after ${this.publishTimeoutMs} ms`);
+          abortJob(job, error);
+          reject(error);
+        }, this.publishTimeoutMs);
+        try {
+          Promise.resolve(publisher.publish(message, publishContext(job, this.logger, publisher.name))).then(
+            resolve,
+            reject,
+          );
+        } catch (error) {
+          reject(error); // thrown synchronously: the same as a rejection
+        }
+      });
       return { kind: 'delivered', job, result, durationMs: performance.now() - started };
     } catch (error) {
       const permanent = error instanceof PermanentPublishError;

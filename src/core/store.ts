@@ -14,10 +14,12 @@ export interface ClaimedRow {
   tenant_id: string | null;
   ordering_key: string | null;
   body: string;
-  headers: Record<string, string>;
+  /** Null when the message has no headers (most): no JSON to parse per row. */
+  headers: Record<string, string> | null;
   attempts: number;
   max_attempts: number;
-  created_at: Date;
+  /** Epoch milliseconds: a number parses several times faster than a timestamp text. */
+  created_ms: number;
 }
 
 /** One row to insert; `payload` and `headers` are JSON text already validated. */
@@ -196,7 +198,8 @@ export class OutboxStore {
         from claimable c
        where m.id = c.id
       returning m.id, m.message_id, m.kind, m.type, m.destination, m.tenant_id, m.ordering_key,
-                m.payload::text as body, m.headers, m.attempts, m.max_attempts, m.created_at`;
+                m.payload::text as body, nullif(m.headers, '{}') as headers, m.attempts, m.max_attempts,
+                extract(epoch from m.created_at)::float8 * 1000 as created_ms`;
     // Write-backs by primary key, one statement per batch (unnest arrays).
     this.markDeliveredSql = `update ${this.t} m
           set status = 'delivered', delivered_at = $3, locked_by = null, locked_until = null,
@@ -287,7 +290,10 @@ export class OutboxStore {
     run: RunSql,
     args: { ids: string[]; results: (string | null)[]; now: Date },
   ): Promise<number> {
-    const rows = await run(this.markDeliveredSql, [args.ids, args.results, args.now]);
+    // An array literal and no results array when all are null (the usual case): pg's array
+    // serializer quotes every element, which showed up in the drain profile.
+    const results = args.results.some((r) => r !== null) ? args.results : null;
+    const rows = await run(this.markDeliveredSql, [`{${args.ids.join(',')}}`, results, args.now]);
     return rows.length;
   }
 

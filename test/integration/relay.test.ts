@@ -245,6 +245,36 @@ describe('failures', () => {
     expect((await statusRows())[0].last_error).toMatch(/timed out after 50 ms/);
   });
 
+  it('aborts the signal at the deadline, also for a publisher that reads it only afterwards', async () => {
+    await outbox().addMany(t.db, [
+      { type: 'early', payload: 1 },
+      { type: 'late', payload: 2 },
+    ]);
+    const seen: Record<string, string> = {};
+    const relay = relayFor(
+      {
+        default: new RecordingPublisher('p', async (message, context) => {
+          if (message.type === 'early') {
+            // A well-behaved publisher: stops when told to.
+            const { signal } = context; // destructuring reads the signal
+            await new Promise((_, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            );
+          }
+          await new Promise((r) => setTimeout(r, 120));
+          const copy = { ...context }; // a spread context keeps its signal and logger
+          seen[message.type] =
+            `${copy.signal.aborted} ${String(copy.signal.reason)} ${typeof copy.logger.info}`;
+        }),
+      },
+      { publishTimeoutMs: 50 },
+    );
+    expect(await relay.runOnce()).toMatchObject({ retried: 2 });
+    await waitFor(() => 'late' in seen, 'the late publisher reading its signal');
+    expect(seen).toEqual({ late: 'true TransientPublishError: publish timed out after 50 ms function' });
+    for (const row of await statusRows()) expect(row.last_error).toMatch(/publish timed out after 50 ms$/);
+  });
+
   it('treats thrown non-Error values as transient and records them', async () => {
     await outbox().add(t.db, { type: 'x', payload: 1 });
     const relay = relayFor({
