@@ -39,7 +39,7 @@ const BUSY_WINDOW_MS = 200;
  * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
  * not see the row yet. A woken claim that finds nothing looks again after these pauses.
  */
-const WAKE_RECHECK_MS = [1, 3, 10] as const;
+const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
 /** Longest pause between retries of a failing database call in the loop. */
 const MAX_ERROR_BACKOFF_MS = 5_000;
 
@@ -286,6 +286,8 @@ class OutboxRelay extends EventEmitter implements Relay {
   private woken = false;
   /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
   private wakeRecheck = -1;
+  /** Number of wake() calls, to tell whether one arrived during a claim. */
+  private wakes = 0;
   /** performance.now() of the last claim that found messages. */
   private lastFoundAt = Number.NEGATIVE_INFINITY;
   /** Claimed, not yet started. */
@@ -364,6 +366,7 @@ class OutboxRelay extends EventEmitter implements Relay {
 
   wake(): void {
     this.wakeRecheck = 0;
+    this.wakes++;
     this.nudge();
   }
 
@@ -450,22 +453,18 @@ class OutboxRelay extends EventEmitter implements Relay {
         // Prefetch: claim the next batch while the current one is still publishing.
         if (held < this.batchSize) {
           const want = Math.min(this.batchSize, 2 * this.batchSize - held);
+          const wakesBefore = this.wakes;
           const jobs = await this.claim(want);
           errorsInRow = 0;
           if (jobs.length > 0) {
             this.queue.push(...jobs);
             this.pump();
             if (jobs.length === want) continue;
-            this.wakeRecheck = -1;
+            // Found what the last wake-up announced, unless another came in during the claim.
+            if (this.wakes === wakesBefore) this.wakeRecheck = -1;
             this.lastFoundAt = performance.now();
           }
-          // Messages flowed recently: poll at the busy interval. Finished publishes nudge the
-          // loop, so an empty claim right after a full one is normal under a steady stream and
-          // must not drop the relay back to the idle interval.
-          if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
-            await this.sleep(Math.min(this.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
-            continue;
-          }
+          // A wake-up's row may not be committed yet: look again soon, also while busy.
           const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
           if (recheckMs !== undefined) {
             this.wakeRecheck++;
@@ -473,6 +472,13 @@ class OutboxRelay extends EventEmitter implements Relay {
             continue;
           }
           this.wakeRecheck = -1;
+          // Messages flowed recently: poll at the busy interval. Finished publishes nudge the
+          // loop, so an empty claim right after a full one is normal under a steady stream and
+          // must not drop the relay back to the idle interval.
+          if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
+            await this.sleep(Math.min(this.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            continue;
+          }
         }
         await this.sleep(this.pollIntervalMs);
       } catch (error) {

@@ -355,6 +355,34 @@ describe('ordering', () => {
   });
 });
 
+describe('wake-up', () => {
+  it('delivers a message added with onAdded soon after its COMMIT, though onAdded fires before it', async () => {
+    const pub = new RecordingPublisher();
+    // The idle poll alone would take a minute: only the wake-up and its re-checks can deliver.
+    const relay = relayFor({ default: pub }, { pollIntervalMs: 60_000 });
+    const woken = createOutbox({ schema: t.schema, onAdded: () => relay.wake() });
+    relay.start();
+    try {
+      await waitFor(() => relay.counters().claimBatches > 0, 'the first idle claim');
+      const client = await t.pool.connect();
+      try {
+        await client.query('begin');
+        await woken.add(client, { type: 'w', payload: 1 });
+        // The claim the wake-up triggers runs now and sees nothing; commit right after it.
+        while (relay.counters().claimBatches < 2) await new Promise((r) => setImmediate(r));
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+      const committedAt = Date.now();
+      await waitFor(() => pub.calls.length === 1, 'delivery after the wake-up', 2_000);
+      expect(pub.calls[0]!.at - committedAt).toBeLessThan(1_000);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
+
 describe('stop', () => {
   it('finishes in-flight messages and gives unstarted ones back with their attempt', async () => {
     await outbox().addMany(
