@@ -149,6 +149,24 @@ export async function startPgBoss(url: string): Promise<{ boss: PgBoss; schema: 
   return { boss, schema };
 }
 
+/** Starts the benchmark's pg-boss workers (PGBOSS_SETTINGS) on `queue`. */
+async function startPgBossWorkers(
+  boss: PgBoss,
+  queue: string,
+  handle: (jobs: PgBoss.Job<unknown>[]) => void,
+): Promise<void> {
+  for (let w = 0; w < PGBOSS_SETTINGS.workers; w++) {
+    await boss.work(
+      queue,
+      {
+        batchSize: PGBOSS_SETTINGS.batchSize,
+        pollingIntervalSeconds: PGBOSS_SETTINGS.pollingIntervalSeconds,
+      },
+      async (jobs: PgBoss.Job<unknown>[]) => handle(jobs),
+    );
+  }
+}
+
 /** Pre-inserts `messages` jobs (plus `retained` completed ones) and drains them with 10 batch workers. */
 export async function drainPgBoss(
   url: string,
@@ -176,18 +194,9 @@ export async function drainPgBoss(
     await pool.query('checkpoint').catch(() => undefined); // needs superuser; best effort
     let handled = 0;
     const started = performance.now();
-    for (let w = 0; w < PGBOSS_SETTINGS.workers; w++) {
-      await boss.work(
-        queue,
-        {
-          batchSize: PGBOSS_SETTINGS.batchSize,
-          pollingIntervalSeconds: PGBOSS_SETTINGS.pollingIntervalSeconds,
-        },
-        async (jobs: PgBoss.Job<unknown>[]) => {
-          handled += jobs.length;
-        },
-      );
-    }
+    await startPgBossWorkers(boss, queue, (jobs) => {
+      handled += jobs.length;
+    });
     for (;;) {
       if (handled >= messages) {
         const { rows } = await pool.query(
@@ -221,18 +230,9 @@ export async function startPgBossLatency(
   queue: string,
   onStart: (seq: number) => void,
 ): Promise<() => Promise<void>> {
-  for (let w = 0; w < PGBOSS_SETTINGS.workers; w++) {
-    await boss.work(
-      queue,
-      {
-        batchSize: PGBOSS_SETTINGS.batchSize,
-        pollingIntervalSeconds: PGBOSS_SETTINGS.pollingIntervalSeconds,
-      },
-      async (jobs: PgBoss.Job<unknown>[]) => {
-        for (const job of jobs) onStart((job.data as { orderId: number }).orderId);
-      },
-    );
-  }
+  await startPgBossWorkers(boss, queue, (jobs) => {
+    for (const job of jobs) onStart((job.data as { orderId: number }).orderId);
+  });
   return async () => {
     await boss.offWork(queue);
   };

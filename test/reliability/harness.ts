@@ -201,6 +201,35 @@ export async function statusCounts(
   return out;
 }
 
+/**
+ * Waits until no message is pending or in flight (and `alsoDone()` holds). On timeout the
+ * error says what is left in the table, plus `context()`, so a stuck run explains itself.
+ */
+export async function waitForDrained(
+  t: ScenarioDatabase,
+  what: string,
+  timeoutMs: number,
+  options: { alsoDone?: () => boolean; context?: () => string } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await statusCounts(t);
+    if (c.pending + c.in_flight === 0 && (options.alsoDone?.() ?? true)) return;
+    if (Date.now() > deadline) {
+      const { rows } = await t.pool.query(
+        `select status, locked_by, attempts, available_at < now() as due, count(*)::int as n
+           from "${t.schema}".messages where status not in ('delivered', 'dead')
+          group by 1, 2, 3, 4 order by n desc limit 10`,
+      );
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; left: ${JSON.stringify(rows)}` +
+          (options.context ? `; ${options.context()}` : ''),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** The closing figures of one scenario run. */
 export interface Figures {
   readonly scenario: string;

@@ -1,7 +1,6 @@
 import { NOOP_LOGGER } from '../../../src/core/logger.js';
 import { createRelay } from '../../../src/core/relay.js';
 import { WebhookPublisher } from '../../../src/publishers/webhook/index.js';
-import { waitFor } from '../../support/recording-publisher.js';
 import { type ReceiverReply, reply, startWebhookReceiver } from '../../support/webhook-receiver.js';
 import {
   Deliveries,
@@ -9,9 +8,9 @@ import {
   runProducers,
   type ScenarioDatabase,
   seededRandom,
-  statusCounts,
   type Verdict,
   verify,
+  waitForDrained,
 } from '../harness.js';
 
 const SECRET = `whsec_${Buffer.from('flapping-receiver-secret-of-32-bytes').toString('base64')}`;
@@ -86,11 +85,8 @@ export async function flappingScenario(
       rollbackRatio: 0.1,
       seed: 9,
     });
-    await waitFor(
-      async () => {
-        const c = await statusCounts(t);
-        return c.pending + c.in_flight === 0;
-      },
+    await waitForDrained(
+      t,
       'every message through the flapping receiver',
       60_000 + 25 * ledger.committed.size,
     );

