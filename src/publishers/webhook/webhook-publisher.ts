@@ -449,7 +449,8 @@ export class WebhookPublisher implements Publisher {
    */
   async publish(message: OutboxMessage, context: PublishContext): Promise<WebhookDeliveryResult> {
     if (this.#closing) throw new TransientPublishError('webhook publisher is closed');
-    const { signal, logger } = context;
+    // context.logger is read only where something is logged: the relay makes it on first read.
+    const { signal } = context;
     if (signal.aborted)
       throw new TransientPublishError('attempt aborted before sending', { cause: signal.reason });
 
@@ -507,7 +508,7 @@ export class WebhookPublisher implements Publisher {
         drained = await drain(response.body, success ? 0 : this.#errorBodyBytes, this.#maxResponseBytes);
       } catch (error) {
         // The status line is the receiver's answer; a body cut short does not change it.
-        logger.debug(
+        context.logger.debug(
           { webhook: where, status, error: networkReason(error) },
           'webhook response body not read to the end',
         );
@@ -515,7 +516,10 @@ export class WebhookPublisher implements Publisher {
       const ms = Math.round(performance.now() - started);
 
       if (success) {
-        logger.debug({ webhook: where, status, ms, messageId: message.messageId }, 'webhook delivered');
+        context.logger.debug(
+          { webhook: where, status, ms, messageId: message.messageId },
+          'webhook delivered',
+        );
         return { status };
       }
       const snippet = quoteSnippet(drained.head, drained.total);
@@ -533,7 +537,7 @@ export class WebhookPublisher implements Publisher {
       if (status === 410) {
         const reason = `answered 410 Gone at attempt ${context.attempt}`;
         this.#disabled.set(url.href, { url: url.href, since: this.#clock.now(), reason });
-        logger.warn(
+        context.logger.warn(
           { webhook: where },
           'webhook endpoint answered 410 Gone: disabled until enableEndpoint()',
         );
