@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { NOOP_LOGGER } from '../src/core/logger.js';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
-import { createRelay } from '../src/core/relay.js';
+import { createRelay, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../src/core/relay.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import {
   describeGraphile,
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       add({
         scenario: `drain ${size.drain / 1000}k`,
         system: 'outbox-relay',
-        settings: 'defaults (batchSize 200, concurrency 32), pg Pool',
+        settings: `defaults (batchSize ${DEFAULT_BATCH_SIZE}, concurrency ${DEFAULT_CONCURRENCY}), pg Pool`,
         value: r.outbox.median,
         unit: 'msg/s',
         higherIsBetter: true,

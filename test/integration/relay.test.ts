@@ -355,6 +355,40 @@ describe('ordering', () => {
   });
 });
 
+describe('lease budget', () => {
+  it('holds no more messages than it can start within half a lease, whatever the batch size', async () => {
+    await outbox().addMany(
+      t.db,
+      Array.from({ length: 60 }, (_, i) => ({ type: 'slow', payload: i })),
+    );
+    const warnings: string[] = [];
+    const logger = { ...NOOP_LOGGER, warn: (_: object, msg?: string) => warnings.push(msg ?? '') };
+    logger.child = () => logger;
+    const pub = new RecordingPublisher('p', () => new Promise((r) => setTimeout(r, 50)));
+    // 2 publishes of 50 ms at a time: 20 fit in half of a 1 s lease. 500 claimed at once
+    // would wait up to 15 s in the queue, long after their leases ran out.
+    const relay = relayFor({ default: pub }, { batchSize: 500, concurrency: 2, leaseMs: 1000, logger });
+    let maxInFlight = 0;
+    relay.start();
+    try {
+      await waitFor(async () => {
+        const { rows } = await t.pool.query(
+          `select count(*) filter (where status = 'in_flight')::int as f,
+                  count(*) filter (where status = 'delivered')::int as d
+             from "${t.schema}".messages`,
+        );
+        maxInFlight = Math.max(maxInFlight, rows[0].f);
+        return rows[0].d === 60;
+      }, 'all 60 delivered');
+    } finally {
+      await relay.stop();
+    }
+    expect(maxInFlight).toBeLessThanOrEqual(30);
+    expect([...pub.countsByMessageId().values()].every((n) => n === 1)).toBe(true);
+    expect(warnings).not.toContain('lease expired before publishing; leaving it to the next claim');
+  });
+});
+
 describe('wake-up', () => {
   it('delivers a message added with onAdded soon after its COMMIT, though onAdded fires before it', async () => {
     const pub = new RecordingPublisher();
