@@ -454,11 +454,9 @@ class OutboxRelay extends EventEmitter implements Relay {
     let errorsInRow = 0;
     while (this.isRunning) {
       try {
-        const held = this.queue.length + this.active.size;
         // Prefetch: claim the next batch while the current one is still publishing.
-        const cap = this.holdCap();
-        if (held < Math.min(this.batchSize, cap)) {
-          const want = Math.min(this.batchSize, cap - held);
+        const want = this.claimRoom();
+        if (want > 0) {
           const wakesBefore = this.wakes;
           const jobs = await this.claim(want);
           errorsInRow = 0;
@@ -493,6 +491,16 @@ class OutboxRelay extends EventEmitter implements Relay {
         await this.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.pollIntervalMs * 2 ** errorsInRow));
       }
     }
+  }
+
+  /**
+   * How many rows the next claim should ask for: 0 while the relay holds a batch or more, or
+   * as much as its hold cap allows.
+   */
+  private claimRoom(): number {
+    const held = this.queue.length + this.active.size;
+    const cap = this.holdCap();
+    return held < Math.min(this.batchSize, cap) ? Math.min(this.batchSize, cap - held) : 0;
   }
 
   /**
@@ -571,7 +579,7 @@ class OutboxRelay extends EventEmitter implements Relay {
         this.flush();
         this.pump();
         if (this.active.size === 0) this.activeSettled?.();
-        if (this.queue.length + this.active.size < Math.min(this.batchSize, this.holdCap())) this.nudge();
+        if (this.claimRoom() > 0) this.nudge();
       });
     }
     if (this.active.size === 0) this.activeSettled?.();

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createOutbox } from '../../src/core/outbox.js';
+import { waitFor } from '../support/recording-publisher.js';
 
 /** A migrated outbox schema to run a scenario in (a TestDatabase fits). */
 export interface ScenarioDatabase {
@@ -211,23 +212,23 @@ export async function waitForDrained(
   timeoutMs: number,
   options: { alsoDone?: () => boolean; context?: () => string } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = await statusCounts(t);
-    if (c.pending + c.in_flight === 0 && (options.alsoDone?.() ?? true)) return;
-    if (Date.now() > deadline) {
-      const { rows } = await t.pool.query(
-        `select status, locked_by, attempts, available_at < now() as due, count(*)::int as n
-           from "${t.schema}".messages where status not in ('delivered', 'dead')
-          group by 1, 2, 3, 4 order by n desc limit 10`,
-      );
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; left: ${JSON.stringify(rows)}` +
-          (options.context ? `; ${options.context()}` : ''),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(
+    async () => {
+      const c = await statusCounts(t);
+      return c.pending + c.in_flight === 0 && (options.alsoDone?.() ?? true);
+    },
+    what,
+    timeoutMs,
+  ).catch(async (error: unknown) => {
+    const { rows } = await t.pool.query(
+      `select status, locked_by, attempts, available_at < now() as due, count(*)::int as n
+         from "${t.schema}".messages where status not in ('delivered', 'dead')
+        group by 1, 2, 3, 4 order by n desc limit 10`,
+    );
+    throw new Error(
+      `${String(error)}; left: ${JSON.stringify(rows)}` + (options.context ? `; ${options.context()}` : ''),
+    );
+  });
 }
 
 /** The closing figures of one scenario run. */
