@@ -1,7 +1,13 @@
 import { messagesMigration } from './0001-messages.js';
 import { devicesMigration } from './0002-devices.js';
 import { jobsMigration } from './0003-jobs.js';
+import { deadReasonMigration } from './0004-dead-reason.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [messagesMigration, devicesMigration, jobsMigration];
+export const MIGRATIONS: readonly Migration[] = [
+  messagesMigration,
+  devicesMigration,
+  jobsMigration,
+  deadReasonMigration,
+];
