@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { Queryable } from '../core/queryable.js';
 import { ConsolePublisher } from '../publishers/console/console-publisher.js';
 import type { Publisher } from '../publishers/publisher.js';
-import type { CliConfig, PublisherType } from './config.js';
+import type { CliConfig, PublisherType } from './settings.js';
 
 /** Whether a publisher's module is part of this build (webhook and routeros land separately). */
 export function publisherAvailable(type: PublisherType): boolean {

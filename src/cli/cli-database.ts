@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { Logger } from '../core/logger.js';
 import { asCoreLogger, type CliLogger, createCliLogger } from './cli-logger.js';
 import type { CommandContext } from './command.js';
-import { type CliConfig, loadConfig } from './config.js';
+import { loadConfig } from './load-config.js';
+import type { CliConfig } from './settings.js';
 
 /** The binary's connection: a pg pool and a kysely instance over it. */
 export interface CliDatabase {

@@ -6,7 +6,7 @@ import { cleanupJob } from '../jobs/cleanup-job.js';
 import { drainRelay } from '../jobs/relay-job.js';
 import { retryDeadJob } from '../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.js';
-import type { CliConfig } from './config.js';
+import type { CliConfig } from './settings.js';
 
 /** Relay options from the config, shared by `start`, `run` and the relay job. */
 export function relayOptions(config: CliConfig) {

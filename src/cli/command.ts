@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { type FlagValues, SETTINGS, settingFlagSpecs } from './config.js';
+import { type FlagValues, settingFlagSpecs } from './load-config.js';
+import { SETTINGS } from './settings.js';
 
 /** Exit codes of the binary. */
 export const EXIT_OK = 0;
@@ -101,7 +102,7 @@ export function commandHelp(command: Command): string {
   }
   lines.push('Every setting can also be given as a flag that overrides its environment variable,');
   lines.push(
-    `e.g. --${SETTINGS[0]?.flag} (DATABASE_URL), --batch-size (BATCH_SIZE). See \`outbox-relay config --help\`.`,
+    `e.g. --${SETTINGS.databaseUrl.flag} (${SETTINGS.databaseUrl.env}), --${SETTINGS.batchSize.flag} (${SETTINGS.batchSize.env}). See \`outbox-relay config --help\`.`,
   );
   lines.push('Exit codes: 0 ok, 1 failure, 2 usage or config error.', '');
   return lines.join('\n');

@@ -38,10 +38,13 @@ export class OutboxError extends Error {
  */
 export class OutboxValidationError extends OutboxError {
   readonly field: string;
+  /** What is wrong, without the field name (`must be ...`), for callers that name the field their own way. */
+  readonly reason: string;
 
   constructor(field: string, message: string, options?: { cause?: unknown }) {
     super('OUTBOX_VALIDATION', `${field}: ${message}`, options);
     this.field = field;
+    this.reason = message;
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Command, EXIT_OK } from '../command.js';
-import { loadConfig, redactConfig, SETTINGS } from '../config.js';
 import { formatTable } from '../format-table.js';
+import { loadConfig, redactConfig } from '../load-config.js';
+import { defaultText, formatValue, SETTING_LIST } from '../settings.js';
 
 /** `outbox-relay config`: the effective configuration, secrets redacted. */
 export const configCommand: Command = {
@@ -15,7 +16,7 @@ export const configCommand: Command = {
     'Settings (environment variable, flag, default):',
     formatTable([
       ['variable', 'flag', 'default', 'meaning'],
-      ...SETTINGS.map((s) => [s.env, `--${s.flag}`, s.defaultText ?? '-', s.description]),
+      ...SETTING_LIST.map((s) => [s.env, `--${s.flag}`, defaultText(s), s.description]),
     ]),
   ].join('\n'),
   flags: { json: { type: 'boolean', description: 'print one JSON object' } },
@@ -26,11 +27,7 @@ export const configCommand: Command = {
       ctx.stdout.write(`${JSON.stringify({ config: redacted, sources })}\n`);
       return EXIT_OK;
     }
-    const rows = SETTINGS.map((s) => {
-      const value = redacted[s.key];
-      const text = value === undefined ? '-' : Array.isArray(value) ? value.join(',') || '-' : String(value);
-      return [s.env, text, sources[s.env] ?? 'default'];
-    });
+    const rows = SETTING_LIST.map((s) => [s.env, formatValue(redacted[s.key]), sources[s.env] ?? 'default']);
     ctx.stdout.write(formatTable([['variable', 'value', 'from'], ...rows]));
     return EXIT_OK;
   },

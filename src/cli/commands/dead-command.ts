@@ -1,7 +1,7 @@
 import { type DeadSelector, getMessage, listDead, purgeDead, replayDead } from '../../core/dead-letters.js';
 import { withCommandDatabase } from '../cli-database.js';
 import { type Command, type CommandContext, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
-import type { FlagValues } from '../config.js';
+import type { FlagValues } from '../load-config.js';
 import { formatTable } from '../format-table.js';
 
 const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
 import { createCliLogger, asCoreLogger } from '../cli-logger.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../load-config.js';
 import { runDemo } from '../demo.js';
 
 /** `outbox-relay demo`: see events flow end to end on a fresh machine, offline. */

@@ -7,7 +7,7 @@ import { openDatabase } from '../cli-database.js';
 import { createCliScheduler, relayOptions } from '../cli-jobs.js';
 import { asCoreLogger, createCliLogger } from '../cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
-import { loadConfig, redactConfig } from '../config.js';
+import { loadConfig, redactConfig } from '../load-config.js';
 import { type RunningHttpServer, startHttpServer } from '../http-server.js';
 import { createMetrics } from '../metrics.js';
 import { runRelayOnce } from './run-command.js';

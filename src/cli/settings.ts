@@ -1,0 +1,383 @@
+import { hostname } from 'node:os';
+import { DEFAULT_MAX_ATTEMPTS } from '../core/outbox.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+} from '../core/relay.js';
+import { DEFAULT_SCHEMA } from '../core/schema-name.js';
+import { MAX_ATTEMPTS_LIMIT } from '../core/validate-message.js';
+import {
+  commaListOf,
+  credentialsKey,
+  cron,
+  flag,
+  httpUrl,
+  integer,
+  oneOf,
+  postgresUrl,
+  type SettingParser,
+  schemaName,
+  text,
+  webhookSecrets,
+} from './setting-parsers.js';
+
+/** What a computed default may depend on. */
+export interface DefaultContext {
+  /** Whether the command's output goes to a terminal. */
+  readonly isTty: boolean;
+}
+
+/**
+ * A default that depends on the machine or the terminal; `text` is what help and README show.
+ *
+ * @example
+ * new ComputedDefault('when stdout is a TTY', (ctx) => ctx.isTty)
+ */
+export class ComputedDefault<T> {
+  constructor(
+    readonly text: string,
+    readonly compute: (context: DefaultContext) => T,
+  ) {}
+}
+
+/**
+ * One setting of the binary: everything `--help`, `outbox-relay config`, the README table,
+ * the defaults and the loader need, declared once.
+ *
+ * @example
+ * batchSize: setting({ env: 'BATCH_SIZE', flag: 'batch-size', parse: integer(1, 10_000), default: 500, description: 'rows claimed per statement' })
+ */
+export interface Setting<T, D extends T | undefined = T | undefined> {
+  /** The environment variable (the contract existing deployments use). */
+  readonly env: string;
+  /** The flag that overrides it, without `--`. */
+  readonly flag: string;
+  /** Reads the text; a library rule is called here, never rewritten. */
+  readonly parse: SettingParser<T>;
+  /** The value when neither the flag nor the variable gives one (`undefined` = unset). */
+  readonly default: D | ComputedDefault<D>;
+  /** One line for help and README. */
+  readonly description: string;
+  /** Set for secrets: how the value is printed; parse problems then never echo the raw text. */
+  redact?(value: T): unknown;
+}
+
+/** Declares a setting; only here so TypeScript infers its value type from `parse` and `default`. */
+function setting<T, const D extends T | undefined>(declaration: {
+  readonly env: string;
+  readonly flag: string;
+  readonly parse: SettingParser<T>;
+  readonly default: D | ComputedDefault<D>;
+  readonly description: string;
+  redact?(value: NoInfer<T>): unknown;
+}): Setting<T, D> {
+  return declaration;
+}
+
+/** Redaction of a secret: each value (or list item) becomes `[redacted]`. */
+function hidden(value: string | readonly string[]): unknown {
+  return typeof value === 'string' ? '[redacted]' : value.map(() => '[redacted]');
+}
+
+/**
+ * Hides the password of a connection string, keeping the rest readable.
+ *
+ * @example
+ * redactUrl('postgres://app:pw@db/app') // 'postgres://app:***@db/app'
+ */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return '[redacted]';
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/** Publishers the binary can build from env. */
+export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros'] as const;
+/** One of `PUBLISHER_TYPES`. */
+export type PublisherType = (typeof PUBLISHER_TYPES)[number];
+
+/** What `start` runs. */
+export const WORKER_MODES = ['relay', 'jobs', 'all'] as const;
+/** One of `WORKER_MODES`. */
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
+/**
+ * Every setting of the binary, in help order, keyed by its name in `CliConfig`.
+ * A new setting is one entry here: its type, default, flag, `--help` line, `config` row and
+ * README row all follow (run `npm run docs:settings` to regenerate the README table).
+ */
+export const SETTINGS = {
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    parse: postgresUrl,
+    default: undefined,
+    redact: redactUrl,
+    description: 'PostgreSQL connection string (required except for demo)',
+  }),
+  schema: setting({
+    env: 'OUTBOX_SCHEMA',
+    flag: 'schema',
+    parse: schemaName,
+    default: DEFAULT_SCHEMA,
+    description: 'schema of the outbox tables',
+  }),
+  publisherTypes: setting({
+    env: 'OUTBOX_PUBLISHER_TYPE',
+    flag: 'publisher-type',
+    parse: commaListOf(PUBLISHER_TYPES),
+    default: ['console'],
+    description: `publishers to run: ${PUBLISHER_TYPES.join(', ')} (comma list; the first also serves destination "default")`,
+  }),
+  webhookUrl: setting({
+    env: 'OUTBOX_WEBHOOK_URL',
+    flag: 'webhook-url',
+    parse: httpUrl,
+    default: undefined,
+    description: 'webhook endpoint (required with the webhook publisher)',
+  }),
+  webhookSecrets: setting({
+    env: 'OUTBOX_WEBHOOK_SECRET',
+    flag: 'webhook-secret',
+    parse: webhookSecrets,
+    default: [],
+    redact: hidden,
+    description:
+      'whsec_<base64> signing secret(s) of 24..64 bytes, comma-separated for rotation (current first)',
+  }),
+  webhookAllowPrivate: setting({
+    env: 'OUTBOX_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    parse: flag,
+    default: false,
+    description: 'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise)',
+  }),
+  credentialsKey: setting({
+    env: 'OUTBOX_CREDENTIALS_KEY',
+    flag: 'credentials-key',
+    parse: credentialsKey,
+    default: undefined,
+    redact: hidden,
+    description: 'key for device passwords: 32 bytes as base64 or hex (RouterOS)',
+  }),
+  enableJobs: setting({
+    env: 'ENABLE_JOBS',
+    flag: 'enable-jobs',
+    parse: flag,
+    default: true,
+    description: 'run the cron jobs in `start`',
+  }),
+  relaySchedule: setting({
+    env: 'RELAY_SCHEDULE',
+    flag: 'relay-schedule',
+    parse: oneOf(['continuous', 'cron']),
+    default: 'continuous',
+    description:
+      'continuous: the relay polls all the time; cron: one drain per OUTBOX_CRON tick (the `relay` job)',
+  }),
+  relayCron: setting({
+    env: 'OUTBOX_CRON',
+    flag: 'outbox-cron',
+    parse: cron,
+    default: '* * * * *',
+    description: 'relay round when not running continuously (RELAY_SCHEDULE=cron)',
+  }),
+  cleanupCron: setting({
+    env: 'CLEANUP_CRON',
+    flag: 'cleanup-cron',
+    parse: cron,
+    default: '0 3 * * *',
+    description: 'when the cleanup job deletes old delivered rows',
+  }),
+  retentionDays: setting({
+    env: 'RETENTION_DAYS',
+    flag: 'retention-days',
+    parse: integer(0, 36_500),
+    default: 30,
+    description: 'delivered rows older than this many days are deleted by cleanup',
+  }),
+  enableRetryDead: setting({
+    env: 'ENABLE_RETRY_DEAD',
+    flag: 'enable-retry-dead',
+    parse: flag,
+    default: false,
+    description: 'opt in to the retry-dead job (replays rows that died of transient errors)',
+  }),
+  retryCron: setting({
+    env: 'RETRY_CRON',
+    flag: 'retry-cron',
+    parse: cron,
+    default: '0 * * * *',
+    description: 'when the retry-dead job runs (with ENABLE_RETRY_DEAD=true)',
+  }),
+  workerId: setting({
+    env: 'WORKER_ID',
+    flag: 'worker-id',
+    parse: text({ min: 1, max: 200, rule: 'a non-empty text of at most 200 characters' }),
+    default: new ComputedDefault('<hostname>:<pid>', () => `${hostname()}:${process.pid}`),
+    description: 'name of this relay in locked_by, logs and job runs',
+  }),
+  batchSize: setting({
+    env: 'BATCH_SIZE',
+    flag: 'batch-size',
+    parse: integer(1, 10_000),
+    default: DEFAULT_BATCH_SIZE,
+    description: 'rows claimed per statement (see `batchSize`)',
+  }),
+  concurrency: setting({
+    env: 'CONCURRENCY',
+    flag: 'concurrency',
+    parse: integer(1, 10_000),
+    default: DEFAULT_CONCURRENCY,
+    description: 'publishes running at once',
+  }),
+  pollIntervalMs: setting({
+    env: 'POLL_INTERVAL_MS',
+    flag: 'poll-interval-ms',
+    parse: integer(1, 3_600_000),
+    default: DEFAULT_POLL_INTERVAL_MS,
+    description: 'idle poll interval of the relay',
+  }),
+  leaseMs: setting({
+    env: 'LEASE_MS',
+    flag: 'lease-ms',
+    parse: integer(100, 86_400_000),
+    default: DEFAULT_LEASE_MS,
+    description: 'claim lease; a crashed relay’s rows come back after it',
+  }),
+  maxRetries: setting({
+    env: 'MAX_RETRIES',
+    flag: 'max-retries',
+    parse: integer(1, MAX_ATTEMPTS_LIMIT),
+    default: DEFAULT_MAX_ATTEMPTS,
+    description: 'attempts before messages written by this binary (publish, demo) are dead-lettered',
+  }),
+  workerMode: setting({
+    env: 'WORKER_MODE',
+    flag: 'worker-mode',
+    parse: oneOf(WORKER_MODES),
+    default: 'all',
+    description: '`start` runs the relay, the jobs, or all',
+  }),
+  workerRunOnce: setting({
+    env: 'WORKER_RUN_ONCE',
+    flag: 'worker-run-once',
+    parse: flag,
+    default: false,
+    description: '`start` drains the outbox once and exits (like `run --drain`)',
+  }),
+  httpPort: setting({
+    env: 'HTTP_PORT',
+    flag: 'http-port',
+    parse: integer(0, 65_535),
+    default: undefined,
+    description: 'port of the health/metrics/admin endpoint (off when unset; 0 = any free port)',
+  }),
+  httpHost: setting({
+    env: 'HTTP_HOST',
+    flag: 'http-host',
+    parse: text({ min: 1, rule: 'a host name or address' }),
+    default: '0.0.0.0',
+    description: 'address the HTTP endpoint listens on',
+  }),
+  adminToken: setting({
+    env: 'ADMIN_TOKEN',
+    flag: 'admin-token',
+    parse: text({ min: 16, rule: 'at least 16 characters' }),
+    default: undefined,
+    redact: hidden,
+    description: 'bearer token of the admin POST routes (routes off when unset)',
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'pino level',
+  }),
+  logPretty: setting({
+    env: 'LOG_PRETTY',
+    flag: 'log-pretty',
+    parse: flag,
+    default: new ComputedDefault('when stdout is a TTY', (ctx) => ctx.isTty),
+    description: 'human-readable logs instead of JSON lines',
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    flag: 'shutdown-timeout-ms',
+    parse: integer(0, 3_600_000),
+    default: DEFAULT_STOP_TIMEOUT_MS,
+    description: 'how long SIGTERM waits for in-flight publishes and jobs',
+  }),
+};
+
+/** The name of a setting in `CliConfig`. */
+export type SettingKey = keyof typeof SETTINGS;
+
+/** A setting's parsed type, plus `undefined` when it is unset by default. */
+type ValueOf<S> = S extends Setting<infer T, infer D> ? T | Extract<D, undefined> : never;
+
+/** The binary's whole configuration, validated: one property per entry of `SETTINGS`. */
+export type CliConfig = { [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** A setting with its key, as the loader and the help walk them. */
+export type KeyedSetting = Setting<unknown> & { readonly key: SettingKey };
+
+/** `SETTINGS` as a list, in help order. */
+export const SETTING_LIST: readonly KeyedSetting[] = (Object.keys(SETTINGS) as SettingKey[]).map(
+  (key): KeyedSetting => ({ ...SETTINGS[key], key }),
+);
+
+/** A setting needed because of other settings (or the command), checked after every setting parsed. */
+export interface Requirement {
+  readonly key: SettingKey;
+  /** Whether the setting must be given. */
+  when(config: CliConfig, options: { requireDatabase?: boolean }): boolean;
+  /** Ends `<ENV> is required ...`. */
+  readonly because: string;
+}
+
+/** Settings required by other settings, in the order their problems are listed. */
+export const REQUIREMENTS: readonly Requirement[] = [
+  {
+    key: 'databaseUrl',
+    when: (_config, options) => options.requireDatabase === true,
+    because: `(or --${SETTINGS.databaseUrl.flag}): a postgres:// connection string`,
+  },
+  ...(['webhookUrl', 'webhookSecrets'] as const).map((key) => ({
+    key,
+    when: (config: CliConfig) => config.publisherTypes.includes('webhook'),
+    because: `when ${SETTINGS.publisherTypes.env} includes webhook`,
+  })),
+  {
+    key: 'credentialsKey',
+    when: (config) => config.publisherTypes.includes('routeros'),
+    because: `when ${SETTINGS.publisherTypes.env} includes routeros`,
+  },
+];
+
+/**
+ * A setting's default as help and README show it: `-` when unset.
+ *
+ * @example
+ * defaultText(SETTINGS.batchSize) // '500'
+ */
+export function defaultText(s: Setting<unknown>): string {
+  return s.default instanceof ComputedDefault ? s.default.text : formatValue(s.default);
+}
+
+/**
+ * A value as one line of text: lists comma-joined, unset as `-`.
+ *
+ * @example
+ * formatValue(['console', 'webhook']) // 'console,webhook'
+ */
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '-';
+  if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(',');
+  return String(value);
+}
