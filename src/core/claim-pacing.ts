@@ -16,7 +16,9 @@ export class ClaimPacing {
   /** Feeds one publish duration into the pace. */
   record(durationMs: number): void {
     this.avgPublishMs =
-      this.avgPublishMs === undefined ? durationMs : this.avgPublishMs + 0.05 * (durationMs - this.avgPublishMs);
+      this.avgPublishMs === undefined
+        ? durationMs
+        : this.avgPublishMs + 0.05 * (durationMs - this.avgPublishMs);
   }
 
   /**

@@ -18,7 +18,10 @@ export function parseMessageRef(ref: string, field = 'id'): MessageRef {
   const text = String(ref).trim();
   if (ROW_ID_RE.test(text)) return { kind: 'id', id: text };
   if (UUID_RE.test(text)) return { kind: 'messageId', messageId: text.toLowerCase() };
-  throw new OutboxValidationError(field, `must be a row id or a message_id (UUID), got ${JSON.stringify(ref)}`);
+  throw new OutboxValidationError(
+    field,
+    `must be a row id or a message_id (UUID), got ${JSON.stringify(ref)}`,
+  );
 }
 
 /**
@@ -27,7 +30,10 @@ export function parseMessageRef(ref: string, field = 'id'): MessageRef {
  * @example
  * splitMessageRefs(['42', '0193e5a2-7c1b-7cc0-9d1e-2f3a4b5c6d7e']) // { ids: ['42'], messageIds: ['0193e5a2-...'] }
  */
-export function splitMessageRefs(refs: readonly string[], field = 'id'): { ids: string[]; messageIds: string[] } {
+export function splitMessageRefs(
+  refs: readonly string[],
+  field = 'id',
+): { ids: string[]; messageIds: string[] } {
   const ids: string[] = [];
   const messageIds: string[] = [];
   for (const ref of refs) {

@@ -46,7 +46,8 @@ export class RelayEventEmitter extends EventEmitter {
     for (const listener of this.rawListeners(event)) {
       try {
         const returned: unknown = listener.apply(this, args);
-        if (returned instanceof Promise) returned.catch((error: unknown) => this.#listenerFailed(event, error));
+        if (returned instanceof Promise)
+          returned.catch((error: unknown) => this.#listenerFailed(event, error));
       } catch (error) {
         this.#listenerFailed(event, error);
       }
@@ -63,7 +64,11 @@ export class RelayEventEmitter extends EventEmitter {
     }
     this.#lastLogged.set(event, { at: now, suppressed: 0 });
     this.listenerLogger?.error(
-      { event, err: describeError(error), ...(last?.suppressed ? { suppressedSinceLastLog: last.suppressed } : {}) },
+      {
+        event,
+        err: describeError(error),
+        ...(last?.suppressed ? { suppressedSinceLastLog: last.suppressed } : {}),
+      },
       `a "${event}" listener threw; the relay carries on (fix the listener)`,
     );
   }

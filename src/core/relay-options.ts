@@ -112,9 +112,14 @@ function defaultLogger(): Logger {
  * const o = resolveRelayOptions({ db, publishers: { webhook } }); o.leaseMs // 60000
  */
 export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
-  if (!options || typeof options !== 'object') throw new OutboxValidationError('options', 'must be an object');
+  if (!options || typeof options !== 'object')
+    throw new OutboxValidationError('options', 'must be an object');
   if (!options.db) throw new OutboxValidationError('db', 'is required: a kysely instance or a pg Pool');
-  if (!options.publishers || typeof options.publishers !== 'object' || Object.keys(options.publishers).length === 0) {
+  if (
+    !options.publishers ||
+    typeof options.publishers !== 'object' ||
+    Object.keys(options.publishers).length === 0
+  ) {
     throw new OutboxValidationError('publishers', 'must map at least one destination to a Publisher');
   }
   for (const [route, p] of Object.entries(options.publishers)) {
@@ -137,7 +142,12 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     workerId,
     batchSize: requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', 1, 10_000),
     concurrency: requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', 1, 10_000),
-    pollIntervalMs: requireInt(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, 'pollIntervalMs', 1, 3_600_000),
+    pollIntervalMs: requireInt(
+      options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      'pollIntervalMs',
+      1,
+      3_600_000,
+    ),
     leaseMs,
     publishTimeoutMs: requireInt(
       options.publishTimeoutMs ?? Math.floor(leaseMs / 2),
@@ -145,10 +155,17 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       1,
       Math.floor(leaseMs * 0.9),
     ),
-    stopTimeoutMs: requireInt(options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 'stopTimeoutMs', 0, 3_600_000),
+    stopTimeoutMs: requireInt(
+      options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      'stopTimeoutMs',
+      0,
+      3_600_000,
+    ),
     retry: resolveRetryPolicy(options.retry),
     maxAttempts:
-      options.maxAttempts === undefined ? undefined : requireInt(options.maxAttempts, 'maxAttempts', 1, 1_000_000),
+      options.maxAttempts === undefined
+        ? undefined
+        : requireInt(options.maxAttempts, 'maxAttempts', 1, 1_000_000),
     logger: (options.logger ?? defaultLogger()).child({ component: 'relay', workerId }),
     clock: options.clock,
     random: options.random ?? Math.random,

@@ -397,7 +397,10 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     } else {
       this.totals.dead++;
       if (w.reason.startsWith('lease expired')) {
-        this.o.logger.warn({ messageId: w.message.messageId, reason: w.reason }, 'dead-lettered by the claim');
+        this.o.logger.warn(
+          { messageId: w.message.messageId, reason: w.reason },
+          'dead-lettered by the claim',
+        );
       }
       this.notify('dead', w.message, w.reason);
     }

@@ -9,7 +9,8 @@ export const MAX_ERROR_BYTES = 8 * 1024;
 /** Longest `result` kept, in bytes of JSON text; a longer result is stored as null. */
 export const MAX_RESULT_BYTES = 64 * 1024;
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+// NUL, a high surrogate not followed by a low one, or a low one not preceded by a high one.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL refuses.
 const UNSTORABLE_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 // The same characters as JSON.stringify escapes them (it escapes lone surrogates since ES2019).
 const UNSTORABLE_ESCAPES = /\\u0000|\\ud[89ab][0-9a-f]{2}|\\ud[c-f][0-9a-f]{2}/i;
@@ -24,7 +25,9 @@ const UNSTORABLE_ESCAPES = /\\u0000|\\ud[89ab][0-9a-f]{2}|\\ud[c-f][0-9a-f]{2}/i
 export function storableText(text: string, maxBytes = MAX_ERROR_BYTES): string {
   const clean = text.replace(UNSTORABLE_CHARS, '\uFFFD');
   if (clean.length * 3 <= maxBytes || Buffer.byteLength(clean) <= maxBytes) return clean;
-  const cut = Buffer.from(clean).subarray(0, maxBytes - 3).toString('utf8');
+  const cut = Buffer.from(clean)
+    .subarray(0, maxBytes - 3)
+    .toString('utf8');
   // A character cut in half decodes to U+FFFD at the end: drop it, then mark the cut.
   return `${cut.replace(/\uFFFD$/, '')}…`;
 }

@@ -84,7 +84,10 @@ export class WriteBack {
             this.o.onError(error, 'writing back results failed; retrying');
             await new Promise((r) => setTimeout(r, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow)));
             if (this.o.isStopping() && errorsInRow > STOP_GIVE_UP_ROUNDS) {
-              this.o.logger.error({ pending: this.queue.length }, 'giving up write-back on stop; leases will expire');
+              this.o.logger.error(
+                { pending: this.queue.length },
+                'giving up write-back on stop; leases will expire',
+              );
               this.queue.length = 0;
             }
           }
@@ -164,8 +167,9 @@ export class WriteBack {
     part.forEach((x, i) => {
       const row = rows[i]!;
       const m = x.job.message;
-      if (!confirmed.has(m.id)) return this.leaseLost(m, row.deadReason ? 'dead' : 'failed');
-      if (row.deadReason) {
+      if (!confirmed.has(m.id)) {
+        this.leaseLost(m, row.deadReason ? 'dead' : 'failed');
+      } else if (row.deadReason) {
         this.o.logger.warn(
           { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
           'dead-lettered',
@@ -173,7 +177,10 @@ export class WriteBack {
         this.o.onWritten({ kind: 'dead', message: m, reason: row.error });
       } else {
         const retryAt = new Date(nowMs + row.delayMs);
-        this.o.logger.debug({ messageId: m.messageId, attempt: m.attempts, retryAt, reason: row.error }, 'will retry');
+        this.o.logger.debug(
+          { messageId: m.messageId, attempt: m.attempts, retryAt, reason: row.error },
+          'will retry',
+        );
         this.o.onWritten({ kind: 'failed', message: m, error: x.error, retryAt, durationMs: x.durationMs });
       }
     });
@@ -194,7 +201,9 @@ export class WriteBack {
       id: m.id,
       attempts: m.attempts,
       delayMs: deadReason ? 0 : (retryAfterMs ?? backoffDelayMs(m.attempts, this.o.retry, this.o.random)),
-      error: storableText(deadReason === 'max_attempts' ? `gave up after ${m.attempts} attempts: ${x.reason}` : x.reason),
+      error: storableText(
+        deadReason === 'max_attempts' ? `gave up after ${m.attempts} attempts: ${x.reason}` : x.reason,
+      ),
       deadReason,
     };
   }
@@ -207,7 +216,10 @@ export class WriteBack {
   private async writeUnstorable(x: Outcome, error: unknown): Promise<void> {
     const m = x.job.message;
     const why = storableText(error instanceof Error ? error.message : String(error), 1024);
-    this.o.logger.warn({ messageId: m.messageId, kind: x.kind, err: why }, 'outcome could not be stored as it was');
+    this.o.logger.warn(
+      { messageId: m.messageId, kind: x.kind, err: why },
+      'outcome could not be stored as it was',
+    );
     try {
       if (x.kind === 'delivered') {
         await this.writeDelivered([{ ...x, result: undefined }]);
@@ -216,7 +228,8 @@ export class WriteBack {
           ...this.failedRow(x),
           delayMs: 0,
           deadReason: 'unstorable_result',
-          error: `the outcome of attempt ${m.attempts} could not be stored (${why}); ${storableText(x.reason, 1024)}`,
+          // Not the refused text again: it would most likely be refused again.
+          error: `the outcome of attempt ${m.attempts} could not be stored: ${why}`,
         };
         const confirmed = await this.o.store.markFailed(this.o.run, {
           rows: [row],

@@ -62,7 +62,13 @@ export class MaintenanceStore {
    */
   async stats(run: RunSql, options: { now?: Date; exact?: boolean }): Promise<OutboxStats> {
     // Two arms so each matches one partial index (messages_claimable_idx, messages_dead_idx).
-    const groups = await run<{ status: string; destination: string; tenant_id: string | null; n: string; age: number }>(
+    const groups = await run<{
+      status: string;
+      destination: string;
+      tenant_id: string | null;
+      n: string;
+      age: number;
+    }>(
       `select status, destination, tenant_id, count(*) as n,
               greatest(0, extract(epoch from ${nowSql('$1')} - min(created_at)))::float8 as age
          from (select status, destination, tenant_id, created_at from ${this.t} where status in ('pending', 'in_flight')
@@ -79,7 +85,12 @@ export class MaintenanceStore {
       const n = Number(g.n);
       byStatus[g.status as keyof typeof byStatus] += n;
       const dk = JSON.stringify([g.destination, g.status]);
-      const d = dest.get(dk) ?? { destination: g.destination, status: g.status, count: 0, oldestAgeSeconds: 0 };
+      const d = dest.get(dk) ?? {
+        destination: g.destination,
+        status: g.status,
+        count: 0,
+        oldestAgeSeconds: 0,
+      };
       d.count += n;
       d.oldestAgeSeconds = Math.max(d.oldestAgeSeconds, g.age);
       dest.set(dk, d);
@@ -99,7 +110,9 @@ export class MaintenanceStore {
     if (deliveredIsEstimate) {
       byStatus.delivered = Math.max(0, Math.round(estimate!.rows) - unfinished);
     } else {
-      const [row] = await run<{ n: string }>(`select count(*) as n from ${this.t} where status = 'delivered'`);
+      const [row] = await run<{ n: string }>(
+        `select count(*) as n from ${this.t} where status = 'delivered'`,
+      );
       byStatus.delivered = Number(row?.n ?? 0);
     }
     const order =

@@ -122,7 +122,9 @@ export class OutboxStore {
     // available_at moves to the lease end, which is what makes an expired lease claimable again
     // through the same index. A row whose lease expired on its last attempt is not leased again:
     // it probably crashed or hung its relay every time, so it is dead-lettered right here.
-    const eligible = (m: string) => `${m}.status in ('pending', 'in_flight') and ${m}.available_at <= ${dueBySql('$1')}
+    const eligible = (
+      m: string,
+    ) => `${m}.status in ('pending', 'in_flight') and ${m}.available_at <= ${dueBySql('$1')}
            and (${m}.ordering_key is null or not exists (
                  select 1 from ${t} p
                   where p.ordering_key = ${m}.ordering_key and p.id < ${m}.id
@@ -281,7 +283,10 @@ export class OutboxStore {
   }
 
   /** Writes back failed attempts in one statement; returns the ids still leased to `workerId`. */
-  async markFailed(run: RunSql, args: { rows: FailedRow[]; workerId: string; now?: Date }): Promise<string[]> {
+  async markFailed(
+    run: RunSql,
+    args: { rows: FailedRow[]; workerId: string; now?: Date },
+  ): Promise<string[]> {
     const rows = await run<{ id: string }>(this.markFailedSql, [
       args.rows.map((r) => r.id),
       args.rows.map((r) => r.attempts),
