@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
 import { createCliLogger, asCoreLogger } from '../cli-logger.js';
 import { loadConfig } from '../load-config.js';
-import { runDemo } from '../demo.js';
 
 /** `outbox-relay demo`: see events flow end to end on a fresh machine, offline. */
 export const demoCommand: Command = {
@@ -26,10 +25,11 @@ and prints a summary read back from the database. Exits 0 when every count agree
       throw new UsageError(`--orders must be an integer 1..100000, got ${JSON.stringify(ordersText)}`);
     }
     const explicitSchema = sources.OUTBOX_SCHEMA !== 'default';
-    const logger =
-      sources.LOG_LEVEL === 'default'
-        ? undefined
-        : asCoreLogger(createCliLogger({ level: config.logLevel, pretty: config.logPretty, fd: 2 }));
+    // The demo speaks through its progress line: relay logs only show errors unless LOG_LEVEL asks.
+    const level = sources.LOG_LEVEL === 'default' ? 'error' : config.logLevel;
+    const logger = asCoreLogger(createCliLogger({ level, pretty: config.logPretty, fd: 2 }));
+    // Loaded on use: the demo brings the webhook client, the fake router and embedded PostgreSQL.
+    const { runDemo } = await import('../demo/run-demo.js');
     const summary = await runDemo({
       out: ctx.stdout,
       orders,
@@ -40,7 +40,7 @@ and prints a summary read back from the database. Exits 0 when every count agree
         : config.databaseUrl
           ? { schema: `outbox_demo_${randomBytes(4).toString('hex')}` }
           : {}),
-      ...(logger ? { logger } : {}),
+      logger,
     });
     return summary.ok ? EXIT_OK : EXIT_FAILURE;
   },
