@@ -1,17 +1,9 @@
-import fs from 'node:fs';
-import { ConfigError, OutboxValidationError } from '../core/errors.js';
+import { ConfigError, OutboxError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Queryable } from '../core/queryable.js';
 import { ConsolePublisher } from '../publishers/console/console-publisher.js';
 import type { Publisher } from '../publishers/publisher.js';
 import type { CliConfig, PublisherType } from './settings.js';
-
-/** Whether a publisher's module is part of this build (webhook and routeros land separately). */
-export function publisherAvailable(type: PublisherType): boolean {
-  if (type === 'console') return true;
-  const here = new URL(`../publishers/${type}/`, import.meta.url);
-  return ['index.ts', 'index.js'].some((f) => fs.existsSync(new URL(f, here)));
-}
 
 /**
  * Builds the publishers named by OUTBOX_PUBLISHER_TYPE, keyed by route: each under its own
@@ -30,23 +22,14 @@ export async function buildPublishers(
   const problems: string[] = [];
   const publishers: Record<string, Publisher> = {};
   for (const type of config.publisherTypes) {
-    if (!publisherAvailable(type)) {
-      problems.push(
-        `OUTBOX_PUBLISHER_TYPE includes ${type}, but the ${type} publisher is not available in this build yet`,
-      );
-      continue;
-    }
     try {
       publishers[type] = await buildOne(type, config, context);
     } catch (error) {
-      if (error instanceof ConfigError)
-        problems.push(...error.problems.map((p) => `${type} publisher: ${p}`));
-      else if (
-        error instanceof OutboxValidationError ||
-        (error as { code?: string }).code === 'CREDENTIALS_INVALID'
-      ) {
-        problems.push(`${type} publisher: ${(error as Error).message}`);
-      } else throw error;
+      // Every error a publisher throws on purpose about its options is an OutboxError
+      // (validation, credentials, ...); anything else is a bug and goes up as is.
+      if (!(error instanceof OutboxError)) throw error;
+      const found = error instanceof ConfigError ? error.problems : [error.message];
+      problems.push(...found.map((p) => `${type} publisher: ${p}`));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

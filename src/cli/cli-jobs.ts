@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { createRelay } from '../core/relay.js';
 import type { Publisher } from '../publishers/publisher.js';
 import { cleanupJob } from '../jobs/cleanup-job.js';
-import { drainRelay } from '../jobs/relay-job.js';
+import { relayJob } from '../jobs/relay-job.js';
 import { retryDeadJob } from '../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.js';
 import type { CliConfig } from './settings.js';
@@ -51,18 +51,17 @@ export function createCliScheduler(
   scheduler.register(
     'relay',
     roles.relay && config.relaySchedule === 'cron' ? config.relayCron : null,
-    async ({ signal, logger }) => {
+    async (job) => {
       publishers ??= context.publishers();
       // A relay of its own per run: it never shares in-flight state with a continuous relay.
       const relay = createRelay({
         db: context.db,
         ...relayOptions(config),
         publishers: await publishers,
-        logger,
+        logger: job.logger,
         closePublishers: false,
       });
-      relay.on('error', () => undefined);
-      return drainRelay(relay, { signal });
+      return relayJob(relay)(job);
     },
   );
   scheduler.register(

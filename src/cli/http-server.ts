@@ -42,7 +42,7 @@ export interface RunningHttpServer {
  * @example
  * tokenMatches('Bearer s3cret-token-123456', 's3cret-token-123456') // true
  */
-export function tokenMatches(authorization: string | undefined, token: string): boolean {
+function tokenMatches(authorization: string | undefined, token: string): boolean {
   const presented = /^Bearer (.+)$/i.exec(authorization ?? '')?.[1]?.trim() ?? '';
   const a = createHash('sha256').update(presented).digest();
   const b = createHash('sha256').update(token).digest();

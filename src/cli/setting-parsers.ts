@@ -32,10 +32,21 @@ function mustBe(input: ParseInput, rule: string): { ok: false; problem: string }
   return { ok: false, problem: `${input.label} must be ${rule}, got ${input.shown}` };
 }
 
-/** A library validator's `OutboxValidationError`, worded with the setting's name. */
-function validationProblem(error: unknown): { ok: false; problem: string } {
-  if (error instanceof OutboxValidationError) return { ok: false, problem: `${error.field} ${error.reason}` };
-  throw error;
+/**
+ * `value` if the library's `validate` accepts it, else its error worded with the setting's
+ * name: an `OutboxValidationError` is `<field> <reason>`, a `CredentialsError` is written with
+ * the field as subject already. Neither ever contains the value. Other errors are bugs.
+ */
+function libraryRule<T>(value: T, validate: () => unknown): ParseResult<T> {
+  try {
+    validate();
+    return { ok: true, value };
+  } catch (error) {
+    if (error instanceof OutboxValidationError)
+      return { ok: false, problem: `${error.field} ${error.reason}` };
+    if (error instanceof CredentialsError) return { ok: false, problem: error.message };
+    throw error;
+  }
 }
 
 /**
@@ -152,12 +163,7 @@ export const postgresUrl: SettingParser<string> = textParser((input) => {
 /** A schema name, by the library's own rule (`quoteSchema`). */
 export const schemaName: SettingParser<string> = textParser((input) => {
   const value = input.raw.trim();
-  try {
-    quoteSchema(value, input.label);
-    return { ok: true, value };
-  } catch (error) {
-    return validationProblem(error);
-  }
+  return libraryRule(value, () => quoteSchema(value, input.label));
 });
 
 /**
@@ -169,23 +175,11 @@ export const webhookSecrets: SettingParser<readonly string[]> = textParser((inpu
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  try {
-    WebhookSecret.parseList(list.length === 1 ? list[0] : list, input.label);
-    return { ok: true, value: list };
-  } catch (error) {
-    return validationProblem(error);
-  }
+  return libraryRule(list, () => WebhookSecret.parseList(list.length === 1 ? list[0] : list, input.label));
 });
 
 /** A 32-byte key as hex or base64, by the RouterOS cipher's own rule (`parseCredentialsKey`). */
 export const credentialsKey: SettingParser<string> = textParser((input) => {
   const value = input.raw.trim();
-  try {
-    parseCredentialsKey(value, input.label);
-    return { ok: true, value };
-  } catch (error) {
-    // Its message is written with the field as subject and never contains the key.
-    if (error instanceof CredentialsError) return { ok: false, problem: error.message };
-    throw error;
-  }
+  return libraryRule(value, () => parseCredentialsKey(value, input.label));
 });

@@ -1,4 +1,3 @@
-import { publisherAvailable } from '../build-publishers.js';
 import { withCommandDatabase } from '../cli-database.js';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
 import { ConfigError } from '../../core/errors.js';
@@ -49,10 +48,6 @@ export const devicesCommand: Command = {
     }
     if (extra !== undefined || (sub !== 'remove' && arg !== undefined))
       throw new UsageError('unexpected argument', USAGE);
-    if (!publisherAvailable('routeros')) {
-      ctx.stderr.write('outbox-relay devices: the RouterOS publisher is not available in this build\n');
-      return EXIT_FAILURE;
-    }
     const f = ctx.flags;
     let password: string | undefined;
     if (sub === 'add') {

@@ -77,7 +77,6 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
           publishers: relayPublishers,
           logger: core,
         });
-        relay.on('error', () => undefined); // logged by the relay; counted by metrics
         metrics.observeRelay(relay);
         relay.start();
       }

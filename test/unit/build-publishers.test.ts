@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { NOOP_LOGGER } from '../../src/core/logger.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { buildPublishers } from '../../src/cli/build-publishers.js';
+import { defaults } from '../../src/cli/load-config.js';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+describe('buildPublishers', () => {
+  it('builds each configured type under its name, the first also as default', async () => {
+    const publishers = await buildPublishers(
+      {
+        ...defaults({ isTty: false }),
+        publisherTypes: ['webhook', 'console'],
+        webhookUrl: 'https://example.com/hook',
+        webhookSecrets: [SECRET],
+      },
+      { logger: NOOP_LOGGER },
+    );
+    expect(Object.keys(publishers).sort()).toEqual(['console', 'default', 'webhook']);
+    expect(publishers.default).toBe(publishers.webhook);
+    await Promise.all([publishers.webhook?.close?.(), publishers.console?.close?.()]);
+  });
+
+  it('turns every publisher option error into one ConfigError naming the publisher', async () => {
+    const build = buildPublishers(
+      { ...defaults({ isTty: false }), publisherTypes: ['webhook', 'routeros'], webhookSecrets: [SECRET] },
+      { logger: NOOP_LOGGER },
+    );
+    await expect(build).rejects.toBeInstanceOf(ConfigError);
+    const problems = await build.then(
+      () => [],
+      (error: ConfigError) => error.problems,
+    );
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^webhook publisher: /);
+    expect(problems[1]).toBe(
+      'routeros publisher: the routeros publisher needs DATABASE_URL (devices are read from the registry)',
+    );
+  });
+});
