@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type FlagValues, settingFlagSpecs } from './load-config.js';
+import { integer } from './setting-parsers.js';
 import { SETTINGS } from './settings.js';
 
 /** Exit codes of the binary. */
@@ -106,4 +107,28 @@ export function commandHelp(command: Command): string {
   );
   lines.push('Exit codes: 0 ok, 1 failure, 2 usage or config error.', '');
   return lines.join('\n');
+}
+
+/**
+ * A command's own integer flag (`--count`, `--orders`), by the same rule as integer settings;
+ * `fallback` when it is not given. A bad value is a usage error (exit 2).
+ *
+ * @example
+ * const count = integerFlag(ctx.flags, 'count', { min: 1, max: 100_000, fallback: 1 });
+ */
+export function integerFlag(
+  flags: FlagValues,
+  name: string,
+  options: { min: number; max: number; fallback: number },
+): number {
+  const raw = flags[name];
+  if (raw === undefined) return options.fallback;
+  const text = String(Array.isArray(raw) ? raw.at(-1) : raw);
+  const parsed = integer(options.min, options.max).parse({
+    raw: text,
+    label: `--${name}`,
+    shown: JSON.stringify(text),
+  });
+  if (!parsed.ok) throw new UsageError(parsed.problem);
+  return parsed.value;
 }

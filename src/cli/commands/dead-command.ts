@@ -1,6 +1,13 @@
 import { type DeadSelector, getMessage, listDead, purgeDead, replayDead } from '../../core/dead-letters.js';
 import { withCommandDatabase } from '../cli-database.js';
-import { type Command, type CommandContext, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
+import {
+  type Command,
+  type CommandContext,
+  EXIT_FAILURE,
+  EXIT_OK,
+  integerFlag,
+  UsageError,
+} from '../command.js';
 import type { FlagValues } from '../load-config.js';
 import { formatTable } from '../format-table.js';
 
@@ -67,12 +74,10 @@ async function run(ctx: CommandContext): Promise<number> {
   const [sub, ...rest] = ctx.args;
   if (sub === 'list') {
     if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`, USAGE);
-    const limitText = typeof ctx.flags.limit === 'string' ? ctx.flags.limit : '100';
-    if (!/^\d+$/.test(limitText) || Number(limitText) < 1)
-      throw new UsageError(`--limit must be a positive integer, got "${limitText}"`);
+    const limit = integerFlag(ctx.flags, 'limit', { min: 1, max: 100_000, fallback: 100 });
     const { all: _all, ...filter } = selector(ctx.flags);
     return withCommandDatabase(ctx, async ({ config, database }) => {
-      const rows = await listDead(database.db, filter, { schema: config.schema, limit: Number(limitText) });
+      const rows = await listDead(database.db, filter, { schema: config.schema, limit });
       if (ctx.flags.json === true) {
         ctx.stdout.write(`${JSON.stringify(rows)}\n`);
         return EXIT_OK;

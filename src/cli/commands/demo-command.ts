@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
+import { type Command, EXIT_FAILURE, EXIT_OK, integerFlag } from '../command.js';
 import { createCliLogger, asCoreLogger } from '../cli-logger.js';
 import { loadConfig } from '../load-config.js';
 
@@ -19,12 +18,7 @@ and prints a summary read back from the database. Exits 0 when every count agree
   },
   async run(ctx) {
     const { config, sources } = loadConfig(ctx.env, ctx.flags, { isTty: ctx.stdout.isTTY === true });
-    const ordersText = ctx.flags.orders as string | undefined;
-    const orders = ordersText === undefined ? 300 : Number(ordersText);
-    if (!Number.isInteger(orders) || orders < 1 || orders > 100_000) {
-      throw new UsageError(`--orders must be an integer 1..100000, got ${JSON.stringify(ordersText)}`);
-    }
-    const explicitSchema = sources.OUTBOX_SCHEMA !== 'default';
+    const orders = integerFlag(ctx.flags, 'orders', { min: 1, max: 100_000, fallback: 300 });
     // The demo speaks through its progress line: relay logs only show errors unless LOG_LEVEL asks.
     const level = sources.LOG_LEVEL === 'default' ? 'error' : config.logLevel;
     const logger = asCoreLogger(createCliLogger({ level, pretty: config.logPretty, fd: 2 }));
@@ -35,11 +29,7 @@ and prints a summary read back from the database. Exits 0 when every count agree
       orders,
       json: ctx.flags.json === true,
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
-      ...(explicitSchema
-        ? { schema: config.schema }
-        : config.databaseUrl
-          ? { schema: `outbox_demo_${randomBytes(4).toString('hex')}` }
-          : {}),
+      ...(sources.OUTBOX_SCHEMA === 'default' ? {} : { schema: config.schema }),
       logger,
     });
     return summary.ok ? EXIT_OK : EXIT_FAILURE;

@@ -1,6 +1,6 @@
 import { createOutbox } from '../../core/outbox.js';
 import { withCommandDatabase } from '../cli-database.js';
-import { type Command, EXIT_OK, UsageError } from '../command.js';
+import { type Command, EXIT_OK, integerFlag, UsageError } from '../command.js';
 
 /** `outbox-relay publish`: enqueue test messages, like an app would. */
 export const publishCommand: Command = {
@@ -20,10 +20,7 @@ Defaults: --type test.event, --destination default (the first OUTBOX_PUBLISHER_T
     'ordering-key': { type: 'string', description: 'ordering key of every message' },
   },
   run(ctx) {
-    const count = ctx.flags.count === undefined ? 1 : Number(ctx.flags.count);
-    if (!Number.isInteger(count) || count < 1 || count > 100_000) {
-      throw new UsageError(`--count must be an integer 1..100000, got "${String(ctx.flags.count)}"`);
-    }
+    const count = integerFlag(ctx.flags, 'count', { min: 1, max: 100_000, fallback: 1 });
     let payload: Record<string, unknown> = { test: true };
     if (typeof ctx.flags.payload === 'string') {
       try {
