@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { getMessage, listDead, type StoredMessage } from '../../core/dead-letters.js';
+import { getMessage, listDead } from '../../core/dead-letters.js';
 import { getStats } from '../../core/outbox-stats.js';
 import type { RelayCounters } from '../../core/relay.js';
 import type { DemoReceiver } from './demo-receiver.js';
@@ -19,9 +19,11 @@ export interface DemoSummary {
   /** Failed attempts the relay scheduled for retry. */
   failedAttempts: number;
   dead: number;
-  /** Dead at once: the publisher said the message can never be delivered. */
+  /** Dead rows by `dead_reason` (`permanent`, `max_attempts`, ...), from `listDead`. */
+  deadByReason: Record<string, number>;
+  /** Dead at once: the publisher said the message can never be delivered (`permanent`). */
   deadPermanent: number;
-  /** Dead because every attempt it had failed. */
+  /** Dead because every attempt it had failed (`max_attempts`). */
   deadGaveUp: number;
   pendingOrInFlight: number;
   rolledBack: number;
@@ -77,8 +79,11 @@ export async function readSummary(input: {
   const committed = (await mapLimited(tally.committedIds, read)).filter((m) => m !== undefined);
   const rolledBackFound = (await mapLimited(tally.rolledBackIds, read)).filter((m) => m !== undefined);
   const deadRows = await listDead(db, {}, { schema, limit: Math.max(1, stats.byStatus.dead) });
-  // Until the store exposes dead_reason, an exhausted budget is told apart by the counts.
-  const gaveUp = (m: StoredMessage) => m.attempts >= m.maxAttempts;
+  const deadByReason: Record<string, number> = {};
+  for (const m of deadRows) {
+    const reason = m.deadReason ?? 'unknown';
+    deadByReason[reason] = (deadByReason[reason] ?? 0) + 1;
+  }
   const delivered = committed.filter((m) => m.status === 'delivered');
   const orders = await db
     .withSchema(schema)
@@ -95,8 +100,9 @@ export async function readSummary(input: {
     deliveredAfterRetry: delivered.filter((m) => m.attempts > 1).length,
     failedAttempts: counters.retried,
     dead: stats.byStatus.dead,
-    deadPermanent: deadRows.filter((m) => !gaveUp(m)).length,
-    deadGaveUp: deadRows.filter(gaveUp).length,
+    deadByReason,
+    deadPermanent: deadByReason.permanent ?? 0,
+    deadGaveUp: deadByReason.max_attempts ?? 0,
     pendingOrInFlight: stats.byStatus.pending + stats.byStatus.in_flight,
     rolledBack: tally.rolledBackIds.length,
     rolledBackFoundInDatabase: rolledBackFound.length,
@@ -144,7 +150,7 @@ export function summaryLines(summary: DemoSummary): string[] {
     `  messages committed          ${summary.messagesCommitted} (${summary.events} events, ${summary.commands} commands)`,
     `  delivered                   ${summary.delivered}`,
     `    of which after retries    ${summary.deliveredAfterRetry} (${summary.failedAttempts} failed attempts retried with backoff)`,
-    `  dead                        ${summary.dead} (${summary.deadPermanent} refused for good, ${summary.deadGaveUp} gave up after their attempts)`,
+    `  dead                        ${summary.dead} (${deadReasonsText(summary.deadByReason)})`,
     `  rolled back, never sent     ${summary.rolledBack} messages; found in the outbox: ${summary.rolledBackFoundInDatabase}`,
     `  webhook receiver            ${summary.webhook.received} verified deliveries, ${summary.webhook.rejected} refused, ${summary.webhook.badSignatures} bad signatures` +
       (summary.webhook.errors.length > 0 ? `, failed to handle: ${summary.webhook.errors.join('; ')}` : ''),
@@ -154,4 +160,17 @@ export function summaryLines(summary: DemoSummary): string[] {
       : 'MISMATCH: the counts above do not agree.',
     `Inspect the dead letters with: outbox-relay dead list (schema ${summary.schema})`,
   ];
+}
+
+/** How the summary words each `dead_reason`. */
+const DEAD_REASON_WORDS: Record<string, string> = {
+  permanent: 'refused for good',
+  max_attempts: 'gave up after their attempts',
+};
+
+function deadReasonsText(byReason: Record<string, number>): string {
+  const parts = Object.entries(byReason).map(
+    ([reason, n]) => `${n} ${DEAD_REASON_WORDS[reason] ?? reason} (${reason})`,
+  );
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }
