@@ -1,6 +1,6 @@
 import { type Queryable, sqlRunner } from './queryable.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
-import { OutboxStore } from './store.js';
+import { MaintenanceStore } from './store.js';
 import { requireInt } from './validate-message.js';
 
 /** Rows deleted per statement unless configured. */
@@ -31,13 +31,17 @@ export async function cleanupDelivered(
     requireInt(days, 'olderThanDays', 0, 36_500);
   }
   const batchSize = requireInt(options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE, 'batchSize', 1, 1_000_000);
-  const store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
+  const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
   const run = sqlRunner(db);
-  const before = new Date((options.now ?? new Date()).getTime() - days * 86_400_000);
+  const olderThanMs = days * 86_400_000;
   const result: CleanupResult = { deleted: 0, batches: 0, longestBatchMs: 0 };
   while (!options.signal?.aborted) {
     const started = performance.now();
-    const n = await store.deleteDeliveredBatch(run, { before, limit: batchSize });
+    const n = await store.deleteDeliveredBatch(run, {
+      olderThanMs,
+      ...(options.now ? { now: options.now } : {}),
+      limit: batchSize,
+    });
     result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
     result.batches++;
     result.deleted += n;

@@ -1,13 +1,18 @@
 import { OutboxValidationError } from './errors.js';
 import { type Queryable, sqlRunner } from './queryable.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
-import { type DeadFilter, OutboxStore, type StoredMessage } from './store.js';
+import { parseMessageRef } from './parse-message-ref.js';
+import { type DeadFilter, DeadLetterStore, type StoredMessage } from './store.js';
 import { requireInt } from './validate-message.js';
 
 export type { DeadFilter, StoredMessage };
 
 /** Rows changed per statement by replay and purge, so no statement locks millions of rows. */
 const DEAD_BATCH_SIZE = 5000;
+
+function deadStore(schema: string | undefined): DeadLetterStore {
+  return new DeadLetterStore(schema ?? DEFAULT_SCHEMA);
+}
 
 /** A filter, or `{ all: true }` to mean every dead row on purpose. */
 export type DeadSelector = DeadFilter & { all?: boolean };
@@ -18,7 +23,7 @@ function requireSelector(selector: DeadSelector, verb: string): DeadFilter {
   if (!hasFilter && all !== true) {
     throw new OutboxValidationError(
       'filter',
-      `${verb} needs a filter (ids, type, destination, tenantId, since, lastErrorPrefix) or { all: true }`,
+      `${verb} needs a filter (ids, type, destination, tenantId, since, deadReason, lastErrorPrefix) or { all: true }`,
     );
   }
   return filter;
@@ -35,9 +40,8 @@ export async function listDead(
   filter: DeadFilter = {},
   options: { schema?: string; limit?: number; afterId?: string } = {},
 ): Promise<StoredMessage[]> {
-  const store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
   const limit = requireInt(options.limit ?? 100, 'limit', 1, 100_000);
-  return store.listDead(sqlRunner(db), filter, {
+  return deadStore(options.schema).list(sqlRunner(db), filter, {
     limit,
     ...(options.afterId ? { afterId: options.afterId } : {}),
   });
@@ -54,7 +58,7 @@ export async function getMessage(
   idOrMessageId: string,
   options: { schema?: string } = {},
 ): Promise<StoredMessage | undefined> {
-  return new OutboxStore(options.schema ?? DEFAULT_SCHEMA).getMessage(sqlRunner(db), idOrMessageId);
+  return deadStore(options.schema).get(sqlRunner(db), parseMessageRef(idOrMessageId));
 }
 
 /**
@@ -72,12 +76,12 @@ export async function replayDead(
   options: { schema?: string; now?: Date } = {},
 ): Promise<{ replayed: number }> {
   const filter = requireSelector(selector, 'replayDead');
-  const store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
+  const store = deadStore(options.schema);
   const run = sqlRunner(db);
   let replayed = 0;
   for (;;) {
-    const n = await store.replayDeadBatch(run, filter, {
-      now: options.now ?? new Date(),
+    const n = await store.replayBatch(run, filter, {
+      ...(options.now ? { now: options.now } : {}),
       limit: DEAD_BATCH_SIZE,
     });
     replayed += n;
@@ -97,11 +101,11 @@ export async function purgeDead(
   options: { schema?: string } = {},
 ): Promise<{ purged: number }> {
   const filter = requireSelector(selector, 'purgeDead');
-  const store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
+  const store = deadStore(options.schema);
   const run = sqlRunner(db);
   let purged = 0;
   for (;;) {
-    const n = await store.purgeDeadBatch(run, filter, { limit: DEAD_BATCH_SIZE });
+    const n = await store.purgeBatch(run, filter, { limit: DEAD_BATCH_SIZE });
     purged += n;
     if (n < DEAD_BATCH_SIZE) return { purged };
   }

@@ -1,6 +1,6 @@
 import { type Queryable, sqlRunner } from './queryable.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
-import { type OutboxStats, OutboxStore } from './store.js';
+import { MaintenanceStore, type OutboxStats } from './store.js';
 
 export type { OutboxStats };
 
@@ -16,8 +16,9 @@ export async function getStats(
   db: Queryable,
   options: { schema?: string; now?: Date; exact?: boolean } = {},
 ): Promise<OutboxStats> {
-  return new OutboxStore(options.schema ?? DEFAULT_SCHEMA).stats(sqlRunner(db), {
-    now: options.now ?? new Date(),
+  const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
+  return store.stats(sqlRunner(db), {
+    ...(options.now ? { now: options.now } : {}),
     exact: options.exact ?? false,
   });
 }

@@ -18,8 +18,28 @@ export type RunSql = <Row = Record<string, unknown>>(
   values?: readonly unknown[],
 ) => Promise<Row[]>;
 
+/**
+ * What a `Queryable` is, decided in one place: a kysely instance, a `pg` Pool (hands out
+ * connections), a `pg` Client/PoolClient (one connection), or something else with a
+ * pg-style `query(text, values)` (a wrapper), which gets plain text statements.
+ *
+ * @example
+ * queryableKind(new pg.Pool()) // 'pg-pool'
+ */
+export function queryableKind(db: Queryable): 'kysely' | 'pg-pool' | 'pg-client' | 'query-function' {
+  if (typeof (db as Kysely<any>).executeQuery === 'function') return 'kysely';
+  if (typeof db !== 'object' || db === null)
+    throw new TypeError('expected a kysely Kysely/Transaction or a pg Pool/Client');
+  // Only a real pg Pool (totalCount) or Client/PoolClient (connectionParameters) takes a
+  // { name, text, values } config; look-alike wrappers get plain (text, values).
+  if (typeof (db as { totalCount?: unknown }).totalCount === 'number') return 'pg-pool';
+  if ('connectionParameters' in db) return 'pg-client';
+  if (typeof (db as pg.Pool).query === 'function') return 'query-function';
+  throw new TypeError('expected a kysely Kysely/Transaction or a pg Pool/Client');
+}
+
 function isKysely(db: Queryable): db is Kysely<any> {
-  return typeof (db as Kysely<any>).executeQuery === 'function';
+  return queryableKind(db) === 'kysely';
 }
 
 /**
@@ -35,12 +55,9 @@ export function sqlRunner(db: Queryable): RunSql {
     return async <Row>(text: string, values: readonly unknown[] = []) =>
       (await db.executeQuery<Row>(CompiledQuery.raw(text, values as unknown[]))).rows;
   }
-  if (typeof (db as pg.Pool).query === 'function') {
-    const client = db as pg.Pool;
-    return async <Row>(text: string, values: readonly unknown[] = []) =>
-      (await client.query(text, values as unknown[])).rows as Row[];
-  }
-  throw new TypeError('expected a kysely Kysely/Transaction or a pg Pool/Client');
+  const client = db as pg.Pool;
+  return async <Row>(text: string, values: readonly unknown[] = []) =>
+    (await client.query(text, values as unknown[])).rows as Row[];
 }
 
 /**
@@ -57,7 +74,7 @@ export async function withTransaction<T>(db: Queryable, fn: (run: RunSql) => Pro
   }
   const pool = db as pg.Pool;
   // A Pool hands out a client; a Client/PoolClient is already one connection.
-  const isPool = typeof (pool as { totalCount?: unknown }).totalCount === 'number';
+  const isPool = queryableKind(db) === 'pg-pool';
   const client = isPool ? await pool.connect() : (db as pg.Client);
   const run = sqlRunner(client);
   try {

@@ -1,35 +1,26 @@
-import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
-import { pino } from 'pino';
-import type { PublishContext, Publisher } from '../publishers/publisher.js';
-import { type Clock, SystemClock } from './clock.js';
-import {
-  describeError,
-  OutboxValidationError,
-  PermanentPublishError,
-  TransientPublishError,
-} from './errors.js';
-import type { Logger } from './logger.js';
+import type { Publisher } from '../publishers/publisher.js';
+import { ClaimPacing } from './claim-pacing.js';
+import { ClaimedMessage } from './claimed-message.js';
+import { describeError } from './errors.js';
 import type { OutboxMessage } from './message.js';
-import { type Queryable, sqlRunner } from './queryable.js';
-import { backoffDelayMs, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
-import { DEFAULT_SCHEMA } from './schema-name.js';
-import { type ClaimedRow, type FailedRow, OutboxStore, preparedRunner } from './store.js';
-import { requireInt } from './validate-message.js';
+import { parseDestination } from './parse-destination.js';
+import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
+import { type RunSql, sqlRunner } from './queryable.js';
+import { RelayEventEmitter, type RelayEvents } from './relay-events.js';
+import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+import { OutboxStore, preparedRunner } from './store.js';
+import { WriteBack, type Written } from './write-back.js';
 
-/**
- * Rows claimed per statement unless configured. 500 drained 100k no-op messages 1.3x faster
- * than 200 (bench/drain.ts); slow publishers are protected by the lease budget (see holdCap).
- */
-export const DEFAULT_BATCH_SIZE = 500;
-/** Publishes running at once unless configured. */
-export const DEFAULT_CONCURRENCY = 32;
-/** Idle poll interval; the poll is the safety net behind any wake-up. */
-export const DEFAULT_POLL_INTERVAL_MS = 50;
-/** How long a claim is ours before another relay may take the row (crash recovery time). */
-export const DEFAULT_LEASE_MS = 60_000;
-/** How long `stop()` waits for in-flight publishes before cutting them off. */
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+export type { DeliveredInfo, RelayEvents } from './relay-events.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type RelayOptions,
+} from './relay-options.js';
+
 /**
  * Poll interval while messages are flowing (the last claim found some, but not a full batch):
  * a steady stream waits at most this long instead of `pollIntervalMs`. Idle relays still
@@ -43,46 +34,14 @@ const BUSY_WINDOW_MS = 200;
  * not see the row yet. A woken claim that finds nothing looks again after these pauses.
  */
 const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
-/** Longest pause between retries of a failing database call in the loop. */
+/** Longest pause between retries of a failing claim in the loop. */
 const MAX_ERROR_BACKOFF_MS = 5_000;
-
-/** Options of `createRelay`. */
-export interface RelayOptions {
-  /** kysely instance or pg Pool. Each claim and write-back is one autocommit statement. */
-  db: Queryable;
-  schema?: string;
-  /**
-   * Publishers by route. A message goes to `publishers[destination]`, else to
-   * `publishers[<destination up to the first ':'>]` (`routeros:tower-3` -> `routeros`).
-   */
-  publishers: Record<string, Publisher>;
-  /** Shown in `locked_by`. Default `<hostname>:<pid>:<random>`. */
-  workerId?: string;
-  batchSize?: number;
-  concurrency?: number;
-  pollIntervalMs?: number;
-  leaseMs?: number;
-  /** Deadline of one publish attempt; its signal is aborted then. Default leaseMs / 2. */
-  publishTimeoutMs?: number;
-  stopTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  logger?: Logger;
-  clock?: Clock;
-  /** Source of jitter, [0, 1). */
-  random?: () => number;
-  /** Aborting it stops the relay, like `stop()`. */
-  signal?: AbortSignal;
-  /** Call `close()` on every publisher when the relay stops. Default true. */
-  closePublishers?: boolean;
-  /**
-   * Run claim and write-backs as named prepared statements when `db` is a `pg` Pool (kysely
-   * cannot). Default true. Set false behind PgBouncer in transaction mode older than 1.21.
-   */
-  preparedStatements?: boolean;
-}
+/** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
+const ABORT_GRACE_MS = 1_000;
 
 /** Counts from one `runOnce()`. */
 export interface RoundResult {
+  /** Leased for publishing (rows dead-lettered by the claim are counted in `dead`). */
   claimed: number;
   delivered: number;
   /** Failed and scheduled for another attempt. */
@@ -93,22 +52,10 @@ export interface RoundResult {
 /** Running totals since the relay was created. */
 export interface RelayCounters extends RoundResult {
   claimBatches: number;
+  /** Database errors (claims, write-backs, releases). */
   errors: number;
-}
-
-/** Details given with each relay event. */
-export interface DeliveredInfo {
-  durationMs: number;
-  result: unknown;
-}
-
-/** The relay's events. `error` reports loop errors (database down...); the relay keeps running. */
-export interface RelayEvents {
-  delivered: [message: OutboxMessage, info: DeliveredInfo];
-  failed: [message: OutboxMessage, error: unknown, info: { retryAt: Date; durationMs: number }];
-  dead: [message: OutboxMessage, reason: string];
-  claimed: [count: number, info: { durationMs: number }];
-  error: [error: unknown];
+  /** Event listener calls that threw: the user's bug, logged, never retried. */
+  listenerErrors: number;
 }
 
 /** The relay: claims due messages and delivers them through publishers. */
@@ -129,121 +76,6 @@ export interface Relay {
   once<E extends keyof RelayEvents>(event: E, listener: (...args: RelayEvents[E]) => void): this;
 }
 
-/** A claimed message and its lease. */
-interface Job {
-  message: ClaimedMessage;
-  leaseEnd: number;
-  started: boolean;
-  /** Made on first read of the publish context's signal: most publishes never read it. */
-  controller?: AbortController;
-  /** Set when the attempt was cut off (deadline or stop), even before any signal existed. */
-  abortReason?: unknown;
-}
-
-/** Aborts an attempt: its signal now, or at once when the publisher asks for it later. */
-function abortJob(job: Job, reason: unknown): void {
-  if (job.abortReason !== undefined) return;
-  job.abortReason = reason;
-  job.controller?.abort(reason);
-}
-
-/**
- * The context of one publish. AbortController and child logger cost more than a no-op
- * publish (bench/drain.ts profile): they are made only when the publisher reads them.
- * Getters on an object literal are own enumerable properties, so `{ ...context }` still works.
- */
-function publishContext(job: Job, logger: Logger, publisherName: string): PublishContext {
-  let child: Logger | undefined;
-  return {
-    attempt: job.message.attempts,
-    get signal() {
-      if (!job.controller) {
-        job.controller = new AbortController();
-        if (job.abortReason !== undefined) job.controller.abort(job.abortReason);
-      }
-      return job.controller.signal;
-    },
-    get logger() {
-      child ??= logger.child({ messageId: job.message.messageId, publisher: publisherName });
-      return child;
-    },
-  };
-}
-
-type Outcome =
-  | { kind: 'delivered'; job: Job; result: unknown; durationMs: number }
-  | {
-      kind: 'failed';
-      job: Job;
-      error: unknown;
-      reason: string;
-      retryAfterMs?: number;
-      permanent: boolean;
-      durationMs: number;
-    };
-
-const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
-
-/** An outbox message whose payload is parsed only if a publisher reads it. */
-class ClaimedMessage implements OutboxMessage {
-  readonly id: string;
-  readonly messageId: string;
-  readonly kind: ClaimedRow['kind'];
-  readonly type: string;
-  readonly destination: string;
-  readonly tenantId: string | null;
-  readonly orderingKey: string | null;
-  readonly body: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempts: number;
-  readonly maxAttempts: number;
-  readonly createdAt: Date;
-  #payload: unknown;
-  #parsed = false;
-
-  constructor(row: ClaimedRow) {
-    this.id = row.id;
-    this.messageId = row.message_id;
-    this.kind = row.kind;
-    this.type = row.type;
-    this.destination = row.destination;
-    this.tenantId = row.tenant_id;
-    this.orderingKey = row.ordering_key;
-    this.body = row.body;
-    this.headers = row.headers ?? NO_HEADERS;
-    this.attempts = row.attempts;
-    this.maxAttempts = row.max_attempts;
-    this.createdAt = new Date(row.created_ms);
-  }
-
-  get payload(): unknown {
-    if (!this.#parsed) {
-      this.#payload = JSON.parse(this.body);
-      this.#parsed = true;
-    }
-    return this.#payload;
-  }
-
-  toJSON() {
-    return { ...this, payload: this.payload };
-  }
-}
-
-/** Publishers' resolved values go to a jsonb column; anything not JSON is stored as null. */
-function resultJson(result: unknown): string | null {
-  if (result === undefined || result === null) return null;
-  try {
-    const text = JSON.stringify(result);
-    return text === undefined || text.length > 64 * 1024 ? null : text;
-  } catch {
-    return null;
-  }
-}
-
-function defaultLogger(): Logger {
-  return pino({ name: 'outbox-relay', level: 'info' }) as unknown as Logger;
-}
-
 /**
  * Creates a relay. Several relays (in one or many processes) can run on one table: each row
  * is delivered by one of them at a time, and a crashed relay's rows come back after `leaseMs`.
@@ -257,108 +89,56 @@ export function createRelay(options: RelayOptions): Relay {
   return new OutboxRelay(options);
 }
 
-class OutboxRelay extends EventEmitter implements Relay {
+/** Lifecycle and loop; the rules live in claim-pacing, publish-attempt and write-back. */
+class OutboxRelay extends RelayEventEmitter implements Relay {
   readonly workerId: string;
-  private readonly run;
+  private readonly o: ResolvedRelayOptions;
+  private readonly run: RunSql;
   private readonly store: OutboxStore;
-  private readonly publishers: Record<string, Publisher>;
-  private readonly batchSize: number;
-  private readonly concurrency: number;
-  private readonly pollIntervalMs: number;
-  private readonly leaseMs: number;
-  private readonly publishTimeoutMs: number;
-  private readonly stopTimeoutMs: number;
-  private readonly retry: RetryPolicy;
-  private readonly logger: Logger;
-  private readonly clock: Clock;
-  private readonly random: () => number;
-  private readonly closePublishers: boolean;
-
-  private readonly totals: RelayCounters = {
-    claimed: 0,
-    delivered: 0,
-    retried: 0,
-    dead: 0,
-    claimBatches: 0,
-    errors: 0,
-  };
+  private readonly pacing: ClaimPacing;
+  private readonly writeBack: WriteBack;
+  private readonly routes: string;
+  private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
   private isRunning = false;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
+  private claimInFlight: Promise<unknown> | undefined;
   private wakeUp: (() => void) | undefined;
   private woken = false;
   /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
   private wakeRecheck = -1;
   /** Number of wake() calls, to tell whether one arrived during a claim. */
   private wakes = 0;
-  /** Moving average of publish durations (ms); undefined until the first outcome. */
-  private avgPublishMs: number | undefined;
   /** performance.now() of the last claim that found messages. */
   private lastFoundAt = Number.NEGATIVE_INFINITY;
   /** Claimed, not yet started. */
   private readonly queue: Job[] = [];
   /** Publishing now. */
   private readonly active = new Set<Job>();
-  /** Finished, not yet written back. */
-  private readonly outcomes: Outcome[] = [];
-  private flushing: Promise<void> | undefined;
-  private activeSettled: (() => void) | undefined;
+  /** Waiting for queue and publishes to be empty (runOnce, stop: several at once). */
+  private readonly idleWaiters = new Set<() => void>();
 
   constructor(options: RelayOptions) {
     super();
-    if (!options || typeof options !== 'object')
-      throw new OutboxValidationError('options', 'must be an object');
-    if (!options.db) throw new OutboxValidationError('db', 'is required: a kysely instance or a pg Pool');
-    if (
-      !options.publishers ||
-      typeof options.publishers !== 'object' ||
-      Object.keys(options.publishers).length === 0
-    ) {
-      throw new OutboxValidationError('publishers', 'must map at least one destination to a Publisher');
-    }
-    for (const [route, p] of Object.entries(options.publishers)) {
-      if (!p || typeof p.publish !== 'function') {
-        throw new OutboxValidationError(
-          `publishers.${route}`,
-          'must be a Publisher (an object with publish(message, context))',
-        );
-      }
-    }
-    this.store = new OutboxStore(options.schema ?? DEFAULT_SCHEMA);
-    this.run =
-      (options.preparedStatements ?? true)
-        ? preparedRunner(options.db, this.store.hotPath)
-        : sqlRunner(options.db);
-    this.publishers = { ...options.publishers };
-    this.batchSize = requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', 1, 10_000);
-    this.concurrency = requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', 1, 10_000);
-    this.pollIntervalMs = requireInt(
-      options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-      'pollIntervalMs',
-      1,
-      3_600_000,
-    );
-    this.leaseMs = requireInt(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', 100, 24 * 3_600_000);
-    this.publishTimeoutMs = requireInt(
-      options.publishTimeoutMs ?? Math.floor(this.leaseMs / 2),
-      'publishTimeoutMs',
-      1,
-      this.leaseMs,
-    );
-    this.stopTimeoutMs = requireInt(
-      options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
-      'stopTimeoutMs',
-      0,
-      3_600_000,
-    );
-    this.retry = resolveRetryPolicy(options.retry);
-    this.workerId =
-      options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    this.logger = (options.logger ?? defaultLogger()).child({ component: 'relay', workerId: this.workerId });
-    this.clock = options.clock ?? new SystemClock();
-    this.random = options.random ?? Math.random;
-    this.closePublishers = options.closePublishers ?? true;
-    options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    const o = resolveRelayOptions(options);
+    this.o = o;
+    this.workerId = o.workerId;
+    this.listenerLogger = o.logger;
+    this.store = new OutboxStore(o.schema);
+    this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
+    this.routes = Object.keys(o.publishers).join(', ');
+    this.pacing = new ClaimPacing(o);
+    this.writeBack = new WriteBack({
+      ...o,
+      store: this.store,
+      run: this.run,
+      onWritten: (w) => this.written(w),
+      onError: (error, msg) => this.report(error, msg),
+      isStopping: () => this.stopping !== undefined,
+    });
+    if (options.signal?.aborted) void this.stop();
+    else options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
   get running(): boolean {
@@ -366,7 +146,7 @@ class OutboxRelay extends EventEmitter implements Relay {
   }
 
   counters(): RelayCounters {
-    return { ...this.totals };
+    return { ...this.totals, listenerErrors: this.listenerErrors };
   }
 
   wake(): void {
@@ -386,19 +166,26 @@ class OutboxRelay extends EventEmitter implements Relay {
     if (this.stopping) throw new Error('relay was stopped; create a new one');
     this.isRunning = true;
     this.loopDone = this.loop();
-    this.logger.info({ batchSize: this.batchSize, concurrency: this.concurrency }, 'relay started');
+    this.o.logger.info({ batchSize: this.o.batchSize, concurrency: this.o.concurrency }, 'relay started');
   }
 
   async runOnce(): Promise<RoundResult> {
+    if (this.stopping) throw new Error('relay was stopped; create a new one');
     const before = this.counters();
-    const jobs = await this.claim(this.batchSize);
-    this.queue.push(...jobs);
+    const claiming = this.claim(this.pacing.claimRoom(this.held()));
+    this.claimInFlight = claiming;
+    let claimed: number;
+    try {
+      claimed = (await claiming).length;
+    } finally {
+      if (this.claimInFlight === claiming) this.claimInFlight = undefined;
+    }
     this.pump();
-    await this.waitForActive(Number.POSITIVE_INFINITY);
-    await this.flushUntilEmpty();
+    await this.waitForIdle(Number.POSITIVE_INFINITY);
+    await this.writeBack.drain();
     const after = this.totals;
     return {
-      claimed: jobs.length,
+      claimed,
       delivered: after.delivered - before.delivered,
       retried: after.retried - before.retried,
       dead: after.dead - before.dead,
@@ -406,7 +193,7 @@ class OutboxRelay extends EventEmitter implements Relay {
   }
 
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.stopping ??= this.shutdown(options.timeoutMs ?? this.stopTimeoutMs);
+    this.stopping ??= this.shutdown(options.timeoutMs ?? this.o.stopTimeoutMs);
     return this.stopping;
   }
 
@@ -414,40 +201,33 @@ class OutboxRelay extends EventEmitter implements Relay {
     this.isRunning = false;
     this.nudge();
     await this.loopDone;
+    await this.claimInFlight?.catch(() => undefined); // its failure is runOnce's to report
     // Claimed but never started: give them back with their attempt, claimable at once.
-    const unstarted = this.queue.splice(0);
-    await this.releaseJobs(unstarted);
-    if (!(await this.waitForActive(timeoutMs))) {
-      for (const job of this.active) abortJob(job, new Error('relay stopping'));
-      // A publisher that honours its signal settles now; one that does not is cut off.
-      if (!(await this.waitForActive(1000))) {
-        const cutOff = [...this.active];
+    for (const job of this.queue.splice(0)) this.writeBack.add({ kind: 'released', job });
+    if (!(await this.waitForIdle(timeoutMs))) {
+      // Stopping is not the message's failure: an aborted publish gives its attempt back.
+      for (const job of this.active) {
+        job.stopped = true;
+        abortJob(job, new Error('relay stopping'));
+      }
+      if (!(await this.waitForIdle(ABORT_GRACE_MS))) {
+        // Still running despite the abort: it may yet reach the receiver, so the row is not
+        // released (another relay would send it at the same time); its lease expires instead.
+        this.o.logger.warn(
+          { messageIds: [...this.active].map((j) => j.message.messageId) },
+          'publishes ignored the stop; leaving their rows to lease expiry',
+        );
         this.active.clear();
-        await this.releaseJobs(cutOff);
+        this.settleIdle();
       }
     }
-    await this.flushUntilEmpty();
-    if (this.closePublishers) {
-      for (const p of new Set(Object.values(this.publishers))) {
+    await this.writeBack.drain();
+    if (this.o.closePublishers) {
+      for (const p of new Set(Object.values(this.o.publishers))) {
         await p.close?.().catch((error: unknown) => this.report(error, `closing publisher ${p.name} failed`));
       }
     }
-    this.logger.info({ ...this.totals }, 'relay stopped');
-  }
-
-  private async releaseJobs(jobs: Job[]): Promise<void> {
-    if (jobs.length === 0) return;
-    try {
-      await this.store.release(this.run, {
-        ids: jobs.map((j) => j.message.id),
-        started: jobs.map((j) => j.started),
-        workerId: this.workerId,
-        now: this.clock.now(),
-      });
-    } catch (error) {
-      // Not fatal: the leases expire and the rows come back anyway, just later.
-      this.report(error, 'releasing leases failed; they will expire instead');
-    }
+    this.o.logger.info({ ...this.counters() }, 'relay stopped');
   }
 
   private async loop(): Promise<void> {
@@ -455,13 +235,12 @@ class OutboxRelay extends EventEmitter implements Relay {
     while (this.isRunning) {
       try {
         // Prefetch: claim the next batch while the current one is still publishing.
-        const want = this.claimRoom();
+        const want = this.pacing.claimRoom(this.held());
         if (want > 0) {
           const wakesBefore = this.wakes;
           const jobs = await this.claim(want);
           errorsInRow = 0;
           if (jobs.length > 0) {
-            this.queue.push(...jobs);
             this.pump();
             if (jobs.length === want) continue;
             // Found what the last wake-up announced, unless another came in during the claim.
@@ -472,7 +251,7 @@ class OutboxRelay extends EventEmitter implements Relay {
           const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
           if (recheckMs !== undefined) {
             this.wakeRecheck++;
-            await this.sleep(Math.min(this.pollIntervalMs, recheckMs));
+            await this.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
             continue;
           }
           this.wakeRecheck = -1;
@@ -480,43 +259,21 @@ class OutboxRelay extends EventEmitter implements Relay {
           // loop, so an empty claim right after a full one is normal under a steady stream and
           // must not drop the relay back to the idle interval.
           if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
-            await this.sleep(Math.min(this.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            await this.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
             continue;
           }
         }
-        await this.sleep(this.pollIntervalMs);
+        await this.sleep(this.o.pollIntervalMs);
       } catch (error) {
         errorsInRow++;
         this.report(error, 'claiming failed; retrying');
-        await this.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.pollIntervalMs * 2 ** errorsInRow));
+        await this.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.o.pollIntervalMs * 2 ** errorsInRow));
       }
     }
   }
 
-  /**
-   * How many rows the next claim should ask for: 0 while the relay holds a batch or more, or
-   * as much as its hold cap allows.
-   */
-  private claimRoom(): number {
-    const held = this.queue.length + this.active.size;
-    const cap = this.holdCap();
-    return held < Math.min(this.batchSize, cap) ? Math.min(this.batchSize, cap - held) : 0;
-  }
-
-  /**
-   * How many messages the relay may hold (claimed, queued or publishing). Up to two batches, so
-   * the next one is claimed while the current one publishes, but never more than it can start
-   * within half a lease at the pace publishes take: a claimed message waiting in the queue
-   * while its lease runs out would be claimed again by another relay and sent twice.
-   * Never below the concurrency (those start at once).
-   */
-  private holdCap(): number {
-    const twoBatches = 2 * this.batchSize;
-    // Pace unknown yet: two rounds of the concurrency, so a slow publisher's first claim
-    // cannot outlast its lease; the first outcomes set the real budget.
-    if (this.avgPublishMs === undefined) return Math.min(this.batchSize, 2 * this.concurrency);
-    const budget = Math.floor(((this.leaseMs / 2) * this.concurrency) / Math.max(this.avgPublishMs, 0.001));
-    return Math.max(Math.min(this.concurrency, this.batchSize), Math.min(twoBatches, budget));
+  private held(): number {
+    return this.queue.length + this.active.size;
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -537,228 +294,121 @@ class OutboxRelay extends EventEmitter implements Relay {
     this.woken = false;
   }
 
+  /** Claims up to `limit` rows into the queue; returns the jobs to publish. */
   private async claim(limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
     const started = performance.now();
-    const now = this.clock.now();
     const rows = await this.store.claim(this.run, {
-      now,
-      leaseMs: this.leaseMs,
+      ...(this.o.clock ? { now: this.o.clock.now() } : {}),
+      leaseMs: this.o.leaseMs,
       limit,
       workerId: this.workerId,
+      ...(this.o.destinations ? { destinations: this.o.destinations } : {}),
+      ...(this.o.maxAttempts !== undefined ? { maxAttempts: this.o.maxAttempts } : {}),
     });
     const durationMs = performance.now() - started;
+    // Measured from before the statement: the database's lease surely ends later than this.
+    const leaseEnd = started + this.o.leaseMs;
+    const jobs: Job[] = [];
+    const dead: Array<[OutboxMessage, string]> = [];
+    for (const row of rows) {
+      const message = new ClaimedMessage(row);
+      if (row.dead_error === null) jobs.push({ message, leaseEnd, started: false });
+      else dead.push([message, row.dead_error]);
+    }
     this.totals.claimBatches++;
-    this.totals.claimed += rows.length;
-    if (rows.length > 0) this.emit('claimed', rows.length, { durationMs });
-    const leaseEnd = now.getTime() + this.leaseMs;
-    return rows.map((row) => ({ message: new ClaimedMessage(row), leaseEnd, started: false }));
+    this.totals.claimed += jobs.length;
+    this.queue.push(...jobs);
+    // Events after the state they describe is in place: a throwing listener cannot strand rows.
+    if (jobs.length > 0) this.notify('claimed', jobs.length, { durationMs });
+    for (const [message, reason] of dead) this.written({ kind: 'dead', message, reason });
+    return jobs;
   }
 
   /** Starts queued jobs up to the concurrency limit. */
   private pump(): void {
-    const nowMs = this.queue.length > 0 ? this.clock.now().getTime() : 0;
-    while (this.active.size < this.concurrency && this.queue.length > 0) {
+    let nowMs = 0;
+    while (!this.stopping && this.active.size < this.o.concurrency && this.queue.length > 0) {
       const job = this.queue.shift()!;
-      // A job whose lease ran out while it waited may already be with another relay.
-      if (nowMs >= job.leaseEnd) {
-        this.logger.warn(
-          { messageId: job.message.messageId },
-          'lease expired before publishing; leaving it to the next claim',
-        );
+      nowMs ||= performance.now();
+      // A publish whose deadline passes its lease end could still run when another relay
+      // takes the row: give it back unstarted, with its attempt, instead.
+      if (nowMs + this.o.publishTimeoutMs > job.leaseEnd) {
+        this.o.logger.debug({ messageId: job.message.messageId }, 'not started within its lease; released');
+        this.writeBack.add({ kind: 'released', job });
         continue;
       }
       job.started = true;
       this.active.add(job);
-      void this.deliver(job).then((outcome) => {
-        if (!this.active.delete(job)) return; // cut off by stop(): already released
-        this.avgPublishMs =
-          this.avgPublishMs === undefined
-            ? outcome.durationMs
-            : this.avgPublishMs + 0.05 * (outcome.durationMs - this.avgPublishMs);
-        this.outcomes.push(outcome);
-        this.flush();
-        this.pump();
-        if (this.active.size === 0) this.activeSettled?.();
-        if (this.claimRoom() > 0) this.nudge();
-      });
+      const publisher = this.route(job.message.destination);
+      void attemptPublish(job, publisher, {
+        logger: this.o.logger,
+        publishTimeoutMs: this.o.publishTimeoutMs,
+        routes: this.routes,
+      }).then((outcome) => this.finished(job, outcome));
     }
-    if (this.active.size === 0) this.activeSettled?.();
+    if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.settleIdle();
+  }
+
+  private finished(job: Job, outcome: Outcome): void {
+    if (!this.active.delete(job)) return; // cut off by stop(): left to lease expiry
+    if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
+    this.writeBack.add(outcome);
+    this.pump();
+    if (this.pacing.claimRoom(this.held()) > 0) this.nudge();
   }
 
   private route(destination: string): Publisher | undefined {
-    const exact = this.publishers[destination];
-    if (exact) return exact;
-    const colon = destination.indexOf(':');
-    return colon > 0 ? this.publishers[destination.slice(0, colon)] : undefined;
+    return this.o.publishers[destination] ?? this.o.publishers[parseDestination(destination).route];
   }
 
-  private async deliver(job: Job): Promise<Outcome> {
-    const message = job.message;
-    const started = performance.now();
-    const publisher = this.route(message.destination);
-    if (!publisher) {
-      const known = Object.keys(this.publishers).join(', ');
-      return {
-        kind: 'failed',
-        job,
-        error: undefined,
-        reason: `no publisher for destination "${message.destination}" (configured: ${known})`,
-        permanent: true,
-        durationMs: 0,
-      };
-    }
+  /** Resolves true when nothing is queued or publishing, false when `timeoutMs` passed first. */
+  private async waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.active.size === 0 && this.queue.length === 0) return true;
     let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = await new Promise((resolve, reject) => {
-        // A publisher that ignores its signal must not keep the attempt open forever.
-        timer = setTimeout(() => {
-          const error = new TransientPublishError(`publish timed out after ${this.publishTimeoutMs} ms`);
-          abortJob(job, error);
-          reject(error);
-        }, this.publishTimeoutMs);
-        try {
-          Promise.resolve(publisher.publish(message, publishContext(job, this.logger, publisher.name))).then(
-            resolve,
-            reject,
-          );
-        } catch (error) {
-          reject(error); // thrown synchronously: the same as a rejection
-        }
-      });
-      return { kind: 'delivered', job, result, durationMs: performance.now() - started };
-    } catch (error) {
-      const permanent = error instanceof PermanentPublishError;
-      const retryAfterMs = error instanceof TransientPublishError ? error.retryAfterMs : undefined;
-      return {
-        kind: 'failed',
-        job,
-        error,
-        reason: describeError(error),
-        permanent,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        durationMs: performance.now() - started,
-      };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Resolves true when nothing is publishing, false when `timeoutMs` passed first. */
-  private async waitForActive(timeoutMs: number): Promise<boolean> {
-    if (this.active.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
+    let waiter: (() => void) | undefined;
     const settled = await Promise.race([
       new Promise<true>((resolve) => {
-        this.activeSettled = () => resolve(true);
+        waiter = () => resolve(true);
+        this.idleWaiters.add(waiter);
       }),
       ...(Number.isFinite(timeoutMs)
         ? [new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]
         : []),
     ]);
     clearTimeout(timer);
-    this.activeSettled = undefined;
+    if (waiter) this.idleWaiters.delete(waiter);
     return settled;
   }
 
-  /**
-   * Writes back finished outcomes. While one write is running, new outcomes pile up and the
-   * next write takes them all: one statement per batch under load, no added latency when idle.
-   */
-  private flush(): Promise<void> {
-    this.flushing ??= (async () => {
-      let errorsInRow = 0;
-      try {
-        while (this.outcomes.length > 0) {
-          const batch = this.outcomes.splice(0);
-          try {
-            await this.writeBack(batch);
-            errorsInRow = 0;
-          } catch (error) {
-            // Keep them: a delivered message must end up marked delivered, or its lease
-            // expires and it is sent again. Retry with backoff until the database answers.
-            this.outcomes.unshift(...batch);
-            errorsInRow++;
-            this.report(error, 'writing back results failed; retrying');
-            await new Promise((r) => setTimeout(r, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow)));
-            if (this.stopping && errorsInRow > 8) {
-              this.logger.error(
-                { pending: this.outcomes.length },
-                'giving up write-back on stop; leases will expire',
-              );
-              this.outcomes.length = 0;
-            }
-          }
-        }
-      } finally {
-        this.flushing = undefined;
-      }
-    })();
-    return this.flushing;
+  private settleIdle(): void {
+    for (const waiter of [...this.idleWaiters]) waiter();
+    this.idleWaiters.clear();
   }
 
-  private async flushUntilEmpty(): Promise<void> {
-    while (this.flushing || this.outcomes.length > 0) await this.flush();
-  }
-
-  private async writeBack(batch: Outcome[]): Promise<void> {
-    const now = this.clock.now();
-    const delivered = batch.filter(
-      (o): o is Extract<Outcome, { kind: 'delivered' }> => o.kind === 'delivered',
-    );
-    const failed = batch.filter((o): o is Extract<Outcome, { kind: 'failed' }> => o.kind === 'failed');
-    const failedRows: FailedRow[] = failed.map((o) => {
-      const m = o.job.message;
-      const exhausted = m.attempts >= m.maxAttempts;
-      const dead = o.permanent || exhausted;
-      const delayMs = o.retryAfterMs ?? backoffDelayMs(m.attempts, this.retry, this.random);
-      return {
-        id: m.id,
-        attempts: m.attempts,
-        availableAt: new Date(now.getTime() + (dead ? 0 : delayMs)),
-        error: !o.permanent && exhausted ? `gave up after ${m.attempts} attempts: ${o.reason}` : o.reason,
-        dead,
-      };
-    });
-    if (delivered.length > 0) {
-      await this.store.markDelivered(this.run, {
-        ids: delivered.map((o) => o.job.message.id),
-        results: delivered.map((o) => resultJson(o.result)),
-        now,
-      });
-    }
-    if (failedRows.length > 0) {
-      await this.store.markFailed(this.run, { rows: failedRows, workerId: this.workerId, now });
-    }
-    // Events after the write: a listener sees what the table says.
-    for (const o of delivered) {
+  /** Counts and announces what the database accepted. */
+  private written(w: Written): void {
+    if (w.kind === 'delivered') {
       this.totals.delivered++;
-      this.emit('delivered', o.job.message, { durationMs: o.durationMs, result: o.result });
-    }
-    failed.forEach((o, i) => {
-      const row = failedRows[i]!;
-      const m = o.job.message;
-      if (row.dead) {
-        this.totals.dead++;
-        this.logger.warn(
-          { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
-          'dead-lettered',
+      this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
+    } else if (w.kind === 'failed') {
+      this.totals.retried++;
+      this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
+    } else {
+      this.totals.dead++;
+      if (w.reason.startsWith('lease expired')) {
+        this.o.logger.warn(
+          { messageId: w.message.messageId, reason: w.reason },
+          'dead-lettered by the claim',
         );
-        this.emit('dead', m, row.error);
-      } else {
-        this.totals.retried++;
-        this.logger.debug(
-          { messageId: m.messageId, attempt: m.attempts, retryAt: row.availableAt, reason: row.error },
-          'will retry',
-        );
-        this.emit('failed', m, o.error, { retryAt: row.availableAt, durationMs: o.durationMs });
       }
-    });
+      this.notify('dead', w.message, w.reason);
+    }
   }
 
   private report(error: unknown, msg: string): void {
     this.totals.errors++;
-    this.logger.error({ err: describeError(error) }, msg);
-    // EventEmitter throws on 'error' without listeners; the relay must keep running instead.
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    this.o.logger.error({ err: describeError(error) }, msg);
+    this.notify('error', error);
   }
 }

@@ -1,13 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type pg from 'pg';
 import { type Clock, SystemClock } from '../core/clock.js';
 import { describeError, OutboxValidationError } from '../core/errors.js';
 import { type Logger, NOOP_LOGGER } from '../core/logger.js';
-import { type Queryable, type RunSql, sqlRunner } from '../core/queryable.js';
+import { type Queryable, queryableKind, type RunSql, sqlRunner } from '../core/queryable.js';
 import { DEFAULT_SCHEMA } from '../core/schema-name.js';
+import { resultJson } from '../core/storable.js';
+import { defaultWorkerId } from '../core/worker-id.js';
 import { cronProblem } from './cron-expression.js';
 import { type JobRun, JobRunsStore } from './job-runs-store.js';
 
@@ -102,17 +103,6 @@ export function prefixLogger(logger: Logger, prefix: string): Logger {
   };
 }
 
-/** JSON for the result column; results that are not JSON are stored as their description. */
-function resultJson(result: unknown): string | null {
-  if (result === undefined) return null;
-  try {
-    const text = JSON.stringify(result);
-    return text === undefined || text.length > 64 * 1024 ? null : text;
-  } catch {
-    return JSON.stringify(String(result));
-  }
-}
-
 /**
  * Creates the job scheduler. Every instance of an app registers the same jobs and starts the
  * scheduler; at each tick every instance fires, and a Postgres advisory lock plus a unique
@@ -157,7 +147,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     if (!options?.db) throw new OutboxValidationError('db', 'is required: a kysely instance or a pg Pool');
     this.db = options.db;
     this.store = new JobRunsStore(options.schema ?? DEFAULT_SCHEMA);
-    this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    this.workerId = options.workerId ?? defaultWorkerId();
     this.logger = (options.logger ?? NOOP_LOGGER).child({ component: 'jobs', workerId: this.workerId });
     this.clock = options.clock ?? new SystemClock();
     this.timezone = options.timezone;
@@ -348,11 +338,8 @@ class JobScheduler extends EventEmitter implements Scheduler {
 
   /** One connection for the whole run: a session advisory lock belongs to its connection. */
   private async withConnection<T>(fn: (run: RunSql) => Promise<T>): Promise<T> {
-    const db = this.db as Kysely<any> & pg.Pool;
-    if (
-      typeof (db as Kysely<any>).connection === 'function' &&
-      typeof (db as Kysely<any>).executeQuery === 'function'
-    ) {
+    const db = this.db;
+    if (queryableKind(db) === 'kysely') {
       return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn)));
     }
     const client = await (db as pg.Pool).connect();

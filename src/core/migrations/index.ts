@@ -2,6 +2,7 @@ import { messagesMigration } from './0001-messages.js';
 import { devicesMigration } from './0002-devices.js';
 import { jobsMigration } from './0003-jobs.js';
 import { deadReasonMigration } from './0004-dead-reason.js';
+import { routeIndexMigration } from './0005-route-index.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit an applied one. */
@@ -10,4 +11,5 @@ export const MIGRATIONS: readonly Migration[] = [
   devicesMigration,
   jobsMigration,
   deadReasonMigration,
+  routeIndexMigration,
 ];

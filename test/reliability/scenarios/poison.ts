@@ -93,6 +93,8 @@ export async function poisonScenario(
     leaseMs: 10_000,
     publishTimeoutMs: 300,
     retry: { baseDelayMs: 10, maxDelayMs: 50 },
+    // The scenario's 'nowhere' rows must die, not wait for a relay that serves them.
+    deadLetterUnroutable: true,
     publishers: {
       default: {
         name: 'ledger',

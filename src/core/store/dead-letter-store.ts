@@ -1,0 +1,123 @@
+import type { MessageRef } from '../parse-message-ref.js';
+import type { RunSql } from '../queryable.js';
+import { quoteSchema } from '../schema-name.js';
+import { nowParam, nowSql } from './database-time.js';
+import { type DeadReason, STORED_COLUMNS, type StoredMessage, toStoredMessage } from './stored-message.js';
+
+/** Filters shared by dead-letter list, replay and purge. All given filters must match. */
+export interface DeadFilter {
+  ids?: readonly string[];
+  messageIds?: readonly string[];
+  type?: string;
+  destination?: string;
+  tenantId?: string;
+  /** Only rows that died at or after this time. */
+  since?: Date;
+  /** Only rows that died for this reason (e.g. `max_attempts`: retries ran out). */
+  deadReason?: DeadReason;
+  /** Only rows whose last_error starts with this text. */
+  lastErrorPrefix?: string;
+}
+
+/**
+ * The dead-letter statements: list, inspect, replay and purge. Listing, replay and purge use
+ * messages_dead_idx (id) where status = 'dead'; a row by id uses the primary key, by
+ * message_id its unique index.
+ *
+ * @example
+ * const dead = new DeadLetterStore('outbox');
+ * const rows = await dead.list(run, { type: 'invoice.paid' }, { limit: 50 });
+ */
+export class DeadLetterStore {
+  private readonly t: string;
+
+  constructor(schema: string) {
+    this.t = `${quoteSchema(schema)}.messages`;
+  }
+
+  private where(filter: DeadFilter, values: unknown[]): string {
+    const clauses = [`status = 'dead'`];
+    const add = (sqlText: (p: string) => string, value: unknown) => {
+      values.push(value);
+      clauses.push(sqlText(`$${values.length}`));
+    };
+    if (filter.ids?.length) add((p) => `id = any(${p}::bigint[])`, filter.ids);
+    if (filter.messageIds?.length) add((p) => `message_id = any(${p}::uuid[])`, filter.messageIds);
+    if (filter.type !== undefined) add((p) => `type = ${p}`, filter.type);
+    if (filter.destination !== undefined) add((p) => `destination = ${p}`, filter.destination);
+    if (filter.tenantId !== undefined) add((p) => `tenant_id = ${p}`, filter.tenantId);
+    if (filter.since !== undefined) add((p) => `dead_at >= ${p}`, filter.since);
+    if (filter.deadReason !== undefined) add((p) => `dead_reason = ${p}`, filter.deadReason);
+    if (filter.lastErrorPrefix !== undefined) {
+      // starts_with is a plain prefix test: no LIKE wildcards to escape in user input.
+      add((p) => `starts_with(last_error, ${p})`, filter.lastErrorPrefix);
+    }
+    return clauses.join(' and ');
+  }
+
+  /** Dead rows matching `filter`, oldest first, paged by id. */
+  async list(
+    run: RunSql,
+    filter: DeadFilter,
+    page: { limit: number; afterId?: string },
+  ): Promise<StoredMessage[]> {
+    const values: unknown[] = [];
+    let where = this.where(filter, values);
+    if (page.afterId !== undefined) {
+      values.push(page.afterId);
+      where += ` and id > $${values.length}`;
+    }
+    values.push(page.limit);
+    const rows = await run(
+      `select ${STORED_COLUMNS} from ${this.t} where ${where} order by id limit $${values.length}`,
+      values,
+    );
+    return rows.map(toStoredMessage);
+  }
+
+  /** One row by id or message_id, whatever its status. */
+  async get(run: RunSql, ref: MessageRef): Promise<StoredMessage | undefined> {
+    const rows =
+      ref.kind === 'id'
+        ? await run(`select ${STORED_COLUMNS} from ${this.t} where id = $1::bigint`, [ref.id])
+        : await run(`select ${STORED_COLUMNS} from ${this.t} where message_id = $1::uuid`, [ref.messageId]);
+    return rows[0] ? toStoredMessage(rows[0]) : undefined;
+  }
+
+  /**
+   * Moves up to `limit` matching dead rows back to pending with a fresh attempt budget, due at
+   * the database's now. Callers loop until it returns fewer than `limit`, so no statement
+   * holds a huge lock set.
+   */
+  async replayBatch(run: RunSql, filter: DeadFilter, args: { now?: Date; limit: number }): Promise<number> {
+    const values: unknown[] = [];
+    const where = this.where(filter, values);
+    values.push(nowParam(args.now), args.limit);
+    const rows = await run(
+      `update ${this.t} m
+          set status = 'pending', attempts = 0, available_at = ${nowSql(`$${values.length - 1}`)},
+              dead_at = null, dead_reason = null,
+              last_error = 'replayed after: ' || coalesce(m.last_error, '')
+        where m.id in (select id from ${this.t} where ${where} order by id limit $${values.length}
+                       for update skip locked)
+       returning m.id`,
+      values,
+    );
+    return rows.length;
+  }
+
+  /** Deletes up to `limit` matching dead rows. */
+  async purgeBatch(run: RunSql, filter: DeadFilter, args: { limit: number }): Promise<number> {
+    const values: unknown[] = [];
+    const where = this.where(filter, values);
+    values.push(args.limit);
+    const rows = await run(
+      `delete from ${this.t}
+        where id in (select id from ${this.t} where ${where} order by id limit $${values.length}
+                     for update skip locked)
+       returning id`,
+      values,
+    );
+    return rows.length;
+  }
+}
