@@ -70,7 +70,12 @@ async function seed(): Promise<void> {
     attempts: 4,
     lastError: 'connect ECONNREFUSED 10.0.0.9:8728',
   });
-  await rows('routeros:tower-9', 1, { status: 'in_flight', ageSeconds: 3000, attempts: 5, lockedBy: 'relay-a' });
+  await rows('routeros:tower-9', 1, {
+    status: 'in_flight',
+    ageSeconds: 3000,
+    attempts: 5,
+    lockedBy: 'relay-a',
+  });
   // An endpoint that says 410 to everything: dead at once.
   await rows('webhook:broken', 2, {
     status: 'dead',
@@ -85,7 +90,12 @@ async function seed(): Promise<void> {
     deadReason: 'max_attempts',
     lastError: 'gave up after 3 attempts',
   });
-  await rows('webhook:broken', 1, { status: 'dead', ageSeconds: 9000, finishedAgoSeconds: 9000, deadReason: null });
+  await rows('webhook:broken', 1, {
+    status: 'dead',
+    ageSeconds: 9000,
+    finishedAgoSeconds: 9000,
+    deadReason: null,
+  });
   // No relay has a publisher for it.
   await rows('nats:orders', 2, { status: 'pending', ageSeconds: 600 });
   // Behind but moving.
@@ -196,7 +206,9 @@ describe('status routes with ADMIN_TOKEN', () => {
 
   it('gives per-minute deliveries and failures over the last hour', async () => {
     const res = await fetch(`${base}/api/throughput`, { headers: bearer(ADMIN_TOKEN) });
-    const body = (await res.json()) as { minutes: Array<{ minute: string; delivered: number; failed: number }> };
+    const body = (await res.json()) as {
+      minutes: Array<{ minute: string; delivered: number; failed: number }>;
+    };
     expect(body.minutes.length).toBeGreaterThanOrEqual(60);
     expect(body.minutes.length).toBeLessThanOrEqual(61);
     const sum = (k: 'delivered' | 'failed') => body.minutes.reduce((n, m) => n + m[k], 0);
@@ -228,7 +240,9 @@ describe('status routes with ADMIN_TOKEN', () => {
       schemaVersion: LATEST_MIGRATION_VERSION,
       expectedSchemaVersion: LATEST_MIGRATION_VERSION,
     });
-    expect(body.relay.seen).toEqual([expect.objectContaining({ workerId: 'relay-a', source: 'lease', count: 1 })]);
+    expect(body.relay.seen).toEqual([
+      expect.objectContaining({ workerId: 'relay-a', source: 'lease', count: 1 }),
+    ]);
     expect(body.jobs.scheduler).toBe('off');
     expect(body.actions).toBe(true);
   });
