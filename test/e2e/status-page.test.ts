@@ -29,25 +29,23 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
   }
 }
 
-/** The destination row's cells as the operator reads them. */
+/** The destination row's cells as the operator reads them, or undefined when it is not shown. */
 async function destinationRow(page: Page, destination: string) {
-  return page.evaluate((d) => {
-    const row = [...document.querySelectorAll<HTMLTableRowElement>('#destinations tbody tr')].find(
-      (r) => r.dataset.destination === d,
-    );
-    if (!row) return undefined;
-    const cell = (c: string) => row.querySelector(`td.${c}`)?.textContent ?? '';
-    return {
-      name: row.cells[0]!.textContent,
-      state: row.cells[1]!.textContent,
-      pending: Number(cell('pending')),
-      inFlight: Number(cell('in-flight')),
-      delivered: cell('delivered'),
-      failed: cell('failed'),
-      dead: Number(cell('dead')),
-      oldest: cell('oldest'),
-    };
-  }, destination);
+  const row = page.locator(`#destinations tbody tr[data-destination=${JSON.stringify(destination)}]`);
+  if ((await row.count()) === 0) return undefined;
+  const [name, state, pending, inFlight, oldest, delivered, failed, dead] = await row
+    .locator('td')
+    .allTextContents();
+  return {
+    name,
+    state,
+    pending: Number(pending),
+    inFlight: Number(inFlight),
+    delivered,
+    failed,
+    dead: Number(dead),
+    oldest,
+  };
 }
 
 describe('the status page in a real browser', () => {
@@ -176,7 +174,7 @@ describe('the status page in a real browser', () => {
       'the wrong-token message',
     );
     expect(await page.locator('#app').isHidden()).toBe(true);
-    const text = await page.evaluate(() => document.body.textContent ?? '');
+    const text = (await page.locator('body').textContent()) ?? '';
     expect(text).not.toContain('tower-off');
     expect(text).not.toContain('webhook:');
     expect(await page.locator('#destinations tbody tr').count()).toBe(0);
@@ -275,7 +273,7 @@ describe('the status page in a real browser', () => {
     const page = await openPage();
     await page.locator('#login').waitFor({ state: 'visible' });
     expect(await page.locator('#app').isHidden()).toBe(true);
-    expect(await page.evaluate(() => document.body.textContent ?? '')).not.toContain('tower-off');
+    expect((await page.locator('body').textContent()) ?? '').not.toContain('tower-off');
     await page.close();
   });
 });

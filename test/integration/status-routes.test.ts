@@ -218,6 +218,25 @@ describe('status routes with ADMIN_TOKEN', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
+  it('keeps the counts right across refreshes while deliveries arrive', async () => {
+    const read = async () => {
+      const get = (route: string) =>
+        fetch(base + route, { headers: bearer(ADMIN_TOKEN) }).then((r) => r.json());
+      const throughput = (await get('/api/throughput')) as { minutes: Array<{ delivered: number }> };
+      const { destinations } = (await get('/api/destinations')) as {
+        destinations: Array<{ destination: string; delivered5m: number; delivered60m: number }>;
+      };
+      return {
+        hour: throughput.minutes.reduce((n, m) => n + m.delivered, 0),
+        acme: destinations.find((d) => d.destination === 'webhook:acme'),
+      };
+    };
+    expect(await read()).toMatchObject({ hour: 8, acme: { delivered5m: 3, delivered60m: 7 } });
+    await rows('webhook:acme', 2, { status: 'delivered', ageSeconds: 1, finishedAgoSeconds: 0 });
+    expect(await read()).toMatchObject({ hour: 10, acme: { delivered5m: 5, delivered60m: 9 } });
+    expect(await read()).toMatchObject({ hour: 10, acme: { delivered5m: 5, delivered60m: 9 } });
+  });
+
   it('groups dead letters by destination and reason with a sample and first/last seen', async () => {
     const res = await fetch(`${base}/api/dead/groups`, { headers: bearer(ADMIN_TOKEN) });
     const { groups } = (await res.json()) as { groups: Array<Record<string, any>> };

@@ -11,6 +11,7 @@ import {
   SLOW_AFTER_SECONDS,
   STUCK_AFTER_SECONDS,
 } from './destination-state.js';
+import type { DeliveredMinutes } from './delivered-minutes.js';
 import { FAILURE_HISTORY_MINUTES, type FailureCounters } from './failure-counters.js';
 
 const MINUTE_MS = 60_000;
@@ -23,6 +24,8 @@ export interface StatusSources {
   db: Queryable;
   schema: string;
   failures: FailureCounters;
+  /** Deliveries per minute, settled minutes read once (make one per schema and keep it). */
+  delivered: DeliveredMinutes;
   scheduler?: Scheduler;
   relay?: Relay;
   /** True when ADMIN_TOKEN is set (and so the caller was authorized): replay/purge are offered. */
@@ -122,7 +125,7 @@ async function windows(store: StatusStore, run: RunSql) {
  * Answers even when the database is down, so the page can say so.
  *
  * @example
- * const report = await readStatus({ db, schema: 'outbox', failures, actions: false });
+ * const report = await readStatus({ db, schema: 'outbox', failures, delivered, actions: false });
  */
 export async function readStatus(src: StatusSources): Promise<StatusReport> {
   const store = new StatusStore(src.schema);
@@ -187,7 +190,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
   const { now, since, recentSince } = await windows(store, run);
   const [open, delivered, dead, groups] = await Promise.all([
     store.openByDestination(run),
-    store.deliveredPerMinute(run, { since, recentSince }),
+    src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
     store.deadGroups(run, { limit: 10_000 }),
   ]);
@@ -280,7 +283,7 @@ export async function readThroughput(src: StatusSources): Promise<ThroughputRepo
   const run = sqlRunner(src.db);
   const { now, since, recentSince } = await windows(store, run);
   const [delivered, dead] = await Promise.all([
-    store.deliveredPerMinute(run, { since, recentSince }),
+    src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
   ]);
   const buckets = new Map<number, { delivered: number; failed: number }>();

@@ -6,6 +6,7 @@ import { sqlRunner } from '../../core/queryable.js';
 import type { Relay } from '../../core/relay.js';
 import { StatusStore } from '../../core/status-store.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
+import { DeliveredMinutes } from './delivered-minutes.js';
 import { FailureCounters } from './failure-counters.js';
 import { STATUS_PAGE_HTML } from './page-html.js';
 import { STATUS_PAGE_SCRIPT } from './page-script.js';
@@ -87,6 +88,7 @@ export function createStatusRoutes(options: StatusRoutesOptions): StatusRoutes {
     db: options.db,
     schema: options.schema,
     failures,
+    delivered: new DeliveredMinutes(new StatusStore(options.schema)),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.relay ? { relay: options.relay } : {}),
     actions: options.adminToken !== undefined,
