@@ -13,6 +13,7 @@ import { assertBuildCurrent, type CliProcess, runCli, spawnCli } from './cli-pro
 
 const ADMIN_TOKEN = 'status-page-e2e-token-0123456789';
 const XSS_DESTINATION = '<img src=x onerror=alert(1)>';
+const XSS_ERROR = '<script>alert(2)</script> from the endpoint';
 /** Test output, git-ignored (.tmp/): the screenshot of each run lands here. */
 const OUTPUT_DIR = path.resolve(import.meta.dirname, '../../.tmp/e2e');
 
@@ -119,7 +120,13 @@ describe('the status page in a real browser', () => {
     await t.pool.query(
       `update "${t.schema}".messages set created_at = now() - interval '61 minutes' where destination = 'routeros:tower-off'`,
     );
-    await outbox.add(t.db, { type: 'x.y', destination: XSS_DESTINATION, payload: {} });
+    // Markup in a destination and an error, straight in the table: whatever the relay does with it.
+    await t.pool.query(
+      `insert into "${t.schema}".messages
+         (message_id, type, destination, payload, status, attempts, last_error, dead_reason, dead_at)
+       values (gen_random_uuid(), 'x.y', $1, '{}', 'dead', 1, $2, 'permanent', now())`,
+      [XSS_DESTINATION, XSS_ERROR],
+    );
 
     relay = spawnCli(
       ['start'],
@@ -209,7 +216,9 @@ describe('the status page in a real browser', () => {
     );
     expect(acme).toMatchObject({ state: 'flowing', pending: 0, dead: 0 });
     // The alerts name the stuck router first, at the top of the page.
-    expect(await page.locator('#alerts p').first().textContent()).toContain('routeros:tower-off is stuck');
+    expect(await page.locator('#alerts p').allTextContents()).toContainEqual(
+      expect.stringContaining('routeros:tower-off is stuck: oldest message waiting 1 h'),
+    );
     await until(
       () => page.locator('#chart-totals').textContent(),
       (text) => (text ?? '').startsWith('5 delivered, '),
@@ -229,7 +238,11 @@ describe('the status page in a real browser', () => {
     );
     expect(xss!.name).toBe(XSS_DESTINATION);
     expect(await page.locator('img').count()).toBe(0);
-    expect(await page.locator(`#dead tbody tr td.dest:text-is("${XSS_DESTINATION}")`).count()).toBe(1);
+    const xssGroup = page.locator(`#dead tbody tr[data-destination=${JSON.stringify(XSS_DESTINATION)}]`);
+    expect(await xssGroup.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining([XSS_DESTINATION, XSS_ERROR]),
+    );
+    expect(await page.locator('script').count()).toBe(1); // /status.js, nothing else
     expect(dialogs).toEqual([]);
     expect(foreignRequests).toEqual([]);
 
