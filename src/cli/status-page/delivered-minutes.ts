@@ -30,12 +30,14 @@ export class DeliveredMinutes {
     // What is cached must cover [since, settledUntil) without a gap, or it is read again.
     const usable = this.settledFrom <= since && this.settledUntil > since;
     const from = usable ? this.settledUntil : since;
+    // Taken before the await: a concurrent read may replace it, and its minutes overlap ours.
+    const previous = this.settled;
     const fresh = await this.store.deliveredPerMinute(run, {
       since: new Date(from),
       recentSince: window.recentSince,
     });
     const settled = new Map<number, MinuteCountRow[]>();
-    if (usable) for (const [m, rows] of this.settled) if (m >= since) settled.set(m, rows);
+    if (usable) for (const [m, rows] of previous) if (m >= since) settled.set(m, rows);
     const live: MinuteCountRow[] = [];
     for (const row of fresh) {
       const m = row.minute.getTime();
