@@ -181,7 +181,8 @@ export class StatusStore {
 
   /**
    * Row ids of one dead group, in id order from `afterId`, so the admin routes can replay or
-   * purge a group through dead-letters' `ids` filter in pages (uses messages_dead_idx).
+   * purge the `unknown` group (dead_reason null, which no dead-letter filter names) through the
+   * `ids` filter in pages (uses messages_dead_idx).
    */
   async deadGroupIds(
     run: RunSql,

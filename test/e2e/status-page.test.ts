@@ -120,6 +120,14 @@ describe('the status page in a real browser', () => {
     await t.pool.query(
       `update "${t.schema}".messages set created_at = now() - interval '61 minutes' where destination = 'routeros:tower-off'`,
     );
+    // No publisher in this relay serves nats:*: they wait, never attempted, for 10 minutes.
+    await outbox.addMany(t.db, [
+      { type: 'order.created', destination: 'nats:orders', payload: {} },
+      { type: 'order.created', destination: 'nats:orders', payload: {} },
+    ]);
+    await t.pool.query(
+      `update "${t.schema}".messages set created_at = now() - interval '10 minutes' where destination = 'nats:orders'`,
+    );
     // Markup in a destination and an error, straight in the table: whatever the relay does with it.
     await t.pool.query(
       `insert into "${t.schema}".messages
@@ -209,6 +217,12 @@ describe('the status page in a real browser', () => {
     expect(broken!.pending + broken!.inFlight).toBe(0);
     // 3 messages x (2 failed attempts + 1 that died).
     expect(broken!.failed).toBe('9 / 9');
+    const nats = await until(
+      () => destinationRow(page, 'nats:orders'),
+      (r) => r?.state === 'unserved',
+      'the destination nobody serves shown unserved',
+    );
+    expect(nats).toMatchObject({ pending: 2, inFlight: 0, failed: '0 / 0', dead: 0 });
     const acme = await until(
       () => destinationRow(page, 'webhook:acme'),
       (r) => r?.delivered === '5 / 5',
@@ -248,7 +262,9 @@ describe('the status page in a real browser', () => {
 
     // The endpoint recovers; replay its dead group from the page.
     brokenFails = false;
-    await page.click('#dead tbody tr[data-destination="webhook:broken"] button.replay');
+    await page.click(
+      '#dead tbody tr[data-destination="webhook:broken"][data-reason="max_attempts"] button.replay',
+    );
     await page.locator('#confirm').waitFor({ state: 'visible' });
     expect(await page.locator('#confirm p').textContent()).toContain(
       'Replay 3 dead message(s) of webhook:broken',

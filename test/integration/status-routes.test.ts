@@ -277,6 +277,9 @@ describe('status routes with ADMIN_TOKEN', () => {
     expect((await post('/api/admin/dead/replay', group, 'wrong-token-wrong-token')).status).toBe(401);
     expect((await post('/api/admin/dead/purge', group, 'wrong-token-wrong-token')).status).toBe(401);
     expect((await post('/api/admin/dead/replay', { reason: 'permanent' })).status).toBe(400);
+    expect(
+      (await post('/api/admin/dead/replay', { destination: 'webhook:broken', reason: 'nope' })).status,
+    ).toBe(400);
     const replay = await post('/api/admin/dead/replay', group);
     expect(await replay.json()).toEqual({ replayed: 2 });
     const count = async (where: string) =>

@@ -1,10 +1,11 @@
 import type http from 'node:http';
 import { OutboxValidationError } from '../../core/errors.js';
-import { purgeDead, replayDead } from '../../core/dead-letters.js';
+import { type DeadSelector, purgeDead, replayDead } from '../../core/dead-letters.js';
 import type { Queryable } from '../../core/queryable.js';
 import { sqlRunner } from '../../core/queryable.js';
 import type { Relay } from '../../core/relay.js';
-import { StatusStore } from '../../core/status-store.js';
+import { StatusStore, UNKNOWN_DEAD_REASON } from '../../core/status-store.js';
+import type { DeadReason } from '../../core/store.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { DeliveredMinutes } from './delivered-minutes.js';
 import { FailureCounters } from './failure-counters.js';
@@ -148,10 +149,19 @@ export function deadGroupOf(body: Record<string, unknown>): DeadGroup | undefine
   return { destination: body.destination, reason: body.reason };
 }
 
+/** The reasons dead-letters' `deadReason` filter can name (the column's check constraint, migration 4). */
+const DEAD_REASONS: readonly DeadReason[] = [
+  'max_attempts',
+  'permanent',
+  'unroutable',
+  'lease_expired',
+  'unstorable_result',
+];
+
 /**
- * Replays or purges every dead row of one group, page by page through dead-letters' `ids`
- * filter (dead_reason is not one of its filters). Rows that die into the group meanwhile are
- * included when their id is past the current page.
+ * Replays or purges every dead row of one group through dead-letters' filters (`destination` and
+ * `deadReason`). The `unknown` group (rows whose dead_reason is null) has no filter that names
+ * it, so its rows are acted on by id, page by page.
  *
  * @example
  * await actOnDeadGroup(db, 'outbox', { destination: 'webhook:acme', reason: 'permanent' }, 'replay'); // { replayed: 12 }
@@ -162,6 +172,15 @@ export async function actOnDeadGroup(
   group: DeadGroup,
   action: 'replay' | 'purge',
 ): Promise<{ replayed: number } | { purged: number }> {
+  const act = (selector: DeadSelector) =>
+    action === 'replay' ? replayDead(db, selector, { schema }) : purgeDead(db, selector, { schema });
+  const known = DEAD_REASONS.find((r) => r === group.reason);
+  if (known) return act({ destination: group.destination, deadReason: known });
+  if (group.reason !== UNKNOWN_DEAD_REASON)
+    throw new OutboxValidationError(
+      'reason',
+      `must be one of ${[...DEAD_REASONS, UNKNOWN_DEAD_REASON].join(', ')}, got ${JSON.stringify(group.reason)}`,
+    );
   const store = new StatusStore(schema);
   const run = sqlRunner(db);
   let afterId = '0';
@@ -169,10 +188,8 @@ export async function actOnDeadGroup(
   for (;;) {
     const ids = await store.deadGroupIds(run, { ...group, afterId, limit: GROUP_PAGE_SIZE });
     if (ids.length === 0) break;
-    done +=
-      action === 'replay'
-        ? (await replayDead(db, { ids }, { schema })).replayed
-        : (await purgeDead(db, { ids }, { schema })).purged;
+    const result = await act({ ids });
+    done += 'replayed' in result ? result.replayed : result.purged;
     afterId = ids[ids.length - 1]!;
     if (ids.length < GROUP_PAGE_SIZE) break;
   }
