@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeError, OutboxValidationError } from '../core/errors.js';
 import type { DeadSelector } from '../core/dead-letters.js';
-import { replayDead } from '../core/dead-letters.js';
+import { purgeDead, replayDead } from '../core/dead-letters.js';
 import type { Logger } from '../core/logger.js';
 import { LATEST_MIGRATION_VERSION, schemaVersion } from '../core/migrate.js';
 import { getStats } from '../core/outbox-stats.js';
@@ -11,6 +11,7 @@ import type { Queryable } from '../core/queryable.js';
 import type { Relay } from '../core/relay.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { RelayMetrics } from './metrics.js';
+import { actOnDeadGroup, createStatusRoutes, deadGroupOf } from './status-page/status-routes.js';
 
 /** Largest admin request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -102,19 +103,30 @@ function replaySelector(body: Record<string, unknown>): DeadSelector {
 
 /**
  * Starts the health, metrics, status and admin endpoint on node:http.
- * GET /healthz, /readyz, /metrics, /api/jobs/status, /api/stats;
- * POST /api/admin/jobs/run/:jobName and /api/admin/dead/replay with `Authorization: Bearer <ADMIN_TOKEN>`.
+ * GET /healthz, /readyz, /metrics, /api/jobs/status, /api/stats, and the status page (`/` and its
+ * JSON, see status-page/status-routes.ts); POST /api/admin/jobs/run/:jobName, /api/admin/dead/replay
+ * and /api/admin/dead/purge with `Authorization: Bearer <ADMIN_TOKEN>`.
  *
  * @example
  * const server = await startHttpServer({ port: 9090, host: '0.0.0.0', db, schema, logger, metrics });
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const log = options.logger.child({ component: 'http' });
+  const status = createStatusRoutes({
+    db: options.db,
+    schema: options.schema,
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
+    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+    authorized: (req) =>
+      options.adminToken !== undefined && tokenMatches(req.headers.authorization, options.adminToken),
+  });
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     try {
       if (req.method === 'GET' || req.method === 'HEAD') {
+        if (await status.handle(req, res, path)) return;
         if (path === '/healthz') return send(res, 200, { status: 'ok' });
         if (path === '/readyz') {
           try {
@@ -171,10 +183,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           });
         }
         if (path === '/api/admin/dead/replay') {
-          const selector = replaySelector(await readJson(req));
-          const result = await replayDead(options.db, selector, { schema: options.schema });
-          log.info({ ...result }, 'admin: replayed dead messages');
+          const body = await readJson(req);
+          // { destination, reason }: one dead-letter group of the status page.
+          const group = deadGroupOf(body);
+          const result = group
+            ? await actOnDeadGroup(options.db, options.schema, group, 'replay')
+            : await replayDead(options.db, replaySelector(body), { schema: options.schema });
+          log.info({ ...result, ...group }, 'admin: replayed dead messages');
           options.relay?.wake();
+          return send(res, 200, result);
+        }
+        if (path === '/api/admin/dead/purge') {
+          const body = await readJson(req);
+          const group = deadGroupOf(body);
+          const result = group
+            ? await actOnDeadGroup(options.db, options.schema, group, 'purge')
+            : await purgeDead(options.db, replaySelector(body), { schema: options.schema });
+          log.info({ ...result, ...group }, 'admin: purged dead messages');
           return send(res, 200, result);
         }
         return send(res, 404, { error: 'not found' });

@@ -275,7 +275,8 @@ export const SETTINGS = {
     flag: 'http-port',
     parse: integer(0, 65_535),
     default: undefined,
-    description: 'port of the health/metrics/admin endpoint (off when unset; 0 = any free port)',
+    description:
+      'port of the health/metrics/admin endpoint and the status page (off when unset; 0 = any free port)',
   }),
   httpHost: setting({
     env: 'HTTP_HOST',
@@ -290,7 +291,8 @@ export const SETTINGS = {
     parse: text({ min: 16, rule: 'at least 16 characters' }),
     default: undefined,
     redact: hidden,
-    description: 'bearer token of the admin POST routes (routes off when unset)',
+    description:
+      'bearer token of the admin POST routes and the status page (when unset: routes off, page read-only)',
   }),
   logLevel: setting({
     env: 'LOG_LEVEL',

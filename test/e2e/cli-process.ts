@@ -1,8 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
+/** The binary as `npm run build` (and `npm ci`, through prepare) makes it. */
+const BUILT_MAIN = path.join(ROOT, 'dist/cli/main.js');
 
 /** The real binary, run from source the way `npm run demo` runs it. */
 export interface CliProcess {
@@ -25,9 +28,32 @@ function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_PRETTY: 'false', ...env };
 }
 
-/** Spawns `outbox-relay <args>` with `env`. */
-export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+/**
+ * Throws unless dist/ was built after the last change under src/: a test of the built binary
+ * must not pass or fail on yesterday's build.
+ */
+export function assertBuildCurrent(): void {
+  const built = fs.existsSync(BUILT_MAIN) ? fs.statSync(BUILT_MAIN).mtimeMs : 0;
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
+        const p = path.join(dir, e.name);
+        return e.isDirectory() ? newest(p) : fs.statSync(p).mtimeMs;
+      }),
+    );
+  if (built < newest(path.join(ROOT, 'src')))
+    throw new Error('dist/ is missing or older than src/: run `npm run build` before this test');
+}
+
+/** Spawns `outbox-relay <args>` with `env`, from source, or the built binary with `built: true`. */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { built?: boolean } = {},
+): CliProcess {
+  const command = options.built ? [BUILT_MAIN, ...args] : ['--import', 'tsx', MAIN, ...args];
+  const child = spawn(process.execPath, command, {
     cwd: ROOT,
     env: cliEnv(env),
     stdio: 'pipe',

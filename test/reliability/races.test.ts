@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { LATEST_MIGRATION_VERSION } from '../../src/core/migrate.js';
+import { MIGRATIONS } from '../../src/core/migrations/index.js';
 import { spawnCli } from '../e2e/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { report } from './harness.js';
@@ -32,9 +32,8 @@ it('applies each migration once when 3 processes migrate the same fresh schema a
     const { rows } = await t.pool.query<{ version: number; n: number }>(
       `select version, count(*)::int as n from "${schema}".migrations group by version order by version`,
     );
-    expect(rows.map((r) => r.version)).toEqual(
-      Array.from({ length: LATEST_MIGRATION_VERSION }, (_, i) => i + 1),
-    );
+    // Every known version once; numbers are reserved per branch, so there may be gaps.
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(rows.every((r) => r.n === 1)).toBe(true);
   } finally {
     await t.pool.query(`drop schema if exists "${schema}" cascade`);

@@ -25,8 +25,9 @@ WORKER_MODE=all (default) runs the relay and the cron jobs; relay or jobs runs o
 The relay polls continuously, or drains once per OUTBOX_CRON tick with RELAY_SCHEDULE=cron.
 Cron jobs (ENABLE_JOBS): cleanup (CLEANUP_CRON, RETENTION_DAYS), retry-dead (ENABLE_RETRY_DEAD,
 RETRY_CRON); each runs on one instance at a time, once per tick across replicas.
-HTTP_PORT enables GET /healthz /readyz /metrics /api/jobs/status /api/stats and, with
-ADMIN_TOKEN, POST /api/admin/jobs/run/:jobName and /api/admin/dead/replay.
+HTTP_PORT enables GET /healthz /readyz /metrics /api/jobs/status /api/stats, the status page at /
+(JSON: /api/status /api/destinations /api/throughput /api/dead/groups; Bearer ADMIN_TOKEN when set)
+and, with ADMIN_TOKEN, POST /api/admin/jobs/run/:jobName and /api/admin/dead/replay|purge.
 WORKER_RUN_ONCE=true drains once and exits instead (like \`run --drain\`).
 SIGTERM/SIGINT: stop claiming, finish or release in-flight messages, finish jobs, close HTTP,
 exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,

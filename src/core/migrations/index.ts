@@ -3,6 +3,7 @@ import { devicesMigration } from './0002-devices.js';
 import { jobsMigration } from './0003-jobs.js';
 import { deadReasonMigration } from './0004-dead-reason.js';
 import { routeIndexMigration } from './0005-route-index.js';
+import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit an applied one. */
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   jobsMigration,
   deadReasonMigration,
   routeIndexMigration,
+  deliveredAtIndexMigration,
 ];

@@ -1,0 +1,59 @@
+/** Waiting longer than this is behind: `slow`, or `unserved` when nothing was ever attempted. */
+export const SLOW_AFTER_SECONDS = 60;
+
+/** Waiting longer than this with no delivery in the last 5 minutes is `stuck`. */
+export const STUCK_AFTER_SECONDS = 5 * 60;
+
+/** A destination's state in plain words, worst first. */
+export type DestinationState = 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
+
+/** What the rule reads about one destination. */
+export interface DestinationFacts {
+  /** Pending + in flight. */
+  waiting: number;
+  /** Of those, rows claimed at least once. */
+  attempted: number;
+  /** Age of the oldest waiting row, 0 when none. */
+  oldestWaitingSeconds: number;
+  delivered5m: number;
+  /** Failed attempts and deaths in the last 5 minutes. */
+  failed5m: number;
+}
+
+/**
+ * The rule behind each state, in the order it is checked; the status page's legend shows these
+ * same sentences, so the words and the code cannot drift apart.
+ */
+export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; rule: string }> = [
+  {
+    state: 'unserved',
+    rule: `messages wait over ${SLOW_AFTER_SECONDS} s and none was ever attempted: no running relay has a publisher for this destination`,
+  },
+  {
+    state: 'stuck',
+    rule: `the oldest message waits over ${STUCK_AFTER_SECONDS / 60} min and nothing was delivered in the last 5 min`,
+  },
+  {
+    state: 'failing',
+    rule: 'attempts failed or died in the last 5 min and none was delivered',
+  },
+  {
+    state: 'slow',
+    rule: `the oldest message waits over ${SLOW_AFTER_SECONDS} s, but deliveries go through`,
+  },
+  { state: 'flowing', rule: 'none of the above: delivering, or nothing to do' },
+];
+
+/**
+ * Names a destination's state from its counts (see DESTINATION_STATE_RULES).
+ *
+ * @example
+ * destinationState({ waiting: 40, attempted: 40, oldestWaitingSeconds: 3600, delivered5m: 0, failed5m: 12 }) // 'stuck'
+ */
+export function destinationState(f: DestinationFacts): DestinationState {
+  if (f.waiting > 0 && f.attempted === 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'unserved';
+  if (f.waiting > 0 && f.oldestWaitingSeconds > STUCK_AFTER_SECONDS && f.delivered5m === 0) return 'stuck';
+  if (f.failed5m > 0 && f.delivered5m === 0) return 'failing';
+  if (f.waiting > 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'slow';
+  return 'flowing';
+}

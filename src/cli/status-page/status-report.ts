@@ -1,0 +1,326 @@
+import { describeError } from '../../core/errors.js';
+import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrate.js';
+import { type Queryable, type RunSql, sqlRunner } from '../../core/queryable.js';
+import type { Relay } from '../../core/relay.js';
+import { type DeadGroupRow, type MinuteCountRow, StatusStore } from '../../core/status-store.js';
+import type { Scheduler } from '../../jobs/scheduler.js';
+import {
+  DESTINATION_STATE_RULES,
+  type DestinationState,
+  destinationState,
+  SLOW_AFTER_SECONDS,
+  STUCK_AFTER_SECONDS,
+} from './destination-state.js';
+import type { DeliveredMinutes } from './delivered-minutes.js';
+import { FAILURE_HISTORY_MINUTES, type FailureCounters } from './failure-counters.js';
+
+const MINUTE_MS = 60_000;
+const RECENT_MINUTES = 5;
+/** Dead groups returned at most; more than this many destination x reason pairs is not a page. */
+export const DEAD_GROUPS_LIMIT = 500;
+
+/** What the status routes read from. */
+export interface StatusSources {
+  db: Queryable;
+  schema: string;
+  failures: FailureCounters;
+  /** Deliveries per minute, settled minutes read once (make one per schema and keep it). */
+  delivered: DeliveredMinutes;
+  scheduler?: Scheduler;
+  relay?: Relay;
+  /** True when ADMIN_TOKEN is set (and so the caller was authorized): replay/purge are offered. */
+  actions: boolean;
+}
+
+/** `GET /api/status`. */
+export interface StatusReport {
+  now: string;
+  database:
+    | { reachable: true; schemaVersion: number; expectedSchemaVersion: number }
+    | { reachable: false; error: string };
+  relay: { thisProcess: { workerId: string; running: boolean } | null; seen: SeenWorker[] };
+  jobs: { scheduler: 'running'; list: JobLine[] } | { scheduler: 'off'; reason: string; list: [] };
+  actions: boolean;
+}
+
+interface SeenWorker {
+  workerId: string;
+  source: 'lease' | 'job';
+  count: number;
+  lastSeen: string;
+}
+
+interface JobLine {
+  name: string;
+  cron: string | null;
+  running: boolean;
+  nextRunAt: string | null;
+  lastRun: {
+    status: string;
+    reason: string;
+    workerId: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationMs: number | null;
+    error: string | null;
+  } | null;
+}
+
+/** One row of `GET /api/destinations`. */
+export interface DestinationLine {
+  destination: string;
+  state: DestinationState;
+  pending: number;
+  inFlight: number;
+  oldestWaitingSeconds: number;
+  oldestWaitingSince: string | null;
+  delivered5m: number;
+  delivered60m: number;
+  /** Failed attempts seen by this process plus deaths seen by the database. */
+  failed5m: number;
+  failed60m: number;
+  dead5m: number;
+  dead60m: number;
+  deadTotal: number;
+  /** One error of a waiting message (why it is not going through), or null. */
+  sampleError: string | null;
+}
+
+/** `GET /api/destinations`. */
+export interface DestinationsReport {
+  now: string;
+  rules: typeof DESTINATION_STATE_RULES;
+  thresholds: { slowAfterSeconds: number; stuckAfterSeconds: number };
+  destinations: DestinationLine[];
+}
+
+/** `GET /api/throughput`: one entry per minute of the last hour, oldest first. */
+export interface ThroughputReport {
+  now: string;
+  minutes: Array<{ minute: string; delivered: number; failed: number }>;
+}
+
+/** `GET /api/dead/groups`. */
+export interface DeadGroupsReport {
+  now: string;
+  groups: Array<
+    Omit<DeadGroupRow, 'firstSeen' | 'lastSeen'> & { firstSeen: string | null; lastSeen: string | null }
+  >;
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+/** The database's time and the windows measured from it. */
+async function windows(store: StatusStore, run: RunSql) {
+  const now = await store.now(run);
+  const hourAgo = new Date(now.getTime() - FAILURE_HISTORY_MINUTES * MINUTE_MS);
+  // Whole minutes, so the first bucket of the chart is complete and the counts add up.
+  const since = new Date(Math.floor(hourAgo.getTime() / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+  const recentSince = new Date(now.getTime() - RECENT_MINUTES * MINUTE_MS);
+  return { now, since, recentSince };
+}
+
+/**
+ * Health: database, schema version, relays seen, this process's relay and the jobs scheduler.
+ * Answers even when the database is down, so the page can say so.
+ *
+ * @example
+ * const report = await readStatus({ db, schema: 'outbox', failures, delivered, actions: false });
+ */
+export async function readStatus(src: StatusSources): Promise<StatusReport> {
+  const store = new StatusStore(src.schema);
+  const run = sqlRunner(src.db);
+  const thisProcess = src.relay ? { workerId: src.relay.workerId, running: src.relay.running } : null;
+  let database: StatusReport['database'];
+  let seen: SeenWorker[] = [];
+  let now = new Date();
+  try {
+    now = await store.now(run);
+    const version = await schemaVersion(src.db, { schema: src.schema });
+    database = { reachable: true, schemaVersion: version, expectedSchemaVersion: LATEST_MIGRATION_VERSION };
+    seen = (
+      await store.seenWorkers(run, { since: new Date(now.getTime() - FAILURE_HISTORY_MINUTES * MINUTE_MS) })
+    ).map((w) => ({ ...w, lastSeen: w.lastSeen.toISOString() }));
+  } catch (error) {
+    database = { reachable: false, error: describeError(error) };
+  }
+  let jobs: StatusReport['jobs'] = {
+    scheduler: 'off',
+    reason: 'jobs are not running in this process (WORKER_MODE/ENABLE_JOBS)',
+    list: [],
+  };
+  if (src.scheduler && database.reachable) {
+    const list = await src.scheduler.status();
+    jobs = {
+      scheduler: 'running',
+      list: list.map((j) => ({
+        name: j.name,
+        cron: j.cron,
+        running: j.running,
+        nextRunAt: iso(j.nextRunAt),
+        lastRun: j.lastRun
+          ? {
+              status: j.lastRun.status,
+              reason: j.lastRun.reason,
+              workerId: j.lastRun.workerId,
+              startedAt: j.lastRun.startedAt.toISOString(),
+              finishedAt: iso(j.lastRun.finishedAt),
+              durationMs: j.lastRun.finishedAt
+                ? j.lastRun.finishedAt.getTime() - j.lastRun.startedAt.getTime()
+                : null,
+              error: j.lastRun.error,
+            }
+          : null,
+      })),
+    };
+  }
+  return { now: now.toISOString(), database, relay: { thisProcess, seen }, jobs, actions: src.actions };
+}
+
+/**
+ * One line per destination with waiting, recent delivered/failed/dead counts and its state.
+ * Worst states first, then the longest waiting.
+ *
+ * @example
+ * const { destinations } = await readDestinations(sources);
+ */
+export async function readDestinations(src: StatusSources): Promise<DestinationsReport> {
+  const store = new StatusStore(src.schema);
+  const run = sqlRunner(src.db);
+  const { now, since, recentSince } = await windows(store, run);
+  const [open, delivered, dead, groups] = await Promise.all([
+    store.openByDestination(run),
+    src.delivered.read(run, { since, recentSince }),
+    store.deadPerMinute(run, { since, recentSince }),
+    store.deadGroups(run, { limit: 10_000 }),
+  ]);
+  const lines = new Map<string, DestinationLine>();
+  const line = (destination: string) => {
+    let l = lines.get(destination);
+    if (!l) {
+      l = {
+        destination,
+        state: 'flowing',
+        pending: 0,
+        inFlight: 0,
+        oldestWaitingSeconds: 0,
+        oldestWaitingSince: null,
+        delivered5m: 0,
+        delivered60m: 0,
+        failed5m: 0,
+        failed60m: 0,
+        dead5m: 0,
+        dead60m: 0,
+        deadTotal: 0,
+        sampleError: null,
+      };
+      lines.set(destination, l);
+    }
+    return l;
+  };
+  const attempted = new Map<string, number>();
+  for (const o of open) {
+    const l = line(o.destination);
+    l.pending = o.pending;
+    l.inFlight = o.inFlight;
+    l.oldestWaitingSeconds = Math.max(0, Math.round((now.getTime() - o.oldestCreatedAt.getTime()) / 1000));
+    l.oldestWaitingSince = o.oldestCreatedAt.toISOString();
+    l.sampleError = o.sampleError;
+    attempted.set(o.destination, o.attempted);
+  }
+  const addMinutes = (rows: MinuteCountRow[], apply: (l: DestinationLine, r: MinuteCountRow) => void) => {
+    for (const r of rows) apply(line(r.destination), r);
+  };
+  addMinutes(delivered, (l, r) => {
+    l.delivered60m += r.count;
+    l.delivered5m += r.recent;
+  });
+  addMinutes(dead, (l, r) => {
+    l.dead60m += r.count;
+    l.dead5m += r.recent;
+  });
+  for (const g of groups) line(g.destination).deadTotal += g.count;
+  for (const f of src.failures.perMinute(since, new Date(now.getTime() + MINUTE_MS))) {
+    const l = line(f.destination);
+    l.failed60m += f.count;
+    if (f.minute + MINUTE_MS > recentSince.getTime()) l.failed5m += f.count;
+  }
+  const order: Record<DestinationState, number> = { unserved: 0, stuck: 1, failing: 2, slow: 3, flowing: 4 };
+  const destinations = [...lines.values()].map((l) => {
+    l.failed5m += l.dead5m;
+    l.failed60m += l.dead60m;
+    l.state = destinationState({
+      waiting: l.pending + l.inFlight,
+      attempted: attempted.get(l.destination) ?? 0,
+      oldestWaitingSeconds: l.oldestWaitingSeconds,
+      delivered5m: l.delivered5m,
+      failed5m: l.failed5m,
+    });
+    return l;
+  });
+  destinations.sort(
+    (a, b) =>
+      order[a.state] - order[b.state] ||
+      b.oldestWaitingSeconds - a.oldestWaitingSeconds ||
+      a.destination.localeCompare(b.destination),
+  );
+  return {
+    now: now.toISOString(),
+    rules: DESTINATION_STATE_RULES,
+    thresholds: { slowAfterSeconds: SLOW_AFTER_SECONDS, stuckAfterSeconds: STUCK_AFTER_SECONDS },
+    destinations,
+  };
+}
+
+/**
+ * Deliveries and failures per minute over the last hour, all destinations together.
+ *
+ * @example
+ * const { minutes } = await readThroughput(sources); // 60 entries, oldest first
+ */
+export async function readThroughput(src: StatusSources): Promise<ThroughputReport> {
+  const store = new StatusStore(src.schema);
+  const run = sqlRunner(src.db);
+  const { now, since, recentSince } = await windows(store, run);
+  const [delivered, dead] = await Promise.all([
+    src.delivered.read(run, { since, recentSince }),
+    store.deadPerMinute(run, { since, recentSince }),
+  ]);
+  const buckets = new Map<number, { delivered: number; failed: number }>();
+  for (let m = since.getTime(); m <= now.getTime(); m += MINUTE_MS)
+    buckets.set(m, { delivered: 0, failed: 0 });
+  const bucket = (ms: number) => buckets.get(ms);
+  for (const r of delivered) {
+    const b = bucket(r.minute.getTime());
+    if (b) b.delivered += r.count;
+  }
+  for (const r of dead) {
+    const b = bucket(r.minute.getTime());
+    if (b) b.failed += r.count;
+  }
+  for (const f of src.failures.perMinute(since, new Date(now.getTime() + MINUTE_MS))) {
+    const b = bucket(f.minute);
+    if (b) b.failed += f.count;
+  }
+  return {
+    now: now.toISOString(),
+    minutes: [...buckets].map(([ms, b]) => ({ minute: new Date(ms).toISOString(), ...b })),
+  };
+}
+
+/**
+ * Dead letters grouped by destination and reason, most recent first.
+ *
+ * @example
+ * const { groups } = await readDeadGroups(sources);
+ */
+export async function readDeadGroups(src: StatusSources): Promise<DeadGroupsReport> {
+  const store = new StatusStore(src.schema);
+  const run = sqlRunner(src.db);
+  const now = await store.now(run);
+  const groups = await store.deadGroups(run, { limit: DEAD_GROUPS_LIMIT });
+  return {
+    now: now.toISOString(),
+    groups: groups.map((g) => ({ ...g, firstSeen: iso(g.firstSeen), lastSeen: iso(g.lastSeen) })),
+  };
+}

@@ -1,0 +1,197 @@
+import type http from 'node:http';
+import { OutboxValidationError } from '../../core/errors.js';
+import { type DeadSelector, purgeDead, replayDead } from '../../core/dead-letters.js';
+import type { Queryable } from '../../core/queryable.js';
+import { sqlRunner } from '../../core/queryable.js';
+import type { Relay } from '../../core/relay.js';
+import { StatusStore, UNKNOWN_DEAD_REASON } from '../../core/status-store.js';
+import type { DeadReason } from '../../core/store.js';
+import type { Scheduler } from '../../jobs/scheduler.js';
+import { DeliveredMinutes } from './delivered-minutes.js';
+import { FailureCounters } from './failure-counters.js';
+import { STATUS_PAGE_HTML } from './page-html.js';
+import { STATUS_PAGE_SCRIPT } from './page-script.js';
+import { STATUS_PAGE_CSS } from './page-style.js';
+import {
+  readDeadGroups,
+  readDestinations,
+  readStatus,
+  readThroughput,
+  type StatusSources,
+} from './status-report.js';
+
+/**
+ * The page loads its script and style from this relay only and talks to it only; nothing
+ * inline runs, nothing can frame it, no form posts anywhere.
+ */
+export const STATUS_PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** JSON is never a document: it may load nothing and be framed by nothing. */
+const JSON_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** Rows replayed or purged per page when a whole dead group is acted on. */
+const GROUP_PAGE_SIZE = 5000;
+
+/** What the status page reads from and how it checks the token. */
+export interface StatusRoutesOptions {
+  db: Queryable;
+  schema: string;
+  scheduler?: Scheduler;
+  relay?: Relay;
+  adminToken?: string;
+  /** True when the request carries the admin token. */
+  authorized(req: http.IncomingMessage): boolean;
+}
+
+/** The status page's GET routes. */
+export interface StatusRoutes {
+  /** Answers `path` if it is one of the status page's routes; false leaves it to the caller. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<boolean>;
+}
+
+const ASSETS: Record<string, { body: string; type: string; csp: string }> = {
+  '/': { body: STATUS_PAGE_HTML, type: 'text/html; charset=utf-8', csp: STATUS_PAGE_CSP },
+  '/status.js': { body: STATUS_PAGE_SCRIPT, type: 'text/javascript; charset=utf-8', csp: JSON_CSP },
+  '/status.css': { body: STATUS_PAGE_CSS, type: 'text/css; charset=utf-8', csp: JSON_CSP },
+};
+
+const READS: Record<string, (src: StatusSources) => Promise<unknown>> = {
+  '/api/status': readStatus,
+  '/api/destinations': readDestinations,
+  '/api/throughput': readThroughput,
+  '/api/dead/groups': readDeadGroups,
+};
+
+/**
+ * The status page at `/` (a data-free shell, `/status.js`, `/status.css`) and the JSON it reads:
+ * `/api/status`, `/api/destinations`, `/api/throughput`, `/api/dead/groups`. With an admin token
+ * configured, every JSON route answers 401 without `Authorization: Bearer <token>`; the shell
+ * and its assets hold no data and are served to anyone so the browser can show the login form.
+ * Counts failed attempts of `relay` (this process) for the failure columns and chart.
+ *
+ * @example
+ * const status = createStatusRoutes({ db, schema, relay, scheduler, adminToken, authorized });
+ * if (await status.handle(req, res, path)) return;
+ */
+export function createStatusRoutes(options: StatusRoutesOptions): StatusRoutes {
+  const failures = new FailureCounters();
+  if (options.relay) failures.observe(options.relay);
+  const sources: StatusSources = {
+    db: options.db,
+    schema: options.schema,
+    failures,
+    delivered: new DeliveredMinutes(new StatusStore(options.schema)),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+    ...(options.relay ? { relay: options.relay } : {}),
+    actions: options.adminToken !== undefined,
+  };
+  return {
+    async handle(req, res, path) {
+      const asset = ASSETS[path];
+      if (asset) {
+        res
+          .writeHead(200, {
+            ...SECURITY_HEADERS,
+            'content-type': asset.type,
+            'content-security-policy': asset.csp,
+          })
+          .end(asset.body);
+        return true;
+      }
+      const read = READS[path];
+      if (!read) return false;
+      const headers = {
+        ...SECURITY_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+        'content-security-policy': JSON_CSP,
+      };
+      if (options.adminToken !== undefined && !options.authorized(req)) {
+        res
+          .writeHead(401, { ...headers, 'www-authenticate': 'Bearer' })
+          .end(JSON.stringify({ error: 'unauthorized' }));
+        return true;
+      }
+      const body = await read(sources);
+      res.writeHead(200, headers).end(JSON.stringify(body));
+      return true;
+    },
+  };
+}
+
+/** One dead-letter group of the status page: a destination and a reason. */
+export interface DeadGroup {
+  destination: string;
+  reason: string;
+}
+
+/**
+ * The group named by an admin request body (`{ destination, reason }`), or undefined when the
+ * body has no `reason` (then the body is an ordinary dead-letter filter).
+ *
+ * @example
+ * deadGroupOf({ destination: 'webhook:acme', reason: 'permanent' }) // { destination: 'webhook:acme', reason: 'permanent' }
+ */
+export function deadGroupOf(body: Record<string, unknown>): DeadGroup | undefined {
+  if (body.reason === undefined) return undefined;
+  if (typeof body.reason !== 'string' || body.reason === '')
+    throw new OutboxValidationError('reason', 'must be a dead reason (e.g. "permanent")');
+  if (typeof body.destination !== 'string' || body.destination === '')
+    throw new OutboxValidationError('destination', 'is required with reason (a dead-letter group)');
+  return { destination: body.destination, reason: body.reason };
+}
+
+/** The reasons dead-letters' `deadReason` filter can name (the column's check constraint, migration 4). */
+const DEAD_REASONS: readonly DeadReason[] = [
+  'max_attempts',
+  'permanent',
+  'unroutable',
+  'lease_expired',
+  'unstorable_result',
+];
+
+/**
+ * Replays or purges every dead row of one group through dead-letters' filters (`destination` and
+ * `deadReason`). The `unknown` group (rows whose dead_reason is null) has no filter that names
+ * it, so its rows are acted on by id, page by page.
+ *
+ * @example
+ * await actOnDeadGroup(db, 'outbox', { destination: 'webhook:acme', reason: 'permanent' }, 'replay'); // { replayed: 12 }
+ */
+export async function actOnDeadGroup(
+  db: Queryable,
+  schema: string,
+  group: DeadGroup,
+  action: 'replay' | 'purge',
+): Promise<{ replayed: number } | { purged: number }> {
+  const act = (selector: DeadSelector) =>
+    action === 'replay' ? replayDead(db, selector, { schema }) : purgeDead(db, selector, { schema });
+  const known = DEAD_REASONS.find((r) => r === group.reason);
+  if (known) return act({ destination: group.destination, deadReason: known });
+  if (group.reason !== UNKNOWN_DEAD_REASON)
+    throw new OutboxValidationError(
+      'reason',
+      `must be one of ${[...DEAD_REASONS, UNKNOWN_DEAD_REASON].join(', ')}, got ${JSON.stringify(group.reason)}`,
+    );
+  const store = new StatusStore(schema);
+  const run = sqlRunner(db);
+  let afterId = '0';
+  let done = 0;
+  for (;;) {
+    const ids = await store.deadGroupIds(run, { ...group, afterId, limit: GROUP_PAGE_SIZE });
+    if (ids.length === 0) break;
+    const result = await act({ ids });
+    done += 'replayed' in result ? result.replayed : result.purged;
+    afterId = ids[ids.length - 1]!;
+    if (ids.length < GROUP_PAGE_SIZE) break;
+  }
+  return action === 'replay' ? { replayed: done } : { purged: done };
+}

@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOutbox } from '../../src/core/outbox.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { startBrowser, type TestBrowser } from '../support/browser.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { waitFor } from '../support/recording-publisher.js';
+import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+import { assertBuildCurrent, type CliProcess, runCli, spawnCli } from './cli-process.js';
+
+const ADMIN_TOKEN = 'status-page-e2e-token-0123456789';
+const XSS_DESTINATION = '<img src=x onerror=alert(1)>';
+const XSS_ERROR = '<script>alert(2)</script> from the endpoint';
+/** Test output, git-ignored (.tmp/): the screenshot of each run lands here. */
+const OUTPUT_DIR = path.resolve(import.meta.dirname, '../../.tmp/e2e');
+
+/** Polls `read` until `ok` holds for what it returns; fails with the last value seen. */
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (ok(last)) return last;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The destination row's cells as the operator reads them, or undefined when it is not shown. */
+async function destinationRow(page: Page, destination: string) {
+  const row = page.locator(`#destinations tbody tr[data-destination=${JSON.stringify(destination)}]`);
+  if ((await row.count()) === 0) return undefined;
+  const [name, state, pending, inFlight, oldest, delivered, failed, dead] = await row
+    .locator('td')
+    .allTextContents();
+  return {
+    name,
+    state,
+    pending: Number(pending),
+    inFlight: Number(inFlight),
+    delivered,
+    failed,
+    dead: Number(dead),
+    oldest,
+  };
+}
+
+describe('the status page in a real browser', () => {
+  let t: TestDatabase;
+  let receiver: WebhookReceiver;
+  let router: FakeRouter;
+  let relay: CliProcess;
+  let browser: TestBrowser;
+  let base: string;
+  let brokenFails = true;
+  const dialogs: string[] = [];
+  const foreignRequests: string[] = [];
+
+  beforeAll(async () => {
+    assertBuildCurrent();
+    t = await createTestDatabase();
+    // One endpoint (messages for tenant "broken") answers 500 until it recovers; the rest 200.
+    receiver = await startWebhookReceiver({
+      respond: (request) =>
+        brokenFails && request.body.includes('"broken"') ? reply.status(500, 'db down') : reply.ok(),
+    });
+    router = await startFakeRouter({ users: { api: 'router-Secret-1' } });
+    const env = {
+      DATABASE_URL: t.url,
+      OUTBOX_SCHEMA: t.schema,
+      OUTBOX_CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+      OUTBOX_PUBLISHER_TYPE: 'webhook,routeros',
+      OUTBOX_WEBHOOK_URL: `${receiver.url}/hooks`,
+      OUTBOX_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+      OUTBOX_WEBHOOK_ALLOW_PRIVATE: 'true',
+    };
+    const add = await runCli(
+      ['devices', 'add', '--name', 'tower-off', '--host', router.host, '--port', String(router.port)].concat([
+        '--username',
+        'api',
+        '--password',
+        'router-Secret-1',
+      ]),
+      env,
+    );
+    expect(add.code, add.stderr).toBe(0);
+    // The router goes offline: nothing listens on its port any more.
+    await router.setMode({ offline: true });
+
+    const outbox = createOutbox({ schema: t.schema });
+    await outbox.addMany(
+      t.db,
+      Array.from({ length: 5 }, (_, i) => ({
+        type: 'invoice.paid',
+        destination: 'webhook:acme',
+        payload: { i },
+      })),
+    );
+    await outbox.addMany(
+      t.db,
+      Array.from({ length: 3 }, (_, i) => ({
+        type: 'invoice.paid',
+        destination: 'webhook:broken',
+        payload: { tenant: 'broken', i },
+        maxAttempts: 3,
+      })),
+    );
+    for (const name of ['alice', 'bob']) {
+      await outbox.addCommand(t.db, {
+        device: 'tower-off',
+        action: 'pppoe.create',
+        params: { name, password: 'pppoe-pw', profile: 'default' },
+      });
+    }
+    // Queued an hour ago: the router has been unreachable since.
+    await t.pool.query(
+      `update "${t.schema}".messages set created_at = now() - interval '61 minutes' where destination = 'routeros:tower-off'`,
+    );
+    // No publisher in this relay serves nats:*: they wait, never attempted, for 10 minutes.
+    await outbox.addMany(t.db, [
+      { type: 'order.created', destination: 'nats:orders', payload: {} },
+      { type: 'order.created', destination: 'nats:orders', payload: {} },
+    ]);
+    await t.pool.query(
+      `update "${t.schema}".messages set created_at = now() - interval '10 minutes' where destination = 'nats:orders'`,
+    );
+    // Markup in a destination and an error, straight in the table: whatever the relay does with it.
+    await t.pool.query(
+      `insert into "${t.schema}".messages
+         (message_id, type, destination, payload, status, attempts, last_error, dead_reason, dead_at)
+       values (gen_random_uuid(), 'x.y', $1, '{}', 'dead', 1, $2, 'permanent', now())`,
+      [XSS_DESTINATION, XSS_ERROR],
+    );
+
+    relay = spawnCli(
+      ['start'],
+      {
+        ...env,
+        HTTP_PORT: '0',
+        HTTP_HOST: '127.0.0.1',
+        ADMIN_TOKEN,
+        POLL_INTERVAL_MS: '100',
+        LOG_LEVEL: 'info',
+      },
+      { built: true },
+    );
+    const { port } = await relay.waitForLog((l) => l.msg === 'HTTP endpoint listening', 'the HTTP endpoint');
+    base = `http://127.0.0.1:${port}`;
+    browser = await startBrowser();
+    browser.context.on('request', (r) => {
+      if (!r.url().startsWith(base)) foreignRequests.push(r.url());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (relay) {
+      relay.child.kill('SIGTERM');
+      await relay.exited;
+    }
+    await router?.close();
+    await receiver?.close();
+    await t?.close();
+  });
+
+  async function openPage(): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(`${base}/?refresh=1`);
+    return page;
+  }
+
+  it('shows nothing but a login prompt without the token, and nothing after a wrong one', async () => {
+    const page = await openPage();
+    await page.locator('#login').waitFor({ state: 'visible' });
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    await page.fill('#token', 'not-the-token-not-the-token');
+    await page.click('#login button[type=submit]');
+    await until(
+      () => page.locator('#login-error').textContent(),
+      (text) => (text ?? '').includes('Wrong token'),
+      'the wrong-token message',
+    );
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    const text = (await page.locator('body').textContent()) ?? '';
+    expect(text).not.toContain('tower-off');
+    expect(text).not.toContain('webhook:');
+    expect(await page.locator('#destinations tbody tr').count()).toBe(0);
+    await page.close();
+  });
+
+  it('after login shows the offline router stuck, the failing endpoint failing, the healthy one flowing', async () => {
+    const page = await openPage();
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('#login button[type=submit]');
+    await page.locator('#app').waitFor({ state: 'visible' });
+
+    const tower = await until(
+      () => destinationRow(page, 'routeros:tower-off'),
+      (r) => r?.state === 'stuck',
+      'the offline router shown stuck',
+    );
+    expect(tower!.pending + tower!.inFlight).toBe(2);
+    expect(tower!.oldest).toMatch(/^1 h \d+ min$/);
+    const broken = await until(
+      () => destinationRow(page, 'webhook:broken'),
+      (r) => r?.state === 'failing' && r.dead === 3,
+      'the failing endpoint shown failing with its 3 dead',
+    );
+    expect(broken!.pending + broken!.inFlight).toBe(0);
+    // 3 messages x (2 failed attempts + 1 that died).
+    expect(broken!.failed).toBe('9 / 9');
+    const nats = await until(
+      () => destinationRow(page, 'nats:orders'),
+      (r) => r?.state === 'unserved',
+      'the destination nobody serves shown unserved',
+    );
+    expect(nats).toMatchObject({ pending: 2, inFlight: 0, failed: '0 / 0', dead: 0 });
+    const acme = await until(
+      () => destinationRow(page, 'webhook:acme'),
+      (r) => r?.delivered === '5 / 5',
+      'the healthy endpoint shown with its 5 deliveries',
+    );
+    expect(acme).toMatchObject({ state: 'flowing', pending: 0, dead: 0 });
+    // The alerts name the stuck router first, at the top of the page.
+    expect(await page.locator('#alerts p').allTextContents()).toContainEqual(
+      expect.stringContaining('routeros:tower-off is stuck: oldest message waiting 1 h'),
+    );
+    await until(
+      () => page.locator('#chart-totals').textContent(),
+      (text) => (text ?? '').startsWith('5 delivered, '),
+      'the chart totals',
+    );
+    expect(await page.locator('#chart svg rect.bar-delivered').count()).toBeGreaterThanOrEqual(60);
+    expect(await page.locator('#jobs tbody tr[data-job="cleanup"]').count()).toBe(1);
+
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'status-page.png'), fullPage: true });
+
+    // A destination that is markup renders as text: no element made of it, no script run.
+    const xss = await until(
+      () => destinationRow(page, XSS_DESTINATION),
+      (r) => r !== undefined,
+      'the markup-named destination',
+    );
+    expect(xss!.name).toBe(XSS_DESTINATION);
+    expect(await page.locator('img').count()).toBe(0);
+    const xssGroup = page.locator(`#dead tbody tr[data-destination=${JSON.stringify(XSS_DESTINATION)}]`);
+    expect(await xssGroup.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining([XSS_DESTINATION, XSS_ERROR]),
+    );
+    expect(await page.locator('script').count()).toBe(1); // /status.js, nothing else
+    expect(dialogs).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+
+    // The endpoint recovers; replay its dead group from the page.
+    brokenFails = false;
+    await page.click(
+      '#dead tbody tr[data-destination="webhook:broken"][data-reason="max_attempts"] button.replay',
+    );
+    await page.locator('#confirm').waitFor({ state: 'visible' });
+    expect(await page.locator('#confirm p').textContent()).toContain(
+      'Replay 3 dead message(s) of webhook:broken',
+    );
+    await page.click('#confirm-yes');
+    await until(
+      () => page.locator('#dead-result').textContent(),
+      (text) => text === 'Replayed 3 message(s) of webhook:broken.',
+      'the replay result',
+    );
+    await waitFor(async () => {
+      const { rows } = await t.pool.query(
+        `select count(*)::int as n from "${t.schema}".messages where destination = 'webhook:broken' and status = 'delivered'`,
+      );
+      return rows[0].n === 3;
+    }, 'the replayed messages delivered');
+    const brokenIds = (
+      await t.pool.query(`select message_id from "${t.schema}".messages where destination = 'webhook:broken'`)
+    ).rows.map((r) => r.message_id as string);
+    for (const id of brokenIds) expect(receiver.deliveries().get(id)).toBe(1);
+    await until(
+      () => destinationRow(page, 'webhook:broken'),
+      (r) => r?.state === 'flowing' && r.dead === 0 && r.delivered === '3 / 3',
+      'the recovered endpoint shown flowing',
+    );
+    expect(
+      await page.locator('#dead tbody tr[data-destination="webhook:broken"]').count(),
+      'the replayed group is gone',
+    ).toBe(0);
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  it('hides everything again for a new tab, which has no token', async () => {
+    const page = await openPage();
+    await page.locator('#login').waitFor({ state: 'visible' });
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    expect((await page.locator('body').textContent()) ?? '').not.toContain('tower-off');
+    await page.close();
+  });
+});
