@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { type Clock, SystemClock } from '../../core/clock.js';
 import { OutboxError } from '../../core/errors.js';
 import {
   DEFAULT_SIGNATURE_HEADERS,
@@ -50,10 +51,10 @@ export interface VerifyWebhookOptions {
   readonly body: string | Uint8Array;
   /** `whsec_...` secrets; any one of them signing the request is enough (rotation). */
   readonly secrets: string | readonly (string | WebhookSecret)[];
-  /** Replay window either side of `now`; default 300. Not applicable to the GitHub scheme. */
+  /** Replay window either side of the clock's now; default 300. Not applicable to the GitHub scheme. */
   readonly toleranceSeconds?: number;
-  /** The receiver's current time; default the wall clock. */
-  readonly now?: Date;
+  /** The receiver's time source; default the wall clock. */
+  readonly clock?: Clock;
   /** Which signature scheme the sender used; default `standard`. */
   readonly scheme?: SignatureScheme;
   /** Header carrying the signature, when the sender was configured with a custom one. */
@@ -67,6 +68,8 @@ export interface VerifiedWebhook {
   /** The signed attempt time in unix seconds (undefined for the GitHub scheme, which signs none). */
   readonly timestamp: number | undefined;
 }
+
+const SYSTEM_CLOCK = new SystemClock();
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
@@ -134,7 +137,7 @@ function fromHex(text: string): Buffer | undefined {
 export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
   const scheme = options.scheme ?? 'standard';
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
-  const now = options.now ?? new Date();
+  const now = (options.clock ?? SYSTEM_CLOCK).now();
   const secrets = (typeof options.secrets === 'string' ? [options.secrets] : options.secrets).map((s, i) =>
     s instanceof WebhookSecret ? s : WebhookSecret.parse(s, `secrets[${i}]`),
   );
