@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RosTrapError } from '../ros-connection.js';
+import { RosTrapError } from '../ros-errors.js';
 import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';
 import { paramSchemas as p } from './action-params.js';
 import { addedId, attributeWords, type RouterOsAction } from './routeros-action.js';

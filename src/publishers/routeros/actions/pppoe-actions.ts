@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PermanentPublishError } from '../../../core/errors.js';
 import type { RosRow } from '../ros-connection.js';
-import { RosTrapError } from '../ros-connection.js';
+import { RosTrapError } from '../ros-errors.js';
 import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';
 import { paramSchemas as p } from './action-params.js';
 import {
