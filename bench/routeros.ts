@@ -8,7 +8,7 @@ import { NOOP_LOGGER } from '../src/core/logger.js';
 import type { OutboxMessage } from '../src/core/message.js';
 import type { PublishContext } from '../src/publishers/publisher.js';
 import { RouterOsPublisher } from '../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router/index.js';
 
 const PER_ROUTER = Number(process.argv[2] ?? 2000);
 const CONTEXT: PublishContext = { signal: new AbortController().signal, attempt: 1, logger: NOOP_LOGGER };

@@ -14,7 +14,7 @@ import { ConsolePublisher } from '../publishers/console/console-publisher.js';
 import type { Publisher, PublishContext } from '../publishers/publisher.js';
 import { publisherAvailable } from './build-publishers.js';
 import { startEmbeddedPostgres } from '../testing/embedded-postgres.js';
-import { startFakeRouter } from '../testing/fake-router.js';
+import { startFakeRouter } from '../testing/fake-router/index.js';
 
 /** Options of `runDemo`. */
 export interface DemoOptions {

@@ -6,7 +6,7 @@ import { DeviceRegistry } from '../../src/publishers/routeros/device-registry.js
 import { TableDeviceResolver } from '../../src/publishers/routeros/table-device-resolver.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { makeTestCommand, testContext } from '../support/publisher-contract.js';
 
 const key = randomBytes(32).toString('base64');

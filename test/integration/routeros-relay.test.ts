@@ -11,7 +11,7 @@ import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publis
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testContext } from '../support/publisher-contract.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 
 const cipher = new CredentialsCipher({ key: randomBytes(32) });
 let t: TestDatabase;

@@ -3,7 +3,7 @@ import { PermanentPublishError, TransientPublishError } from '../../src/core/err
 import type { SuspendMode } from '../../src/publishers/routeros/actions/routeros-action.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestCommand as command, testContext } from '../support/publisher-contract.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {

@@ -3,7 +3,7 @@ import { TransientPublishError } from '../../src/core/errors.js';
 import type { DeviceConfig } from '../../src/publishers/routeros/device-config.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestCommand as command, testContext } from '../support/publisher-contract.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 
 const add = (address: string, device?: string) => command('address-list.add', { list: 'l', address }, device);
 

@@ -8,7 +8,7 @@ import {
   RouterOsPublisher,
   type RouterOsPublisherOptions,
 } from '../../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { makeTestCommand, testContext } from '../support/publisher-contract.js';
 
 /** A clock that moves only when the test says so. */

@@ -6,7 +6,7 @@ import { PermanentPublishError, TransientPublishError } from '../../src/core/err
 import type { OutboxMessage } from '../../src/core/message.js';
 import type { DeviceConfig, DeviceTlsOptions } from '../../src/publishers/routeros/device-config.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, type FakeRouterTls, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, type FakeRouterTls, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), 'utf8');
