@@ -116,6 +116,18 @@ function matches(expected: Buffer, candidate: Buffer): boolean {
   return candidate.length === expected.length && timingSafeEqual(candidate, expected);
 }
 
+/** Whether any received signature is the one any of the secrets makes (rotation: several secrets). */
+function signedByAny(
+  secrets: readonly WebhookSecret[],
+  candidates: readonly Buffer[],
+  expected: (secret: WebhookSecret) => Buffer,
+): boolean {
+  return secrets.some((secret) => {
+    const signature = expected(secret);
+    return candidates.some((candidate) => matches(signature, candidate));
+  });
+}
+
 function fromBase64(text: string): Buffer | undefined {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
 }
@@ -154,10 +166,8 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
       .filter((s) => s.startsWith('v1,'))
       .map((s) => fromBase64(s.slice(3)))
       .filter((b): b is Buffer => b !== undefined);
-    for (const secret of secrets) {
-      const expected = Buffer.from(standardSignature(secret, input), 'base64');
-      if (candidates.some((candidate) => matches(expected, candidate))) return { id, timestamp };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(standardSignature(secret, input), 'base64');
+    if (signedByAny(secrets, candidates, expected)) return { id, timestamp };
   } else if (scheme === 'stripe') {
     const parts = signatures.split(',').map((part) => part.trim());
     const t = parts.find((p) => p.startsWith('t='))?.slice(2);
@@ -170,18 +180,14 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
       .filter((p) => p.startsWith('v1='))
       .map((p) => fromHex(p.slice(3)))
       .filter((b): b is Buffer => b !== undefined);
-    for (const secret of secrets) {
-      const expected = Buffer.from(stripeSignature(secret, input), 'hex');
-      if (candidates.some((candidate) => matches(expected, candidate))) return { id, timestamp };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(stripeSignature(secret, input), 'hex');
+    if (signedByAny(secrets, candidates, expected)) return { id, timestamp };
   } else {
     const candidate = signatures.startsWith('sha256=') ? fromHex(signatures.slice(7)) : undefined;
     const id = header(options.headers, 'webhook-id');
     const input: SignInput = { id: id ?? '', timestamp: 0, body };
-    for (const secret of secrets) {
-      const expected = Buffer.from(githubSignature(secret, input), 'hex');
-      if (candidate && matches(expected, candidate)) return { id, timestamp: undefined };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(githubSignature(secret, input), 'hex');
+    if (signedByAny(secrets, candidate ? [candidate] : [], expected)) return { id, timestamp: undefined };
   }
   throw new WebhookVerificationError('no_matching_signature', 'no signature matches any of the secrets');
 }
