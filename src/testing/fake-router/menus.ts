@@ -4,7 +4,12 @@ import { attributesOf, compileQuery } from './query.js';
 /** Reply sentences to one command, without tags: `[['!re', '=name=x'], ['!done']]`. */
 export type Reply = string[][];
 
-/** Thrown inside command handling; becomes `!trap`. */
+/**
+ * Thrown inside command handling; the session answers it as `!trap` with RouterOS' words.
+ *
+ * @example
+ * throw new TrapReply('no such item', 0);
+ */
 export class TrapReply extends Error {
   constructor(
     message: string,

@@ -1,6 +1,11 @@
 import type { FakeRow } from './fake-router.js';
 
-/** Splits `=name=value` words into a record (the value may contain `=`). */
+/**
+ * Splits `=name=value` words into a record (the value may contain `=`).
+ *
+ * @example
+ * attributesOf(['=name=alice', '=comment=a=b']) // { name: 'alice', comment: 'a=b' }
+ */
 export function attributesOf(words: readonly string[]): Record<string, string> {
   const attributes: Record<string, string> = {};
   for (const word of words) {
@@ -15,7 +20,12 @@ export function attributesOf(words: readonly string[]): Record<string, string> {
 /** Whether a row matches a query. */
 export type Predicate = (row: FakeRow) => boolean;
 
-/** Evaluates RouterOS query words (`?name=x`, `?-name`, `?<a=1`, `?#|!`) against one row set. */
+/**
+ * Evaluates RouterOS query words (`?name=x`, `?-name`, `?<a=1`, `?#|!`) against one row set.
+ *
+ * @example
+ * rows.filter(compileQuery(['?list=vip', '?address=10.0.0.1']));
+ */
 export function compileQuery(words: readonly string[]): Predicate {
   const stack: Predicate[] = [];
   const pop = (): Predicate => stack.pop() ?? (() => true);
