@@ -3,6 +3,7 @@ import { type Clock, SystemClock } from '../../core/clock.js';
 import { OutboxValidationError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { OutboxMessage } from '../../core/message.js';
+import { parseDestination } from '../../core/parse-destination.js';
 import { positiveOption } from '../positive-option.js';
 import type { PublishContext, Publisher } from '../publisher.js';
 import { ROUTEROS_ACTIONS } from './actions/action-catalog.js';
@@ -283,8 +284,7 @@ export class RouterOsPublisher implements Publisher {
 
 /** `routeros:tower-3` -> `tower-3`; without a suffix, the ordering key (addCommand sets both). */
 function deviceNameOf(message: OutboxMessage): string {
-  const colon = message.destination.indexOf(':');
-  const name = colon === -1 ? message.orderingKey : message.destination.slice(colon + 1);
+  const name = parseDestination(message.destination).target ?? message.orderingKey;
   if (!name) {
     throw new PermanentPublishError(
       `no device: destination ${JSON.stringify(message.destination)} has no ":<device>" and the message has no ordering key`,

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { Clock } from '../../core/clock.js';
 import { PermanentPublishError, TransientPublishError } from '../../core/errors.js';
 import type { OutboxMessage } from '../../core/message.js';
+import { parseDestination } from '../../core/parse-destination.js';
 import type { PublishContext, Publisher } from '../publisher.js';
 import { type DrainedBody, drain, quoteSnippet } from './response-body.js';
 import { signWebhook } from './sign.js';
@@ -62,12 +63,6 @@ function networkReason(error: unknown): string {
       return code ? `${message} (${code})` : message;
     }
   }
-}
-
-/** `webhook:acme` -> `acme`: the key into `urls`; undefined without a `:suffix`. */
-function destinationSuffix(destination: string): string | undefined {
-  const colon = destination.indexOf(':');
-  return colon >= 0 ? destination.slice(colon + 1) : undefined;
 }
 
 /** Where a redirect pointed, for the error message (query string hidden like every URL we show). */
@@ -167,7 +162,8 @@ export class WebhookPublisher implements Publisher {
       }
     }
     if (target === undefined || target === null) {
-      const suffix = destinationSuffix(message.destination);
+      // `webhook:acme` goes to `urls.acme`.
+      const suffix = parseDestination(message.destination).target;
       target = (suffix !== undefined ? this.#options.urls.get(suffix) : undefined) ?? this.#options.url;
     }
     if (target === undefined || target === null) {
