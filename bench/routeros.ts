@@ -4,11 +4,14 @@
  * Run: npx tsx bench/routeros.ts [commandsPerRouter]
  */
 import { randomUUID } from 'node:crypto';
+import { NOOP_LOGGER } from '../src/core/logger.js';
 import type { OutboxMessage } from '../src/core/message.js';
+import type { PublishContext } from '../src/publishers/publisher.js';
 import { RouterOsPublisher } from '../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router/index.js';
 
 const PER_ROUTER = Number(process.argv[2] ?? 2000);
+const CONTEXT: PublishContext = { signal: new AbortController().signal, attempt: 1, logger: NOOP_LOGGER };
 
 function command(device: string, i: number): OutboxMessage {
   const payload = { list: 'bench', address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
@@ -55,7 +58,7 @@ async function run(routerCount: number): Promise<void> {
     routers.map(async (_, d) => {
       for (let i = 0; i < PER_ROUTER; i++) {
         const t0 = performance.now();
-        await publisher.publish(command(`r${d}`, i));
+        await publisher.publish(command(`r${d}`, i), CONTEXT);
         latencies.push(performance.now() - t0);
       }
     }),

@@ -62,7 +62,7 @@ export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/r
 export { DEFAULT_SCHEMA } from './core/schema-name.js';
 export { uuidV7 } from './core/uuid-v7.js';
 export { MAX_PAYLOAD_BYTES } from './core/validate-message.js';
-export { ConsolePublisher, type ConsolePublisherOptions } from './publishers/console/console-publisher.js';
+export { ConsolePublisher, type ConsolePublisherOptions } from './publishers/console/index.js';
 export type { Publisher, PublishContext } from './publishers/publisher.js';
 // Receiver-side webhook verification is light (node:crypto only); the publisher itself lives
 // on `outbox-relay/webhook` so apps that do not send webhooks never load undici.

@@ -72,7 +72,6 @@ async function buildRouterOs(
     devices: new ros.TableDeviceResolver({ db: context.db, schema: config.schema, cipher }),
     connectTimeoutMs: ROUTEROS_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: ROUTEROS_COMMAND_TIMEOUT_MS,
-    logger: context.logger.child({ publisher: 'routeros' }),
   });
 }
 

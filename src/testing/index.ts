@@ -7,4 +7,4 @@
  * const router = await startFakeRouter({ users: { api: 'pw' } });
  */
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
-export * from './fake-router.js';
+export * from './fake-router/index.js';

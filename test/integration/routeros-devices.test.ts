@@ -3,11 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TransientPublishError } from '../../src/core/errors.js';
 import { CredentialsCipher, CredentialsError } from '../../src/publishers/routeros/credentials-cipher.js';
 import { DeviceRegistry } from '../../src/publishers/routeros/device-registry.js';
-import { TableDeviceResolver } from '../../src/publishers/routeros/device-resolver.js';
+import { TableDeviceResolver } from '../../src/publishers/routeros/table-device-resolver.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
-import { makeTestCommand } from '../support/publisher-contract.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
+import { makeTestCommand, testContext } from '../support/publisher-contract.js';
 
 const key = randomBytes(32).toString('base64');
 const PASSWORD = 'Tower-3-api-P4ss';
@@ -111,7 +111,7 @@ describe('device registry', () => {
       commandTimeoutMs: 1000,
     });
     const failure = await publisher
-      .publish(makeTestCommand('pppoe.delete', { name: 'x' }, 'tower-3'))
+      .publish(makeTestCommand('pppoe.delete', { name: 'x' }, 'tower-3'), testContext())
       .catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TransientPublishError);
     expect((failure as Error).message).toMatch(/cannot read the credentials of router "tower-3"/);
@@ -133,6 +133,24 @@ describe('device registry', () => {
     expect((await after.resolve('tower-3'))?.password).toBe(PASSWORD);
   });
 
+  it('a table resolver reuses a looked-up device for cacheTtlMs of the injected clock', async () => {
+    await registry.add(tower());
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const resolver = new TableDeviceResolver({
+      db: t.db,
+      schema: t.schema,
+      cipher: new CredentialsCipher({ key }),
+      cacheTtlMs: 5_000,
+      clock: { now: () => new Date(now) },
+    });
+    expect((await resolver.resolve('tower-3'))?.host).toBe(router.host);
+    await registry.update('tower-3', { host: 'tower-3.example.net' });
+    now += 4_999;
+    expect((await resolver.resolve('tower-3'))?.host).toBe(router.host);
+    now += 1;
+    expect((await resolver.resolve('tower-3'))?.host).toBe('tower-3.example.net');
+  });
+
   it('a publisher resolving from the table applies commands to the registered router', async () => {
     await registry.add(tower());
     const publisher = new RouterOsPublisher({
@@ -149,6 +167,7 @@ describe('device registry', () => {
         makeTestCommand('pppoe.create', { name: 'alice', password: 'x', profile: 'default' }, 'tower-3', {
           tenantId: 'wisp-1',
         }),
+        testContext(),
       );
       expect(result.action).toBe('created');
       expect(router.state.find('/ppp/secret', { name: 'alice' })).toBeDefined();

@@ -6,11 +6,12 @@ import { createOutbox } from '../../src/core/outbox.js';
 import { createRelay, type Relay } from '../../src/core/relay.js';
 import { CredentialsCipher } from '../../src/publishers/routeros/credentials-cipher.js';
 import { DeviceRegistry } from '../../src/publishers/routeros/device-registry.js';
-import { TableDeviceResolver } from '../../src/publishers/routeros/device-resolver.js';
+import { TableDeviceResolver } from '../../src/publishers/routeros/table-device-resolver.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { testContext } from '../support/publisher-contract.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 
 const cipher = new CredentialsCipher({ key: randomBytes(32) });
 let t: TestDatabase;
@@ -123,21 +124,24 @@ describe('RouterOS commands through the outbox and relay', () => {
       `select * from "${t.schema}".messages where type = 'pppoe.create' order by id limit 20`,
     );
     for (const row of pending) {
-      await earlier.publish({
-        id: String(row.id),
-        messageId: row.message_id,
-        kind: 'command',
-        type: row.type,
-        destination: row.destination,
-        tenantId: row.tenant_id,
-        orderingKey: row.ordering_key,
-        payload: row.payload,
-        body: JSON.stringify(row.payload),
-        headers: {},
-        attempts: 1,
-        maxAttempts: 25,
-        createdAt: row.created_at,
-      });
+      await earlier.publish(
+        {
+          id: String(row.id),
+          messageId: row.message_id,
+          kind: 'command',
+          type: row.type,
+          destination: row.destination,
+          tenantId: row.tenant_id,
+          orderingKey: row.ordering_key,
+          payload: row.payload,
+          body: JSON.stringify(row.payload),
+          headers: {},
+          attempts: 1,
+          maxAttempts: 25,
+          createdAt: row.created_at,
+        },
+        testContext(),
+      );
     }
     await earlier.close();
     // And connections that break right after the router applied a write.

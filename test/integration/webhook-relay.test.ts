@@ -2,10 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { NOOP_LOGGER } from '../../src/core/logger.js';
 import { createOutbox } from '../../src/core/outbox.js';
 import { createRelay, type RelayOptions } from '../../src/core/relay.js';
-import {
-  WebhookPublisher,
-  type WebhookPublisherOptions,
-} from '../../src/publishers/webhook/webhook-publisher.js';
+import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
+import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ManualClock, waitFor } from '../support/recording-publisher.js';
 import { flaky, reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';

@@ -5,7 +5,7 @@ import { PermanentPublishError } from '../../src/core/errors.js';
 import { createOutbox } from '../../src/core/outbox.js';
 import { CredentialsCipher } from '../../src/publishers/routeros/index.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/index.js';
-import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router.js';
+import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { runCli, spawnCli } from '../e2e/cli-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Clock } from '../../src/core/clock.js';
 import { verifyWebhook } from '../../src/publishers/webhook/verify-webhook.js';
 
 /** How the receiver answers one request. */
@@ -77,8 +78,8 @@ export interface WebhookReceiverOptions {
   /** Verify every request's Standard Webhooks signature against these secrets. */
   readonly secrets?: readonly string[];
   readonly toleranceSeconds?: number;
-  /** The receiver's "now" for the timestamp window. */
-  readonly now?: () => Date;
+  /** The receiver's time source for the timestamp window. */
+  readonly clock?: Clock;
   /** Initial reply policy; default 200. */
   readonly respond?: ReceiverReply | Responder;
   readonly host?: string;
@@ -162,7 +163,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
             body,
             secrets: options.secrets,
             ...(options.toleranceSeconds === undefined ? {} : { toleranceSeconds: options.toleranceSeconds }),
-            ...(options.now ? { now: options.now() } : {}),
+            ...(options.clock ? { clock: options.clock } : {}),
           });
           verified = true;
         } catch {

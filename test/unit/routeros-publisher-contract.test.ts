@@ -1,6 +1,6 @@
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestMessage, publisherContract } from '../support/publisher-contract.js';
-import { startFakeRouter } from '../../src/testing/fake-router.js';
+import { startFakeRouter } from '../../src/testing/fake-router/index.js';
 
 const PASSWORD = 'router-secret-pw';
 

@@ -4,10 +4,10 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
 import type { OutboxMessage } from '../../src/core/message.js';
-import type { DeviceConfig, DeviceTlsOptions } from '../../src/publishers/routeros/device-resolver.js';
+import type { DeviceConfig, DeviceTlsOptions } from '../../src/publishers/routeros/device-config.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
-import { type FakeRouter, type FakeRouterTls, startFakeRouter } from '../../src/testing/fake-router.js';
-import { makeTestMessage } from '../support/publisher-contract.js';
+import { type FakeRouter, type FakeRouterTls, startFakeRouter } from '../../src/testing/fake-router/index.js';
+import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), 'utf8');
 /** The fake router's self-signed certificate (CN fake-router.test, SAN 127.0.0.1 and localhost). */
@@ -99,7 +99,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('delivers to a router whose self-signed certificate is given as the CA', async () => {
     const { router, publisher } = await setUp(withCert, { ca: ROUTER_CERT });
-    await publisher.publish(addAddress('10.0.0.1'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
     expect(
       router.state.find('/ip/firewall/address-list', { list: 'tls', address: '10.0.0.1' }),
     ).toBeDefined();
@@ -108,8 +108,8 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('reuses one TLS connection for several commands', async () => {
     const { router, publisher } = await setUp(withCert, { ca: ROUTER_CERT });
-    await publisher.publish(addAddress('10.0.0.1'));
-    await publisher.publish(addAddress('10.0.0.2'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
+    await publisher.publish(addAddress('10.0.0.2'), testContext());
     expect(router.stats.connections).toBe(1);
     expect(router.state.rows('/ip/firewall/address-list')).toHaveLength(2);
   });
@@ -117,7 +117,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
   it('delivers to a router whose certificate matches the pinned SHA-256 fingerprint', async () => {
     const { router, publisher } = await setUp(withCert, { fingerprint256: ROUTER_FINGERPRINT });
     const sent = recordTlsWrites();
-    await publisher.publish(addAddress('10.0.0.1'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
     // The recorder the wrong-pin test relies on does see the login when it is sent.
     expect(sent.join('')).toContain(`=password=${PASSWORD}`);
     expect(router.state.find('/ip/firewall/address-list', { address: '10.0.0.1' })).toBeDefined();
@@ -128,14 +128,14 @@ describe('RouterOS over api-ssl (TLS)', () => {
       ca: ROUTER_CERT,
       fingerprint256: ROUTER_FINGERPRINT.replaceAll(':', '').toLowerCase(),
     });
-    await publisher.publish(addAddress('10.0.0.1'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
     expect(router.stats.logins).toBe(1);
   });
 
   it('a wrong pin is permanent and the password is never sent to that router', async () => {
     const { router, publisher } = await setUp(withCert, { fingerprint256: OTHER_FINGERPRINT });
     const sent = recordTlsWrites();
-    const error = await rejection(publisher.publish(addAddress('10.0.0.1')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.1'), testContext()));
     expect(sent.join('')).not.toContain(PASSWORD);
     expect(error).toBeInstanceOf(PermanentPublishError);
     expect(error.message).toMatch(/TLS rejected: .*fingerprint .* does not match the pinned/);
@@ -150,7 +150,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('an untrusted self-signed certificate with tls: true (system CAs) is permanent', async () => {
     const { router, publisher } = await setUp(withCert, true);
-    const error = await rejection(publisher.publish(addAddress('10.0.0.1')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.1'), testContext()));
     expect(error).toBeInstanceOf(PermanentPublishError);
     expect(error.message).toMatch(/TLS rejected: .*SELF_SIGNED/);
     expect(router.stats.logins + router.stats.failedLogins).toBe(0);
@@ -158,7 +158,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('a certificate signed by another CA than the configured one is permanent', async () => {
     const { router, publisher } = await setUp(withCert, { ca: OTHER_CERT });
-    const error = await rejection(publisher.publish(addAddress('10.0.0.1')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.1'), testContext()));
     expect(error).toBeInstanceOf(PermanentPublishError);
     expect(error.message).toMatch(/TLS rejected/);
     expect(router.stats.logins + router.stats.failedLogins).toBe(0);
@@ -166,7 +166,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('a certificate issued for another host name than servername is permanent', async () => {
     const { router, publisher } = await setUp(withCert, { ca: ROUTER_CERT, servername: 'tower-9.example' });
-    const error = await rejection(publisher.publish(addAddress('10.0.0.1')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.1'), testContext()));
     expect(error).toBeInstanceOf(PermanentPublishError);
     expect(error.message).toMatch(/TLS rejected: .*ALTNAME/);
     expect(router.stats.logins + router.stats.failedLogins).toBe(0);
@@ -174,7 +174,7 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('a router offering only anonymous DH, reached with tls: true, is permanent and says how to fix it', async () => {
     const { router, publisher } = await setUp({ anonymousDh: true }, true);
-    const error = await rejection(publisher.publish(addAddress('10.0.0.1')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.1'), testContext()));
     expect(error).toBeInstanceOf(PermanentPublishError);
     expect(error.message).toMatch(/HANDSHAKE_FAILURE.*set tls: \{ anonymousDh: true \}/);
     expect(error.message).not.toContain('\n');
@@ -183,21 +183,21 @@ describe('RouterOS over api-ssl (TLS)', () => {
 
   it('a TLS connection reset by the router is transient, and the next command reconnects', async () => {
     const { router, publisher } = await setUp(withCert, { ca: ROUTER_CERT });
-    await publisher.publish(addAddress('10.0.0.1'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
     await router.setMode({ drop: 'rst' });
-    const error = await rejection(publisher.publish(addAddress('10.0.0.2')));
+    const error = await rejection(publisher.publish(addAddress('10.0.0.2'), testContext()));
     expect(error).toBeInstanceOf(TransientPublishError);
     // -104 is ECONNRESET: the fake router reset the TCP connection under TLS, not just closed it.
     expect(error.message).toMatch(/errno -104/);
     await router.setMode({ drop: false });
-    await publisher.publish(addAddress('10.0.0.3'));
+    await publisher.publish(addAddress('10.0.0.3'), testContext());
     expect(router.stats.connections).toBe(2);
     expect(router.state.find('/ip/firewall/address-list', { address: '10.0.0.3' })).toBeDefined();
   });
 
   it('delivers over anonymous DH to a router whose api-ssl has no certificate', async () => {
     const { router, publisher } = await setUp({ anonymousDh: true }, { anonymousDh: true });
-    await publisher.publish(addAddress('10.0.0.1'));
+    await publisher.publish(addAddress('10.0.0.1'), testContext());
     expect(router.state.find('/ip/firewall/address-list', { address: '10.0.0.1' })).toBeDefined();
     expect(router.stats.logins).toBe(1);
   });

@@ -7,10 +7,8 @@ import {
   PermanentPublishError,
   TransientPublishError,
 } from '../../src/core/errors.js';
-import {
-  WebhookPublisher,
-  type WebhookPublisherOptions,
-} from '../../src/publishers/webhook/webhook-publisher.js';
+import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
+import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 

@@ -2,10 +2,8 @@ import type { LookupFunction } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentPublishError } from '../../src/core/errors.js';
 import { classifyAddress, SsrfBlockedError, SsrfGuard } from '../../src/publishers/webhook/ssrf-guard.js';
-import {
-  WebhookPublisher,
-  type WebhookPublisherOptions,
-} from '../../src/publishers/webhook/webhook-publisher.js';
+import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
+import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 

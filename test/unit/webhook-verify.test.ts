@@ -7,6 +7,7 @@ import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const NOW = new Date('2030-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
+const CLOCK = { now: () => NOW };
 const BODY = '{"type": "invoice.paid", "amount": 42}';
 
 function signed(overrides: { timestamp?: number; body?: string; id?: string } = {}) {
@@ -35,7 +36,7 @@ function reason(fn: () => unknown): string | undefined {
 
 describe('verifyWebhook', () => {
   it('accepts an authentic webhook and returns its id and timestamp', () => {
-    expect(verifyWebhook({ headers: signed(), body: BODY, secrets: [SECRET], now: NOW })).toEqual({
+    expect(verifyWebhook({ headers: signed(), body: BODY, secrets: [SECRET], clock: CLOCK })).toEqual({
       id: 'msg_1',
       timestamp: NOW_S,
     });
@@ -43,30 +44,32 @@ describe('verifyWebhook', () => {
 
   it('accepts a Buffer body, a fetch Headers object and mixed-case header names', () => {
     const headers = new Headers(signed());
-    expect(verifyWebhook({ headers, body: Buffer.from(BODY), secrets: SECRET, now: NOW }).id).toBe('msg_1');
+    expect(verifyWebhook({ headers, body: Buffer.from(BODY), secrets: SECRET, clock: CLOCK }).id).toBe(
+      'msg_1',
+    );
     const upper = Object.fromEntries(Object.entries(signed()).map(([k, v]) => [k.toUpperCase(), v]));
-    expect(verifyWebhook({ headers: upper, body: BODY, secrets: SECRET, now: NOW }).id).toBe('msg_1');
+    expect(verifyWebhook({ headers: upper, body: BODY, secrets: SECRET, clock: CLOCK }).id).toBe('msg_1');
   });
 
   it('rejects a body changed by a single byte (re-serialized JSON included)', () => {
     expect(
       reason(() =>
-        verifyWebhook({ headers: signed(), body: BODY.replace('42', '43'), secrets: [SECRET], now: NOW }),
+        verifyWebhook({ headers: signed(), body: BODY.replace('42', '43'), secrets: [SECRET], clock: CLOCK }),
       ),
     ).toBe('no_matching_signature');
     const reserialized = JSON.stringify(JSON.parse(BODY));
     expect(
-      reason(() => verifyWebhook({ headers: signed(), body: reserialized, secrets: [SECRET], now: NOW })),
+      reason(() => verifyWebhook({ headers: signed(), body: reserialized, secrets: [SECRET], clock: CLOCK })),
     ).toBe('no_matching_signature');
   });
 
   it('rejects a changed webhook-id or timestamp (both are signed)', () => {
     const headers = { ...signed(), 'webhook-id': 'msg_2' };
-    expect(reason(() => verifyWebhook({ headers, body: BODY, secrets: [SECRET], now: NOW }))).toBe(
+    expect(reason(() => verifyWebhook({ headers, body: BODY, secrets: [SECRET], clock: CLOCK }))).toBe(
       'no_matching_signature',
     );
     const later = { ...signed(), 'webhook-timestamp': String(NOW_S + 1) };
-    expect(reason(() => verifyWebhook({ headers: later, body: BODY, secrets: [SECRET], now: NOW }))).toBe(
+    expect(reason(() => verifyWebhook({ headers: later, body: BODY, secrets: [SECRET], clock: CLOCK }))).toBe(
       'no_matching_signature',
     );
   });
@@ -78,7 +81,7 @@ describe('verifyWebhook', () => {
           headers: signed({ timestamp }),
           body: BODY,
           secrets: [SECRET],
-          now: NOW,
+          clock: CLOCK,
           ...(toleranceSeconds === undefined ? {} : { toleranceSeconds }),
         }),
       );
@@ -90,30 +93,30 @@ describe('verifyWebhook', () => {
 
   it('rejects missing headers, a non-numeric timestamp and a wrong secret', () => {
     const { 'webhook-signature': _, ...unsigned } = signed();
-    expect(reason(() => verifyWebhook({ headers: unsigned, body: BODY, secrets: [SECRET], now: NOW }))).toBe(
-      'missing_header',
-    );
+    expect(
+      reason(() => verifyWebhook({ headers: unsigned, body: BODY, secrets: [SECRET], clock: CLOCK })),
+    ).toBe('missing_header');
     const bad = { ...signed(), 'webhook-timestamp': '12abc' };
-    expect(reason(() => verifyWebhook({ headers: bad, body: BODY, secrets: [SECRET], now: NOW }))).toBe(
+    expect(reason(() => verifyWebhook({ headers: bad, body: BODY, secrets: [SECRET], clock: CLOCK }))).toBe(
       'invalid_timestamp',
     );
     const other = `whsec_${randomBytes(32).toString('base64')}`;
-    expect(reason(() => verifyWebhook({ headers: signed(), body: BODY, secrets: [other], now: NOW }))).toBe(
-      'no_matching_signature',
-    );
+    expect(
+      reason(() => verifyWebhook({ headers: signed(), body: BODY, secrets: [other], clock: CLOCK })),
+    ).toBe('no_matching_signature');
   });
 
   it('accepts any one of several space-separated signatures, ignoring unknown versions', () => {
     const headers = signed();
     headers['webhook-signature'] = `v1a,AAAA v1,bm90IGl0 ${headers['webhook-signature']} garbage`;
-    expect(verifyWebhook({ headers, body: BODY, secrets: [SECRET], now: NOW }).id).toBe('msg_1');
+    expect(verifyWebhook({ headers, body: BODY, secrets: [SECRET], clock: CLOCK }).id).toBe('msg_1');
   });
 
   it('never puts a secret or the expected signature in its error', () => {
     const headers = { ...signed(), 'webhook-signature': 'v1,AAAA' };
     const expected = signed()['webhook-signature'].slice(3);
     try {
-      verifyWebhook({ headers, body: BODY, secrets: [SECRET], now: NOW });
+      verifyWebhook({ headers, body: BODY, secrets: [SECRET], clock: CLOCK });
       expect.unreachable();
     } catch (e) {
       expect(String((e as Error).message)).not.toContain(expected);
@@ -126,12 +129,12 @@ describe('verifyWebhook', () => {
     const hex = createHmac('sha256', SECRET).update(`${t}.${BODY}`).digest('hex');
     const headers = { 'stripe-signature': `t=${t},v1=${hex}` };
     expect(
-      verifyWebhook({ headers, body: BODY, secrets: [SECRET], scheme: 'stripe', now: NOW }).timestamp,
+      verifyWebhook({ headers, body: BODY, secrets: [SECRET], scheme: 'stripe', clock: CLOCK }).timestamp,
     ).toBe(t);
     const old = { 'stripe-signature': `t=${t - 600},v1=${hex}` };
     expect(
       reason(() =>
-        verifyWebhook({ headers: old, body: BODY, secrets: [SECRET], scheme: 'stripe', now: NOW }),
+        verifyWebhook({ headers: old, body: BODY, secrets: [SECRET], scheme: 'stripe', clock: CLOCK }),
       ),
     ).toBe('timestamp_too_old');
   });

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { DeviceConfig } from './device-resolver.js';
-import { ROUTEROS_API_PORT, ROUTEROS_API_SSL_PORT } from './device-registry.js';
-import { RosConnection, RosTransportError } from './ros-connection.js';
+import type { Clock } from '../../core/clock.js';
+import { type DeviceConfig, routerOsPort } from './device-config.js';
+import { RosConnection } from './ros-connection.js';
+import { RosTransportError } from './ros-errors.js';
 
 /** Options of `DeviceConnections`. */
 export interface DeviceConnectionsOptions {
+  /** Orders idle connections by last use, so the least recently used one is closed first. */
+  clock: Clock;
   /** Open connections at most, across all devices; idle ones are closed to make room. */
   maxConnections: number;
   connectTimeoutMs: number;
@@ -65,7 +68,7 @@ interface DeviceSlot {
  * number of open connections in total (least recently used idle ones are closed first).
  *
  * @example
- * const connections = new DeviceConnections({ maxConnections: 50, connectTimeoutMs: 5000 });
+ * const connections = new DeviceConnections({ clock: new SystemClock(), maxConnections: 50, connectTimeoutMs: 5000 });
  * await connections.use(device, signal, (conn) => conn.write('/system/identity/print', [], { timeoutMs: 5000 }));
  */
 export class DeviceConnections {
@@ -99,10 +102,10 @@ export class DeviceConnections {
     const release = await slot.lock.acquire(signal);
     try {
       const connection = await this.#connectionFor(slot, device, signal);
-      slot.lastUsedAt = Date.now();
+      slot.lastUsedAt = this.#options.clock.now().getTime();
       return await fn(connection);
     } finally {
-      slot.lastUsedAt = Date.now();
+      slot.lastUsedAt = this.#options.clock.now().getTime();
       if (slot.connection && !slot.connection.usable) this.#discard(slot);
       release();
       this.#wakeRoomWaiters();
@@ -126,13 +129,12 @@ export class DeviceConnections {
     if (slot.connection) this.#discard(slot);
     await this.#reserveRoom(signal);
     try {
-      const tls = device.tls ?? false;
       slot.connection = await RosConnection.open({
         host: device.host,
-        port: device.port ?? (tls ? ROUTEROS_API_SSL_PORT : ROUTEROS_API_PORT),
+        port: routerOsPort(device),
         username: device.username,
         password: device.password,
-        tls,
+        tls: device.tls ?? false,
         connectTimeoutMs: this.#options.connectTimeoutMs,
         idleTimeoutMs: this.#options.idleTimeoutMs,
         signal,

@@ -2,11 +2,7 @@ import { OutboxError, OutboxValidationError } from '../../core/errors.js';
 import { type Queryable, sqlRunner } from '../../core/queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from '../../core/schema-name.js';
 import { type CredentialsCipher, CredentialsError } from './credentials-cipher.js';
-import type { DeviceConfig, DeviceTlsOptions } from './device-resolver.js';
-
-/** Default RouterOS API port, and the API-SSL one. */
-export const ROUTEROS_API_PORT = 8728;
-export const ROUTEROS_API_SSL_PORT = 8729;
+import { type DeviceConfig, type DeviceTlsOptions, routerOsPort } from './device-config.js';
 
 /** A device to register: how to reach it (see `DeviceConfig`), plus free-text notes. */
 export interface NewDevice extends DeviceConfig {
@@ -100,7 +96,7 @@ export class DeviceRegistry {
           device.name,
           device.tenantId ?? null,
           device.host,
-          device.port ?? (tls.enabled ? ROUTEROS_API_SSL_PORT : ROUTEROS_API_PORT),
+          routerOsPort({ port: device.port, tls: tls.enabled }),
           tls.enabled,
           JSON.stringify(tls.options),
           device.username,

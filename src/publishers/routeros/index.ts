@@ -18,27 +18,31 @@ export {
   parseCredentialsKey,
 } from './credentials-cipher.js';
 export {
+  type DeviceConfig,
+  type DeviceTlsOptions,
+  ROUTEROS_API_PORT,
+  ROUTEROS_API_SSL_PORT,
+  routerOsPort,
+} from './device-config.js';
+export {
   type DeviceInfo,
   type DevicePatch,
   DeviceRegistry,
   type DeviceRegistryOptions,
   type NewDevice,
-  ROUTEROS_API_PORT,
-  ROUTEROS_API_SSL_PORT,
 } from './device-registry.js';
-export {
-  type DeviceConfig,
-  type DeviceResolver,
-  type DeviceTlsOptions,
-  StaticDeviceResolver,
-  TableDeviceResolver,
-  type TableDeviceResolverOptions,
-} from './device-resolver.js';
+export type { DeviceResolver } from './device-resolver.js';
 export { installEmptyReplyPatch } from './empty-reply-patch.js';
-export { RosLoginError, RosTransportError, RosTrapError } from './ros-connection.js';
+export { type RosErrorCode, RosLoginError, RosTransportError, RosTrapError } from './ros-errors.js';
 export {
   DEFAULT_MAX_CONNECTIONS,
   RouterOsPublisher,
   type RouterOsPublisherOptions,
 } from './routeros-publisher.js';
+export { StaticDeviceResolver } from './static-device-resolver.js';
+export {
+  DEFAULT_DEVICE_CACHE_TTL_MS,
+  TableDeviceResolver,
+  type TableDeviceResolverOptions,
+} from './table-device-resolver.js';
 export { classifyTrap, type TrapKind } from './trap-classifier.js';

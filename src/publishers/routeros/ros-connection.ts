@@ -1,45 +1,11 @@
 import type { TLSSocket } from 'node:tls';
 import { RouterOSAPI } from 'node-routeros';
-import type { DeviceTlsOptions } from './device-resolver.js';
+import type { DeviceTlsOptions } from './device-config.js';
 import { installEmptyReplyPatch } from './empty-reply-patch.js';
+import { RosLoginError, RosTransportError, RosTrapError } from './ros-errors.js';
 
 /** One row of a RouterOS reply: attribute name to text value (`.id`, `name`, `ret`, ...). */
 export type RosRow = Record<string, string>;
-
-/** The router refused a command with `!trap`; the connection itself is fine. */
-export class RosTrapError extends Error {
-  constructor(
-    readonly command: string,
-    readonly trapMessage: string,
-  ) {
-    super(`${command}: ${trapMessage}`);
-    this.name = 'RosTrapError';
-  }
-}
-
-/** The router rejected the API login (wrong user name or password). */
-export class RosLoginError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RosLoginError';
-  }
-}
-
-/**
- * The connection failed: refused, reset, closed, `!fatal`, no reply before our deadline, TLS.
- * The connection is destroyed whenever this is thrown. `certificate` marks TLS failures no
- * retry can fix: certificate verification, a pin mismatch, or no TLS cipher in common.
- */
-export class RosTransportError extends Error {
-  constructor(
-    message: string,
-    readonly certificate = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'RosTransportError';
-  }
-}
 
 /** How to open one connection. */
 export interface RosConnectionOptions {

@@ -1,22 +1,22 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
-import { type Logger, NOOP_LOGGER } from '../../core/logger.js';
+import { type Clock, SystemClock } from '../../core/clock.js';
+import { OutboxValidationError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { OutboxMessage } from '../../core/message.js';
+import { parseDestination } from '../../core/parse-destination.js';
+import { positiveOption } from '../positive-option.js';
 import type { PublishContext, Publisher } from '../publisher.js';
 import { ROUTEROS_ACTIONS } from './actions/action-catalog.js';
 import { parseActionParams } from './actions/action-params.js';
 import type { ActionResult, RosCommandRunner, SuspendMode } from './actions/routeros-action.js';
 import { CredentialsError } from './credentials-cipher.js';
 import { DeviceConnections } from './device-connections.js';
-import { type DeviceConfig, type DeviceResolver, StaticDeviceResolver } from './device-resolver.js';
+import type { DeviceConfig } from './device-config.js';
+import type { DeviceResolver } from './device-resolver.js';
 import { installEmptyReplyPatch } from './empty-reply-patch.js';
-import {
-  type RosConnection,
-  RosLoginError,
-  type RosRow,
-  RosTransportError,
-  RosTrapError,
-} from './ros-connection.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, type RosConnection, type RosRow } from './ros-connection.js';
+import { RosLoginError, RosTransportError, RosTrapError } from './ros-errors.js';
+import { StaticDeviceResolver } from './static-device-resolver.js';
 import { classifyTrap } from './trap-classifier.js';
 
 /** Default bound on open router connections. */
@@ -42,7 +42,8 @@ export interface RouterOsPublisherOptions {
   idleTimeoutMs?: number;
   /** How long a rejected login fails fast for the same credentials. Default 60000. */
   loginFailureParkMs?: number;
-  logger?: Logger;
+  /** Source of "now" for the login-failure park and connection reuse order; default the wall clock. */
+  clock?: Clock;
   /** The publisher's name (the relay's publisher key). Default `routeros`. */
   name?: string;
 }
@@ -67,41 +68,46 @@ export class RouterOsPublisher implements Publisher {
   readonly #commandTimeoutMs: number;
   readonly #suspendMode: SuspendMode;
   readonly #parkMs: number;
-  readonly #logger: Logger;
+  readonly #clock: Clock;
   /** Devices whose login was rejected: fingerprint of the rejected credentials and until when. */
   readonly #parked = new Map<string, { key: string; until: number }>();
 
   constructor(options: RouterOsPublisherOptions) {
-    const problems: string[] = [];
-    const positive = (field: string, value: unknown, optional = false) => {
-      if (optional && value === undefined) return;
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-        problems.push(`${field} must be a positive number of milliseconds, got ${JSON.stringify(value)}`);
-      }
-    };
-    positive('connectTimeoutMs', options?.connectTimeoutMs);
-    positive('commandTimeoutMs', options?.commandTimeoutMs);
-    positive('idleTimeoutMs', options?.idleTimeoutMs, true);
+    if (options === null || typeof options !== 'object') {
+      throw new OutboxValidationError('options', 'RouterOsPublisher needs an options object');
+    }
+    if (!options.devices) {
+      throw new OutboxValidationError('devices', 'must be a DeviceResolver or an array of devices');
+    }
+    positiveOption('connectTimeoutMs', options.connectTimeoutMs, 'milliseconds');
+    positiveOption('commandTimeoutMs', options.commandTimeoutMs, 'milliseconds');
+    const idleTimeoutMs = positiveOption(
+      'idleTimeoutMs',
+      options.idleTimeoutMs,
+      'milliseconds',
+      DEFAULT_IDLE_TIMEOUT_MS,
+    );
     if (
-      options?.maxConnections !== undefined &&
+      options.maxConnections !== undefined &&
       !(Number.isInteger(options.maxConnections) && options.maxConnections > 0)
     ) {
-      problems.push(
-        `maxConnections must be a positive integer, got ${JSON.stringify(options.maxConnections)}`,
+      throw new OutboxValidationError(
+        'maxConnections',
+        `must be a positive integer, got ${JSON.stringify(options.maxConnections)}`,
       );
     }
-    const mode = options?.suspendMode ?? 'disable';
+    const mode = options.suspendMode ?? 'disable';
     const modeOk =
       mode === 'disable' ||
       (typeof mode === 'object' &&
         (('profile' in mode && typeof mode.profile === 'string' && mode.profile !== '') ||
           ('addressList' in mode && typeof mode.addressList === 'string' && mode.addressList !== '')));
-    if (!modeOk)
-      problems.push(
-        `suspendMode must be 'disable', { profile } or { addressList }, got ${JSON.stringify(mode)}`,
+    if (!modeOk) {
+      throw new OutboxValidationError(
+        'suspendMode',
+        `must be 'disable', { profile } or { addressList }, got ${JSON.stringify(mode)}`,
       );
-    if (!options?.devices) problems.push('devices must be a DeviceResolver or an array of devices');
-    if (problems.length > 0) throw new ConfigError(problems);
+    }
 
     installEmptyReplyPatch();
     this.name = options.name ?? 'routeros';
@@ -111,11 +117,15 @@ export class RouterOsPublisher implements Publisher {
     this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#suspendMode = mode;
     this.#parkMs = options.loginFailureParkMs ?? DEFAULT_LOGIN_FAILURE_PARK_MS;
-    this.#logger = options.logger ?? NOOP_LOGGER;
+    this.#clock = options.clock ?? new SystemClock();
+    if (typeof this.#clock?.now !== 'function') {
+      throw new OutboxValidationError('clock', 'must have a now() method');
+    }
     this.#connections = new DeviceConnections({
+      clock: this.#clock,
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       connectTimeoutMs: options.connectTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs,
+      idleTimeoutMs,
     });
   }
 
@@ -124,14 +134,18 @@ export class RouterOsPublisher implements Publisher {
     return this.#connections.openConnections;
   }
 
-  async publish(
-    message: OutboxMessage,
-    context?: Partial<PublishContext>,
-  ): Promise<ActionResult & { device: string }> {
-    const logger = (context?.logger ?? this.#logger).child({
-      publisher: this.name,
-      messageId: message.messageId,
-    });
+  /**
+   * Applies one device command. Resolves with what the router answered; throws
+   * `TransientPublishError` or `PermanentPublishError`.
+   *
+   * @example
+   * await routeros.publish(message, { signal: AbortSignal.timeout(20_000), attempt: 1, logger: NOOP_LOGGER });
+   */
+  async publish(message: OutboxMessage, context: PublishContext): Promise<ActionResult & { device: string }> {
+    // context.logger is read only where something is logged: the relay makes it on first read.
+    let child: Logger | undefined;
+    const logger = (): Logger =>
+      (child ??= context.logger.child({ publisher: this.name, messageId: message.messageId }));
     const deviceName = deviceNameOf(message);
     const action = ROUTEROS_ACTIONS[message.type];
     if (!action) {
@@ -143,7 +157,7 @@ export class RouterOsPublisher implements Publisher {
     const device = await this.#resolve(deviceName, message.tenantId);
     const deviceKey = credentialsKey(device);
     const parked = this.#parked.get(deviceName);
-    if (parked && parked.key === deviceKey && parked.until > Date.now()) {
+    if (parked && parked.key === deviceKey && parked.until > this.#clock.now().getTime()) {
       throw new PermanentPublishError(
         `router "${deviceName}" rejected the login recently with these credentials: fix the device's user name or password, then replay`,
       );
@@ -151,14 +165,14 @@ export class RouterOsPublisher implements Publisher {
 
     let sent = false;
     try {
-      const result = await this.#connections.use(device, context?.signal, async (conn) => {
-        const ros = this.#runner(conn, context?.signal, () => {
+      const result = await this.#connections.use(device, context.signal, async (conn) => {
+        const ros = this.#runner(conn, context.signal, () => {
           sent = true;
         });
         return action.run({ ros, suspendMode: this.#suspendMode }, params);
       });
       this.#parked.delete(deviceName);
-      logger.debug(
+      logger().debug(
         { device: deviceName, action: action.name, result: result.action, id: result.id },
         'routeros command applied',
       );
@@ -225,7 +239,7 @@ export class RouterOsPublisher implements Publisher {
     error: unknown,
     device: string,
     action: string,
-    info: { raw: boolean; deviceKey: string; logger: Logger },
+    info: { raw: boolean; deviceKey: string; logger: () => Logger },
   ): unknown {
     if (error instanceof PermanentPublishError || error instanceof TransientPublishError) return error;
     if (error instanceof RosTrapError) {
@@ -235,9 +249,9 @@ export class RouterOsPublisher implements Publisher {
         : new TransientPublishError(text, { cause: error });
     }
     if (error instanceof RosLoginError) {
-      this.#parked.set(device, { key: info.deviceKey, until: Date.now() + this.#parkMs });
+      this.#parked.set(device, { key: info.deviceKey, until: this.#clock.now().getTime() + this.#parkMs });
       this.#resolver.invalidate?.(device);
-      info.logger.warn({ device }, 'routeros login rejected');
+      info.logger().warn({ device }, 'routeros login rejected');
       return new PermanentPublishError(
         `login to router "${device}" failed: wrong user name or password; fix the device's credentials, then replay`,
         { cause: error },
@@ -256,7 +270,7 @@ export class RouterOsPublisher implements Publisher {
           { cause: error },
         );
       }
-      info.logger.debug({ device, reason: error.message }, 'routeros connection failed');
+      info.logger().debug({ device, reason: error.message }, 'routeros connection failed');
       return new TransientPublishError(`router "${device}" unreachable: ${error.message}`, { cause: error });
     }
     return error;
@@ -265,8 +279,7 @@ export class RouterOsPublisher implements Publisher {
 
 /** `routeros:tower-3` -> `tower-3`; without a suffix, the ordering key (addCommand sets both). */
 function deviceNameOf(message: OutboxMessage): string {
-  const colon = message.destination.indexOf(':');
-  const name = colon === -1 ? message.orderingKey : message.destination.slice(colon + 1);
+  const name = parseDestination(message.destination).target ?? message.orderingKey;
   if (!name) {
     throw new PermanentPublishError(
       `no device: destination ${JSON.stringify(message.destination)} has no ":<device>" and the message has no ordering key`,

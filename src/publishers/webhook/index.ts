@@ -31,13 +31,20 @@ export {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_WEBHOOK_CONNECT_TIMEOUT_MS,
   DEFAULT_WEBHOOK_TIMEOUT_MS,
-  type DisabledWebhookEndpoint,
   type ResolveWebhookUrl,
   type SignatureSchemeOption,
+  type WebhookPublisherOptions,
+} from './webhook-options.js';
+export {
+  type DisabledWebhookEndpoint,
   type WebhookDeliveryResult,
   WebhookPublisher,
-  type WebhookPublisherOptions,
 } from './webhook-publisher.js';
+export {
+  classifyWebhookResponse,
+  type WebhookResponseHeaders,
+  type WebhookVerdict,
+} from './webhook-response.js';
 export {
   MAX_WEBHOOK_SECRET_BYTES,
   MIN_WEBHOOK_SECRET_BYTES,

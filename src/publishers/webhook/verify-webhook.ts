@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { type Clock, SystemClock } from '../../core/clock.js';
 import { OutboxError } from '../../core/errors.js';
 import {
   DEFAULT_SIGNATURE_HEADERS,
@@ -50,10 +51,10 @@ export interface VerifyWebhookOptions {
   readonly body: string | Uint8Array;
   /** `whsec_...` secrets; any one of them signing the request is enough (rotation). */
   readonly secrets: string | readonly (string | WebhookSecret)[];
-  /** Replay window either side of `now`; default 300. Not applicable to the GitHub scheme. */
+  /** Replay window either side of the clock's now; default 300. Not applicable to the GitHub scheme. */
   readonly toleranceSeconds?: number;
-  /** The receiver's current time; default the wall clock. */
-  readonly now?: Date;
+  /** The receiver's time source; default the wall clock. */
+  readonly clock?: Clock;
   /** Which signature scheme the sender used; default `standard`. */
   readonly scheme?: SignatureScheme;
   /** Header carrying the signature, when the sender was configured with a custom one. */
@@ -67,6 +68,8 @@ export interface VerifiedWebhook {
   /** The signed attempt time in unix seconds (undefined for the GitHub scheme, which signs none). */
   readonly timestamp: number | undefined;
 }
+
+const SYSTEM_CLOCK = new SystemClock();
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
@@ -113,6 +116,18 @@ function matches(expected: Buffer, candidate: Buffer): boolean {
   return candidate.length === expected.length && timingSafeEqual(candidate, expected);
 }
 
+/** Whether any received signature is the one any of the secrets makes (rotation: several secrets). */
+function signedByAny(
+  secrets: readonly WebhookSecret[],
+  candidates: readonly Buffer[],
+  expected: (secret: WebhookSecret) => Buffer,
+): boolean {
+  return secrets.some((secret) => {
+    const signature = expected(secret);
+    return candidates.some((candidate) => matches(signature, candidate));
+  });
+}
+
 function fromBase64(text: string): Buffer | undefined {
   return /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
 }
@@ -134,7 +149,7 @@ function fromHex(text: string): Buffer | undefined {
 export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
   const scheme = options.scheme ?? 'standard';
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
-  const now = options.now ?? new Date();
+  const now = (options.clock ?? SYSTEM_CLOCK).now();
   const secrets = (typeof options.secrets === 'string' ? [options.secrets] : options.secrets).map((s, i) =>
     s instanceof WebhookSecret ? s : WebhookSecret.parse(s, `secrets[${i}]`),
   );
@@ -151,10 +166,8 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
       .filter((s) => s.startsWith('v1,'))
       .map((s) => fromBase64(s.slice(3)))
       .filter((b): b is Buffer => b !== undefined);
-    for (const secret of secrets) {
-      const expected = Buffer.from(standardSignature(secret, input), 'base64');
-      if (candidates.some((candidate) => matches(expected, candidate))) return { id, timestamp };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(standardSignature(secret, input), 'base64');
+    if (signedByAny(secrets, candidates, expected)) return { id, timestamp };
   } else if (scheme === 'stripe') {
     const parts = signatures.split(',').map((part) => part.trim());
     const t = parts.find((p) => p.startsWith('t='))?.slice(2);
@@ -167,18 +180,14 @@ export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
       .filter((p) => p.startsWith('v1='))
       .map((p) => fromHex(p.slice(3)))
       .filter((b): b is Buffer => b !== undefined);
-    for (const secret of secrets) {
-      const expected = Buffer.from(stripeSignature(secret, input), 'hex');
-      if (candidates.some((candidate) => matches(expected, candidate))) return { id, timestamp };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(stripeSignature(secret, input), 'hex');
+    if (signedByAny(secrets, candidates, expected)) return { id, timestamp };
   } else {
     const candidate = signatures.startsWith('sha256=') ? fromHex(signatures.slice(7)) : undefined;
     const id = header(options.headers, 'webhook-id');
     const input: SignInput = { id: id ?? '', timestamp: 0, body };
-    for (const secret of secrets) {
-      const expected = Buffer.from(githubSignature(secret, input), 'hex');
-      if (candidate && matches(expected, candidate)) return { id, timestamp: undefined };
-    }
+    const expected = (secret: WebhookSecret) => Buffer.from(githubSignature(secret, input), 'hex');
+    if (signedByAny(secrets, candidate ? [candidate] : [], expected)) return { id, timestamp: undefined };
   }
   throw new WebhookVerificationError('no_matching_signature', 'no signature matches any of the secrets');
 }

@@ -1,100 +1,20 @@
-import type { LookupFunction } from 'node:net';
 import { Agent, type Dispatcher, request } from 'undici';
-import { type Clock, SystemClock } from '../../core/clock.js';
-import { OutboxValidationError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { PermanentPublishError, TransientPublishError } from '../../core/errors.js';
 import type { OutboxMessage } from '../../core/message.js';
+import { parseDestination } from '../../core/parse-destination.js';
 import type { PublishContext, Publisher } from '../publisher.js';
-import { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-after.js';
-import { DEFAULT_SIGNATURE_HEADERS, type SignatureScheme, signWebhook } from './sign.js';
+import { type DrainedBody, drain, quoteSnippet } from './response-body.js';
+import { signWebhook } from './sign.js';
 import { SsrfBlockedError, SsrfGuard } from './ssrf-guard.js';
-import { WebhookSecret } from './webhook-secret.js';
-
-/** Standard Webhooks recommends a 15-30 s request timeout; receivers get the generous end's start. */
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
-/** Connecting is quick or broken: a dead host should not eat the whole attempt. */
-export const DEFAULT_WEBHOOK_CONNECT_TIMEOUT_MS = 10_000;
-/** Response bodies are read (so the connection can be reused) up to this many bytes, then dropped. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
-/** How much of a failing response's body is quoted in `last_error`. */
-export const DEFAULT_ERROR_BODY_BYTES = 256;
-/** Keep-alive connections per receiver origin. */
-export const DEFAULT_CONNECTIONS_PER_ORIGIN = 64;
-
-/** Headers the publisher owns: a user header must not replace the signature or the body's framing. */
-const RESERVED_HEADERS = new Set([
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'content-type',
-  'content-length',
-  'transfer-encoding',
-  'host',
-  'connection',
-  'stripe-signature',
-  'x-hub-signature-256',
-]);
-
-/** A signature scheme to send, optionally in a header of your choosing. */
-export type SignatureSchemeOption =
-  | SignatureScheme
-  | { readonly scheme: SignatureScheme; readonly header: string };
-
-/** Where a message goes: a URL, or undefined to fall back to `urls` / `url`. */
-export type ResolveWebhookUrl = (
-  message: OutboxMessage,
-) => string | URL | undefined | null | Promise<string | URL | undefined | null>;
-
-/** Configuration of a `WebhookPublisher`; validated at construction. */
-export interface WebhookPublisherOptions {
-  /** Publisher name (relay routing and logs); default `webhook`. */
-  readonly name?: string;
-  /** The default endpoint. */
-  readonly url?: string | URL;
-  /**
-   * Endpoints by destination suffix: destination `webhook:acme` goes to `urls.acme`.
-   * Looked up before `url`.
-   */
-  readonly urls?: Readonly<Record<string, string | URL>>;
-  /**
-   * Per-message endpoint (e.g. each tenant's URL from your database); looked up first.
-   * Return undefined to fall back to `urls` / `url`.
-   */
-  readonly resolveUrl?: ResolveWebhookUrl;
-  /** `whsec_<base64>` secrets (24..64 bytes), current first; several sign every request during rotation. */
-  readonly secrets: string | readonly string[];
-  /** Signatures to send; default `['standard']` (Standard Webhooks `webhook-signature`). */
-  readonly signatureSchemes?: readonly SignatureSchemeOption[];
-  /** Extra request headers, fixed or per message; they cannot replace webhook-* or framing headers. */
-  readonly headers?: Readonly<Record<string, string>> | ((message: OutboxMessage) => Record<string, string>);
-  /** Whole-request deadline, connect to last response byte; default 15000. */
-  readonly timeoutMs?: number;
-  /** Default `min(10000, timeoutMs)`. */
-  readonly connectTimeoutMs?: number;
-  /** Time to the response headers; default `timeoutMs` (undici checks it on a ~1 s tick). */
-  readonly headersTimeoutMs?: number;
-  /** Longest silence while reading the response body; default `timeoutMs` (~1 s resolution). */
-  readonly bodyTimeoutMs?: number;
-  /** Response bytes read at most before the connection is dropped instead of drained; default 65536. */
-  readonly maxResponseBytes?: number;
-  /** Response bytes quoted in a failure's message; default 256. */
-  readonly errorBodyBytes?: number;
-  /** Upper clamp of a receiver's `Retry-After`; default one hour. */
-  readonly maxRetryAfterMs?: number;
-  /** Keep-alive connections per origin; default 64. */
-  readonly connectionsPerOrigin?: number;
-  /** Idle keep-alive connection lifetime; default undici's (4 s, or what the receiver announces). */
-  readonly keepAliveTimeoutMs?: number;
-  /** Let webhooks reach loopback/private/link-local/reserved addresses (internal receivers, tests). */
-  readonly allowPrivateNetworks?: boolean;
-  /** Exceptions to the SSRF guard: host names, `*.suffix` names, IP addresses or CIDR ranges. */
-  readonly allowHosts?: readonly string[];
-  /** DNS lookup used to connect (and checked by the SSRF guard); default `dns.lookup`. */
-  readonly lookup?: LookupFunction;
-  /** Source of `webhook-timestamp` and of "now" for HTTP-date `Retry-After`; default the wall clock. */
-  readonly clock?: Clock;
-  /** `user-agent` header; default `outbox-relay`. */
-  readonly userAgent?: string;
-}
+import {
+  type ParsedWebhookOptions,
+  parseEndpoint,
+  parseWebhookOptions,
+  RESERVED_HEADERS,
+  type WebhookPublisherOptions,
+} from './webhook-options.js';
+import { classifyWebhookResponse } from './webhook-response.js';
 
 /** An endpoint that answered 410 Gone and gets no more requests until re-enabled. */
 export interface DisabledWebhookEndpoint {
@@ -108,74 +28,9 @@ export interface WebhookDeliveryResult {
   readonly status: number;
 }
 
-function positive(value: number | undefined, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new OutboxValidationError(
-      field,
-      `must be a positive number of milliseconds/bytes, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-function parseEndpoint(value: string | URL, field: string): URL {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw new OutboxValidationError(field, 'must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new OutboxValidationError(field, `must be an http(s) URL, got scheme "${url.protocol}"`);
-  }
-  if (url.username || url.password) {
-    throw new OutboxValidationError(
-      field,
-      'must not contain credentials (user:password@); use headers instead',
-    );
-  }
-  return url;
-}
-
 /** The URL as it may appear in errors and logs: no query string (tokens often live there). */
 function displayUrl(url: URL): string {
   return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
-}
-
-function quoteSnippet(bytes: Buffer, total: number): string {
-  if (total === 0) return 'empty body';
-  // Control characters would break a one-line last_error; JSON.stringify escapes them.
-  const text = JSON.stringify(bytes.toString('utf8'));
-  return total > bytes.length ? `body ${text}… (${total}+ bytes)` : `body ${text}`;
-}
-
-interface DrainedBody {
-  readonly head: Buffer;
-  readonly total: number;
-}
-
-/**
- * Reads the body to reuse the keep-alive connection, keeping only the first `keep` bytes,
- * and destroys it after `max` bytes: a receiver cannot make us buffer a huge response.
- */
-async function drain(body: Dispatcher.ResponseData['body'], keep: number, max: number): Promise<DrainedBody> {
-  const head: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    if (kept < keep) {
-      const part = chunk.subarray(0, keep - kept);
-      head.push(part);
-      kept += part.length;
-    }
-    total += chunk.length;
-    if (total > max) {
-      body.destroy();
-      break;
-    }
-  }
-  return { head: Buffer.concat(head), total };
 }
 
 function findSsrfError(error: unknown): SsrfBlockedError | undefined {
@@ -210,6 +65,16 @@ function networkReason(error: unknown): string {
   }
 }
 
+/** Where a redirect pointed, for the error message (query string hidden like every URL we show). */
+function redirectTarget(location: string | undefined, base: URL): string {
+  if (location === undefined) return '';
+  try {
+    return ` to ${displayUrl(new URL(location, base))}`;
+  } catch {
+    return ' to an invalid Location';
+  }
+}
+
 /**
  * Delivers outbox messages as Standard Webhooks v1 requests: the stored body byte-for-byte,
  * `webhook-id` = message id (stable across retries), `webhook-timestamp` = this attempt,
@@ -228,19 +93,7 @@ function networkReason(error: unknown): string {
  */
 export class WebhookPublisher implements Publisher {
   readonly name: string;
-  readonly #url: URL | undefined;
-  readonly #urls: ReadonlyMap<string, URL>;
-  readonly #resolveUrl: ResolveWebhookUrl | undefined;
-  readonly #secrets: readonly WebhookSecret[];
-  readonly #schemes: readonly { scheme: SignatureScheme; header: string }[];
-  readonly #headers: WebhookPublisherOptions['headers'];
-  readonly #timeoutMs: number;
-  readonly #headersTimeoutMs: number;
-  readonly #bodyTimeoutMs: number;
-  readonly #maxResponseBytes: number;
-  readonly #errorBodyBytes: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #userAgent: string;
+  readonly #options: ParsedWebhookOptions;
   readonly #clock: Clock;
   readonly #guard: SsrfGuard;
   readonly #agent: Agent;
@@ -248,113 +101,18 @@ export class WebhookPublisher implements Publisher {
   #closing: Promise<void> | undefined;
 
   constructor(options: WebhookPublisherOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new OutboxValidationError('options', 'WebhookPublisher needs an options object');
-    }
-    this.name = options.name ?? 'webhook';
-    if (typeof this.name !== 'string' || this.name === '') {
-      throw new OutboxValidationError('name', 'must be a non-empty string');
-    }
-    this.#url = options.url === undefined ? undefined : parseEndpoint(options.url, 'url');
-    const urls = new Map<string, URL>();
-    for (const [key, value] of Object.entries(options.urls ?? {}))
-      urls.set(key, parseEndpoint(value, `urls.${key}`));
-    this.#urls = urls;
-    if (options.resolveUrl !== undefined && typeof options.resolveUrl !== 'function') {
-      throw new OutboxValidationError('resolveUrl', 'must be a function (message) => URL');
-    }
-    this.#resolveUrl = options.resolveUrl;
-    if (!this.#url && urls.size === 0 && !this.#resolveUrl) {
-      throw new OutboxValidationError(
-        'url',
-        'give url, urls or resolveUrl: the publisher needs somewhere to send',
-      );
-    }
-    this.#secrets = WebhookSecret.parseList(options.secrets, 'secrets');
-
-    const schemes: readonly SignatureSchemeOption[] = options.signatureSchemes ?? ['standard'];
-    if (!Array.isArray(options.signatureSchemes ?? schemes) || schemes.length === 0) {
-      throw new OutboxValidationError(
-        'signatureSchemes',
-        'must list at least one of standard, stripe, github',
-      );
-    }
-    this.#schemes = schemes.map((option, i) => {
-      const scheme: SignatureScheme | undefined = typeof option === 'string' ? option : option?.scheme;
-      if (scheme !== 'standard' && scheme !== 'stripe' && scheme !== 'github') {
-        throw new OutboxValidationError(`signatureSchemes[${i}]`, 'must be standard, stripe or github');
-      }
-      const header = typeof option === 'string' ? DEFAULT_SIGNATURE_HEADERS[scheme] : option.header;
-      if (typeof header !== 'string' || !/^[A-Za-z0-9-]+$/.test(header)) {
-        throw new OutboxValidationError(`signatureSchemes[${i}].header`, 'must be an HTTP header name');
-      }
-      return { scheme, header: header.toLowerCase() };
-    });
-
-    if (typeof options.headers === 'object' && options.headers !== null) {
-      for (const [name, value] of Object.entries(options.headers)) {
-        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-          throw new OutboxValidationError(`headers.${name}`, 'is not a valid HTTP header name');
-        }
-        if (RESERVED_HEADERS.has(name.toLowerCase())) {
-          throw new OutboxValidationError(
-            `headers.${name}`,
-            'is set by the publisher and cannot be overridden',
-          );
-        }
-        if (typeof value !== 'string' || /[\r\n]/.test(value)) {
-          throw new OutboxValidationError(`headers.${name}`, 'must be a string without line breaks');
-        }
-      }
-    } else if (options.headers !== undefined && typeof options.headers !== 'function') {
-      throw new OutboxValidationError(
-        'headers',
-        'must be an object of header strings or a function returning one',
-      );
-    }
-    this.#headers = options.headers;
-
-    this.#timeoutMs = positive(options.timeoutMs, 'timeoutMs', DEFAULT_WEBHOOK_TIMEOUT_MS);
-    const connectTimeoutMs = positive(
-      options.connectTimeoutMs,
-      'connectTimeoutMs',
-      Math.min(DEFAULT_WEBHOOK_CONNECT_TIMEOUT_MS, this.#timeoutMs),
-    );
-    this.#headersTimeoutMs = positive(options.headersTimeoutMs, 'headersTimeoutMs', this.#timeoutMs);
-    this.#bodyTimeoutMs = positive(options.bodyTimeoutMs, 'bodyTimeoutMs', this.#timeoutMs);
-    this.#maxResponseBytes = positive(
-      options.maxResponseBytes,
-      'maxResponseBytes',
-      DEFAULT_MAX_RESPONSE_BYTES,
-    );
-    this.#errorBodyBytes = positive(options.errorBodyBytes, 'errorBodyBytes', DEFAULT_ERROR_BODY_BYTES);
-    this.#maxRetryAfterMs = positive(options.maxRetryAfterMs, 'maxRetryAfterMs', DEFAULT_MAX_RETRY_AFTER_MS);
-    const connections = positive(
-      options.connectionsPerOrigin,
-      'connectionsPerOrigin',
-      DEFAULT_CONNECTIONS_PER_ORIGIN,
-    );
-    const keepAliveTimeout =
-      options.keepAliveTimeoutMs === undefined
-        ? undefined
-        : positive(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs', 0);
-    this.#userAgent = options.userAgent ?? 'outbox-relay';
-    this.#clock = options.clock ?? new SystemClock();
-    if (typeof this.#clock?.now !== 'function')
-      throw new OutboxValidationError('clock', 'must have a now() method');
-
-    this.#guard = new SsrfGuard({
-      allowPrivateNetworks: options.allowPrivateNetworks,
-      allowHosts: options.allowHosts,
-      lookup: options.lookup,
-    });
+    const parsed = parseWebhookOptions(options);
+    this.#options = parsed;
+    this.name = parsed.name;
+    this.#clock = parsed.clock;
+    this.#guard = new SsrfGuard(parsed.ssrf);
     // One Agent = one keep-alive pool per origin; the guarded connector checks every socket's peer.
     this.#agent = new Agent({
-      connect: this.#guard.connector({ timeout: connectTimeoutMs }),
-      connections,
-      headersTimeout: this.#headersTimeoutMs,
-      bodyTimeout: this.#bodyTimeoutMs,
-      ...(keepAliveTimeout === undefined ? {} : { keepAliveTimeout }),
+      connect: this.#guard.connector({ timeout: parsed.connectTimeoutMs }),
+      connections: parsed.connectionsPerOrigin,
+      headersTimeout: parsed.headersTimeoutMs,
+      bodyTimeout: parsed.bodyTimeoutMs,
+      ...(parsed.keepAliveTimeoutMs === undefined ? {} : { keepAliveTimeout: parsed.keepAliveTimeoutMs }),
     });
   }
 
@@ -392,9 +150,10 @@ export class WebhookPublisher implements Publisher {
 
   async #endpoint(message: OutboxMessage): Promise<URL> {
     let target: string | URL | undefined | null;
-    if (this.#resolveUrl) {
+    const { resolveUrl } = this.#options;
+    if (resolveUrl) {
       try {
-        target = await this.#resolveUrl(message);
+        target = await resolveUrl(message);
       } catch (error) {
         // The user's lookup (often a database read) failing says nothing about the message: retry.
         throw new TransientPublishError(`resolveUrl failed for message ${message.messageId}`, {
@@ -403,9 +162,9 @@ export class WebhookPublisher implements Publisher {
       }
     }
     if (target === undefined || target === null) {
-      const colon = message.destination.indexOf(':');
-      const suffix = colon >= 0 ? message.destination.slice(colon + 1) : undefined;
-      target = (suffix !== undefined ? this.#urls.get(suffix) : undefined) ?? this.#url;
+      // `webhook:acme` goes to `urls.acme`.
+      const suffix = parseDestination(message.destination).target;
+      target = (suffix !== undefined ? this.#options.urls.get(suffix) : undefined) ?? this.#options.url;
     }
     if (target === undefined || target === null) {
       throw new PermanentPublishError(
@@ -425,18 +184,19 @@ export class WebhookPublisher implements Publisher {
   }
 
   #requestHeaders(message: OutboxMessage, timestamp: number): Record<string, string> {
-    const extra = typeof this.#headers === 'function' ? this.#headers(message) : this.#headers;
+    const option = this.#options.headers;
+    const extra = typeof option === 'function' ? option(message) : option;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(extra ?? {})) {
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
     }
-    headers['user-agent'] ??= this.#userAgent;
+    headers['user-agent'] ??= this.#options.userAgent;
     headers['content-type'] = 'application/json';
     headers['webhook-id'] = message.messageId;
     headers['webhook-timestamp'] = String(timestamp);
     const input = { id: message.messageId, timestamp, body: message.body };
-    for (const { scheme, header } of this.#schemes)
-      headers[header] = signWebhook(scheme, this.#secrets, input);
+    for (const { scheme, header } of this.#options.schemes)
+      headers[header] = signWebhook(scheme, this.#options.secrets, input);
     return headers;
   }
 
@@ -482,8 +242,8 @@ export class WebhookPublisher implements Publisher {
     let timedOut = false;
     const deadline = setTimeout(() => {
       timedOut = true;
-      controller.abort(new Error(`attempt deadline of ${this.#timeoutMs} ms passed`));
-    }, this.#timeoutMs);
+      controller.abort(new Error(`attempt deadline of ${this.#options.timeoutMs} ms passed`));
+    }, this.#options.timeoutMs);
     const started = performance.now();
     try {
       let response: Dispatcher.ResponseData;
@@ -494,18 +254,26 @@ export class WebhookPublisher implements Publisher {
           headers,
           body: message.body,
           signal: controller.signal,
-          headersTimeout: this.#headersTimeoutMs,
-          bodyTimeout: this.#bodyTimeoutMs,
+          headersTimeout: this.#options.headersTimeoutMs,
+          bodyTimeout: this.#options.bodyTimeoutMs,
         });
       } catch (error) {
         throw this.#requestFailed(error, where, signal, timedOut);
       }
 
       const { statusCode: status } = response;
-      const success = status >= 200 && status < 300;
+      const verdict = classifyWebhookResponse(status, response.headers, {
+        now: this.#clock.now(),
+        maxRetryAfterMs: this.#options.maxRetryAfterMs,
+      });
+      const delivered = verdict.outcome === 'delivered';
       let drained: DrainedBody = { head: Buffer.alloc(0), total: 0 };
       try {
-        drained = await drain(response.body, success ? 0 : this.#errorBodyBytes, this.#maxResponseBytes);
+        drained = await drain(
+          response.body,
+          delivered ? 0 : this.#options.errorBodyBytes,
+          this.#options.maxResponseBytes,
+        );
       } catch (error) {
         // The status line is the receiver's answer; a body cut short does not change it.
         context.logger.debug(
@@ -515,7 +283,7 @@ export class WebhookPublisher implements Publisher {
       }
       const ms = Math.round(performance.now() - started);
 
-      if (success) {
+      if (verdict.outcome === 'delivered') {
         context.logger.debug(
           { webhook: where, status, ms, messageId: message.messageId },
           'webhook delivered',
@@ -523,18 +291,14 @@ export class WebhookPublisher implements Publisher {
         return { status };
       }
       const snippet = quoteSnippet(drained.head, drained.total);
-      if (status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(
-          response.headers['retry-after'],
-          this.#clock.now(),
-          this.#maxRetryAfterMs,
-        );
+      if (verdict.outcome === 'transient') {
+        const { retryAfterMs } = verdict;
         const after = retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(retryAfterMs / 1000)}s`;
         throw new TransientPublishError(`webhook to ${where} answered ${status}${after}: ${snippet}`, {
           retryAfterMs,
         });
       }
-      if (status === 410) {
+      if (verdict.reason === 'gone') {
         const reason = `answered 410 Gone at attempt ${context.attempt}`;
         this.#disabled.set(url.href, { url: url.href, since: this.#clock.now(), reason });
         context.logger.warn(
@@ -545,18 +309,9 @@ export class WebhookPublisher implements Publisher {
           `webhook to ${where} answered 410 Gone: endpoint disabled until enableEndpoint() is called; ${snippet}`,
         );
       }
-      if (status >= 300 && status < 400) {
-        const location = response.headers.location;
-        let to = '';
-        if (typeof location === 'string') {
-          try {
-            to = ` to ${displayUrl(new URL(location, url))}`;
-          } catch {
-            to = ' to an invalid Location';
-          }
-        }
+      if (verdict.reason === 'redirect') {
         throw new PermanentPublishError(
-          `webhook to ${where} answered ${status} redirect${to}; redirects are not followed, update the URL`,
+          `webhook to ${where} answered ${status} redirect${redirectTarget(verdict.location, url)}; redirects are not followed, update the URL`,
         );
       }
       throw new PermanentPublishError(`webhook to ${where} answered ${status}: ${snippet}`);
@@ -576,7 +331,7 @@ export class WebhookPublisher implements Publisher {
       });
     }
     if (timedOut) {
-      return new TransientPublishError(`webhook to ${where} timed out after ${this.#timeoutMs} ms`, {
+      return new TransientPublishError(`webhook to ${where} timed out after ${this.#options.timeoutMs} ms`, {
         cause: error,
       });
     }

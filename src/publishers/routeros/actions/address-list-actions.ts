@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { RosTrapError } from '../ros-connection.js';
-import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';
+import { RosTrapError } from '../ros-errors.js';
+import { isAlreadyExistsTrap } from '../trap-classifier.js';
 import { paramSchemas as p } from './action-params.js';
-import { addedId, attributeWords, type RouterOsAction } from './routeros-action.js';
+import { addedId, attributeWords, type RouterOsAction, removeRows } from './routeros-action.js';
 
 const ADDRESS_LIST = '/ip/firewall/address-list';
 
@@ -45,15 +45,7 @@ export const addressListRemove: RouterOsAction<z.infer<typeof removeParams>> = {
       `?address=${address}`,
       '=.proplist=.id',
     ]);
-    const ids: string[] = [];
-    for (const entry of entries) {
-      try {
-        await ros.run(`${ADDRESS_LIST}/remove`, [`=.id=${entry['.id']}`]);
-        ids.push(entry['.id']!);
-      } catch (error) {
-        if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
-      }
-    }
+    const ids = await removeRows(ros, ADDRESS_LIST, entries);
     return { action: ids.length > 0 ? 'deleted' : 'absent', id: ids[0] };
   },
 };

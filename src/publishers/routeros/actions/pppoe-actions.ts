@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PermanentPublishError } from '../../../core/errors.js';
 import type { RosRow } from '../ros-connection.js';
-import { RosTrapError } from '../ros-connection.js';
+import { RosTrapError } from '../ros-errors.js';
 import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';
 import { paramSchemas as p } from './action-params.js';
 import {
@@ -9,6 +9,7 @@ import {
   type ActionResult,
   addedId,
   attributeWords,
+  removeRows,
   type RosCommandRunner,
   type RouterOsAction,
 } from './routeros-action.js';
@@ -65,17 +66,7 @@ async function findSecrets(ros: RosCommandRunner, name: string): Promise<RosRow[
 /** Drops live sessions of `name`: RouterOS does not apply a disable or profile change to them. */
 async function kick(ros: RosCommandRunner, name: string): Promise<number> {
   const sessions = await ros.run(`${ACTIVE}/print`, [`?name=${name}`, '=.proplist=.id']);
-  let kicked = 0;
-  for (const session of sessions) {
-    try {
-      await ros.run(`${ACTIVE}/remove`, [`=.id=${session['.id']}`]);
-      kicked++;
-    } catch (error) {
-      // The session ended by itself between print and remove: the goal is reached.
-      if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
-    }
-  }
-  return kicked;
+  return (await removeRows(ros, ACTIVE, sessions)).length;
 }
 
 /**
@@ -150,15 +141,7 @@ export const pppoeDelete: RouterOsAction<z.infer<typeof nameParams>> = {
   params: nameParams,
   async run({ ros }, { name }) {
     const secrets = await findSecrets(ros, name);
-    const ids: string[] = [];
-    for (const secret of secrets) {
-      try {
-        await ros.run(`${SECRET}/remove`, [`=.id=${secret['.id']}`]);
-        ids.push(secret['.id']!);
-      } catch (error) {
-        if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
-      }
-    }
+    const ids = await removeRows(ros, SECRET, secrets);
     const kicked = await kick(ros, name);
     return { action: ids.length > 0 ? 'deleted' : 'absent', id: ids[0], kicked };
   },
@@ -245,15 +228,7 @@ export const pppoeActivate: RouterOsAction<z.infer<typeof activateParams>> = {
       ? [`?list=${list}`, `?address=${known}`, `?comment=${blockComment(name)}`, '?#|&']
       : [`?list=${list}`, `?comment=${blockComment(name)}`];
     const entries = await ros.run(`${ADDRESS_LIST}/print`, [...query, '=.proplist=.id']);
-    let removed = 0;
-    for (const entry of entries) {
-      try {
-        await ros.run(`${ADDRESS_LIST}/remove`, [`=.id=${entry['.id']}`]);
-        removed++;
-      } catch (error) {
-        if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
-      }
-    }
+    const removed = (await removeRows(ros, ADDRESS_LIST, entries)).length;
     return { action: 'activated', mode: 'address-list', removed };
   },
 };

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { RosTrapError } from '../ros-connection.js';
+import { RosTrapError } from '../ros-errors.js';
 import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';
 import { paramSchemas as p } from './action-params.js';
-import { addedId, attributeWords, type RouterOsAction } from './routeros-action.js';
+import { addedId, attributeWords, type RouterOsAction, removeRows } from './routeros-action.js';
 
 const QUEUE = '/queue/simple';
 const MAX_APPLY_ROUNDS = 3;
@@ -52,15 +52,7 @@ export const queueDelete: RouterOsAction<z.infer<typeof deleteParams>> = {
   params: deleteParams,
   async run({ ros }, { name }) {
     const queues = await ros.run(`${QUEUE}/print`, [`?name=${name}`, '=.proplist=.id']);
-    const ids: string[] = [];
-    for (const queue of queues) {
-      try {
-        await ros.run(`${QUEUE}/remove`, [`=.id=${queue['.id']}`]);
-        ids.push(queue['.id']!);
-      } catch (error) {
-        if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
-      }
-    }
+    const ids = await removeRows(ros, QUEUE, queues);
     return { action: ids.length > 0 ? 'deleted' : 'absent', id: ids[0] };
   },
 };

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { RosRow } from '../ros-connection.js';
+import { RosTrapError } from '../ros-errors.js';
+import { isNoSuchItemTrap } from '../trap-classifier.js';
 
 /**
  * Runs one RouterOS command on the device's connection, within the publisher's per-command
@@ -79,4 +81,29 @@ export function attributeWords(
 export function addedId(rows: readonly RosRow[]): string | undefined {
   for (const row of rows) if (row.ret !== undefined) return row.ret;
   return undefined;
+}
+
+/**
+ * Removes `rows` from `menu` one `.id` at a time and returns the ids removed. A row that is
+ * already gone ("no such item": another writer, or a session that ended by itself between
+ * print and remove) counts as done, which is what makes every delete idempotent.
+ *
+ * @example
+ * const ids = await removeRows(ros, '/queue/simple', await ros.run('/queue/simple/print', ['?name=q1']));
+ */
+export async function removeRows(
+  ros: RosCommandRunner,
+  menu: string,
+  rows: readonly RosRow[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const row of rows) {
+    try {
+      await ros.run(`${menu}/remove`, [`=.id=${row['.id']}`]);
+      ids.push(row['.id']!);
+    } catch (error) {
+      if (!(error instanceof RosTrapError && isNoSuchItemTrap(error.trapMessage))) throw error;
+    }
+  }
+  return ids;
 }
