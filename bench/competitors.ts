@@ -5,11 +5,12 @@
  * work() loops of batchSize 500 each, polling 0.5 s, its minimum) and, for graphile-worker,
  * its defaults too. Each function returns the same measures as the outbox-relay ones.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger, makeWorkerUtils, run, runMigrations } from 'graphile-worker';
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import { producerPayload } from './producer.js';
-import { benchPool, sleep, uniqueName } from './support.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
 
 const silent = new Logger(() => () => undefined);
 

@@ -9,8 +9,10 @@ import { NOOP_LOGGER } from '../src/core/logger.js';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { createRelay } from '../src/core/relay.js';
-import { startPostgres } from '../test/support/postgres-server.js';
-import { benchPool, isMain, noopPublisher, uniqueName } from './support.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
+import { startBenchPostgres } from './support/bench-postgres.js';
+import { isMain } from './support/is-main.js';
+import { noopPublisher } from './support/noop-publisher.js';
 
 /** Options of one outbox-relay drain. */
 export interface DrainOptions {
@@ -94,7 +96,7 @@ if (isMain(import.meta.url)) {
   const retained = Number(process.argv[3] ?? 0);
   const batchSize = process.argv[4] ? Number(process.argv[4]) : undefined;
   const concurrency = process.argv[5] ? Number(process.argv[5]) : undefined;
-  const server = await startPostgres();
+  const server = await startBenchPostgres();
   try {
     const r = await drainOutbox({ url: server.url, messages, retained, batchSize, concurrency });
     console.log(

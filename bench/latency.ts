@@ -2,8 +2,9 @@
  * Latency from COMMIT returning in the producer to the handler/publisher starting, at a
  * steady rate, for any system: the caller supplies the write and starts the consumer.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { percentile, sleep } from './support.js';
+import { percentile } from './support/stats.js';
 
 /** Options of one steady-rate latency run. */
 export interface SteadyOptions {

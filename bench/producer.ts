@@ -7,8 +7,10 @@
 import pg from 'pg';
 import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
-import { startPostgres } from '../test/support/postgres-server.js';
-import { benchPool, isMain, median, uniqueName } from './support.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
+import { startBenchPostgres } from './support/bench-postgres.js';
+import { isMain } from './support/is-main.js';
+import { median } from './support/stats.js';
 
 /** One producer's write inside its open transaction. */
 export type ProducerWrite = (client: pg.Client, seq: number) => Promise<unknown>;
@@ -97,7 +99,7 @@ export async function referenceWrites(url: string): Promise<{
 if (isMain(import.meta.url)) {
   const transactions = Number(process.argv[2] ?? 10_000);
   const clients = Number(process.argv[3] ?? 1);
-  const server = await startPostgres();
+  const server = await startBenchPostgres();
   try {
     const w = await referenceWrites(server.url);
     // Alternate the two in 4 rounds and take medians, so a warming cache, autovacuum or a

@@ -5,7 +5,8 @@
  */
 import { NOOP_LOGGER } from '../src/core/logger.js';
 import { createRelay } from '../src/core/relay.js';
-import { benchPool, noopPublisher } from './support.js';
+import { benchPool } from './support/bench-pool.js';
+import { noopPublisher } from './support/noop-publisher.js';
 
 const [url = '', schema = ''] = process.argv.slice(2);
 const pool = benchPool(url, 4);

@@ -9,6 +9,7 @@ import type { OutboxMessage } from '../src/core/message.js';
 import type { PublishContext } from '../src/publishers/publisher.js';
 import { RouterOsPublisher } from '../src/publishers/routeros/routeros-publisher.js';
 import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router/index.js';
+import { percentile } from './support/stats.js';
 
 const PER_ROUTER = Number(process.argv[2] ?? 2000);
 const CONTEXT: PublishContext = { signal: new AbortController().signal, attempt: 1, logger: NOOP_LOGGER };
@@ -30,10 +31,6 @@ function command(device: string, i: number): OutboxMessage {
     maxAttempts: 1,
     createdAt: new Date(),
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function run(routerCount: number): Promise<void> {

@@ -3,11 +3,13 @@
  * would make more relays slower), and the claim statement's time with few and many delivered
  * rows retained (the partial claim index should make it flat).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { OutboxStore } from '../src/core/store.js';
 import { fillOutbox } from './drain.js';
-import { benchPool, median, sleep, uniqueName } from './support.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
+import { median } from './support/stats.js';
 
 const CHILD = fileURLToPath(new URL('./relay-child.ts', import.meta.url));
 

@@ -15,7 +15,8 @@ import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { createRelay } from '../src/core/relay.js';
 import { WebhookPublisher } from '../src/publishers/webhook/webhook-publisher.js';
-import { startPostgres } from '../test/support/postgres-server.js';
+import { startBenchPostgres } from './support/bench-postgres.js';
+import { percentile } from './support/stats.js';
 
 const MESSAGES = Number(process.argv[2] ?? 50_000);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
@@ -36,14 +37,10 @@ server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.addres
 parentPort.on('message', (m) => { if (m === 'count') parentPort.postMessage({ count }); });
 `;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 
 async function main(): Promise<void> {
-  const server = await startPostgres();
+  const server = await startBenchPostgres();
   const pool = new pg.Pool({ connectionString: server.url, max: 10 });
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   const schema = `bench_webhook_${Date.now()}`;

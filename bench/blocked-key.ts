@@ -1,0 +1,219 @@
+/**
+ * Blocked key: one ordering key whose head cannot be delivered (its router is offline: the
+ * head fails with a one-hour Retry-After, or hangs in flight) while its producer keeps adding
+ * messages behind it, next to healthy traffic on other keys. The promise under test: the
+ * backlog costs the other keys nothing. The same backlog-free drain runs first, in the same
+ * process and on the same server, so the figures are ratios within one run.
+ * Used by the bench scenario `blocked-key` and by test/reliability/blocked-key.test.ts.
+ * Run: npx tsx bench/blocked-key.ts [backlog=200000] [others=10000] [keys=100] [failing|in_flight]
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { TransientPublishError } from '../src/core/errors.js';
+import { NOOP_LOGGER } from '../src/core/logger.js';
+import { migrate } from '../src/core/migrate.js';
+import { createOutbox } from '../src/core/outbox.js';
+import { createRelay } from '../src/core/relay.js';
+import type { Publisher } from '../src/publishers/publisher.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
+import { startBenchPostgres } from './support/bench-postgres.js';
+import { isMain } from './support/is-main.js';
+import { median } from './support/stats.js';
+
+/** The key whose head never gets through. */
+export const BLOCKED_KEY = 'blocked-router';
+const HOUR_MS = 3_600_000;
+
+/** Options of one blocked-key comparison. */
+export interface BlockedKeyOptions {
+  url: string;
+  /** Messages queued behind the blocked head. */
+  backlog: number;
+  /** Healthy messages, spread round-robin over `keys` other keys. */
+  others: number;
+  keys: number;
+  /** `failing`: the head fails with Retry-After 1 h; `in_flight`: its publish hangs (lease 1 h). */
+  head: 'failing' | 'in_flight';
+  /** Each drain stops here even if unfinished (today's storage needs minutes at 200k). */
+  timeLimitMs: number;
+}
+
+/** One drain of the healthy messages. */
+export interface DrainFigures {
+  delivered: number;
+  seconds: number;
+  perSecond: number;
+  /** All healthy messages delivered within the time limit. */
+  finished: boolean;
+  /** Claims that found rows during the drain (the relay's `claimed` events). */
+  claims: number;
+  claimMedianMs: number;
+  claimMaxMs: number;
+  /** Time to add the backlog and the healthy messages, before the drain's clock starts. */
+  fillSeconds: number;
+}
+
+/** The drain without and with the blocked backlog, and their ratios. */
+export interface BlockedKeyFigures {
+  options: Omit<BlockedKeyOptions, 'url'>;
+  without: DrainFigures;
+  with: DrainFigures;
+  /** with.perSecond / without.perSecond: the goal is >= 0.8. */
+  drainRatio: number;
+  /** with / without claim median and max: the goal is <= 2. */
+  claimMedianRatio: number;
+  claimMaxRatio: number;
+}
+
+async function addInChunks(
+  pool: pg.Pool,
+  schema: string,
+  count: number,
+  message: (i: number) => { orderingKey: string; payload: unknown },
+): Promise<void> {
+  const outbox = createOutbox({ schema });
+  for (let i = 0; i < count; i += 5_000) {
+    const n = Math.min(5_000, count - i);
+    await outbox.addMany(
+      pool,
+      Array.from({ length: n }, (_, j) => ({
+        type: 'bench.blocked-key',
+        destination: 'noop',
+        ...message(i + j),
+      })),
+    );
+  }
+}
+
+/** Drains the healthy messages of a fresh schema holding `backlog` messages behind the blocked key. */
+async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<DrainFigures> {
+  const pool = benchPool(options.url, 6);
+  const schema = uniqueName('bench_blocked');
+  const stopping = new AbortController();
+  try {
+    await migrate(pool, { schema });
+    const filled = performance.now();
+    // The head first, then its backlog: a producer that kept writing while the router was away.
+    if (backlog > 0)
+      await addInChunks(pool, schema, backlog + 1, (i) => ({ orderingKey: BLOCKED_KEY, payload: { i } }));
+    await addInChunks(pool, schema, options.others, (i) => ({
+      orderingKey: `k${i % options.keys}`,
+      payload: { i },
+    }));
+    await pool.query(`vacuum analyze "${schema}".messages`);
+    const fillSeconds = (performance.now() - filled) / 1000;
+
+    let delivered = 0;
+    const claimMs: number[] = [];
+    let allDelivered: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      allDelivered = resolve;
+    });
+    const publisher: Publisher = {
+      name: 'noop',
+      async publish(message, context) {
+        if (message.orderingKey !== BLOCKED_KEY) return;
+        if (options.head === 'failing')
+          throw new TransientPublishError('router offline', { retryAfterMs: HOUR_MS });
+        // Hangs until the relay gives up on it (stop), like a router that accepted the TCP
+        // connection and never answers.
+        await new Promise<void>((resolve) => {
+          const abort = () => resolve();
+          context.signal.addEventListener('abort', abort, { once: true });
+          stopping.signal.addEventListener('abort', abort, { once: true });
+        });
+        throw new TransientPublishError('router did not answer');
+      },
+    };
+    const relay = createRelay({
+      db: pool,
+      schema,
+      publishers: { noop: publisher },
+      logger: NOOP_LOGGER,
+      // A one-hour lease keeps a hanging head in flight for the whole run.
+      ...(options.head === 'in_flight' ? { leaseMs: HOUR_MS } : {}),
+    });
+    relay.on('claimed', (_count, info) => claimMs.push(info.durationMs));
+    relay.on('delivered', (message) => {
+      if (message.orderingKey !== BLOCKED_KEY && ++delivered === options.others) allDelivered();
+    });
+    const started = performance.now();
+    relay.start();
+    const finished = await Promise.race([
+      done.then(() => true),
+      sleep(options.timeLimitMs, false, { signal: stopping.signal }).catch(() => false),
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    stopping.abort();
+    await relay.stop({ timeoutMs: 5_000 });
+    return {
+      delivered,
+      seconds,
+      perSecond: delivered / seconds,
+      finished,
+      claims: claimMs.length,
+      claimMedianMs: median(claimMs),
+      claimMaxMs: Math.max(...claimMs),
+      fillSeconds,
+    };
+  } finally {
+    stopping.abort();
+    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
+    await pool.end();
+  }
+}
+
+/**
+ * Drains `others` healthy messages without, then with, `backlog` messages queued behind a
+ * blocked key, and returns both drains and their ratios.
+ *
+ * @example
+ * const f = await blockedKeyScenario({ url, backlog: 200_000, others: 10_000, keys: 100, head: 'failing', timeLimitMs: 60_000 });
+ * console.log(f.drainRatio); // >= 0.8 is the goal
+ */
+export async function blockedKeyScenario(options: BlockedKeyOptions): Promise<BlockedKeyFigures> {
+  const without = await drainPhase(options, 0);
+  const withBacklog = await drainPhase(options, options.backlog);
+  const { url: _url, ...rest } = options;
+  return {
+    options: rest,
+    without,
+    with: withBacklog,
+    drainRatio: withBacklog.perSecond / without.perSecond,
+    claimMedianRatio: withBacklog.claimMedianMs / without.claimMedianMs,
+    claimMaxRatio: withBacklog.claimMaxMs / without.claimMaxMs,
+  };
+}
+
+/** The figures as one printable line. */
+export function blockedKeyLine(f: BlockedKeyFigures): string {
+  const d = (x: DrainFigures) =>
+    `${Math.round(x.perSecond)} msg/s (${x.delivered} in ${x.seconds.toFixed(1)} s${x.finished ? '' : ', stopped at the time limit'}), ` +
+    `claim median ${x.claimMedianMs.toFixed(1)} ms / max ${x.claimMaxMs.toFixed(1)} ms over ${x.claims} claims`;
+  return [
+    `${f.options.others} messages over ${f.options.keys} keys`,
+    `without backlog: ${d(f.without)}`,
+    `with ${f.options.backlog} behind a ${f.options.head} head: ${d(f.with)}`,
+    `drain ratio ${f.drainRatio.toFixed(3)}x (goal >= 0.8), claim median x${f.claimMedianRatio.toFixed(1)} / max x${f.claimMaxRatio.toFixed(1)} (goal <= 2)`,
+  ].join('; ');
+}
+
+if (isMain(import.meta.url)) {
+  const [backlog = '200000', others = '10000', keys = '100', head = 'failing'] = process.argv.slice(2);
+  if (head !== 'failing' && head !== 'in_flight')
+    throw new Error(`head must be failing or in_flight, got "${head}"`);
+  const server = await startBenchPostgres();
+  try {
+    const f = await blockedKeyScenario({
+      url: server.url,
+      backlog: Number(backlog),
+      others: Number(others),
+      keys: Number(keys),
+      head,
+      timeLimitMs: 120_000,
+    });
+    console.log(`blocked key: ${blockedKeyLine(f)}`);
+  } finally {
+    await server.stop();
+  }
+}
