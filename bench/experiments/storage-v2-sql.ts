@@ -52,7 +52,7 @@ alter table ${s}.messages_archive set (autovacuum_vacuum_insert_scale_factor = 0
 alter table ${s}.messages add column parked boolean not null default false;
 -- Room on each page for the claim's new row version: a HOT update needs same-page space.
 -- Applies to pages written from now on; old pages get it as they are rewritten or vacuumed.
-alter table ${s}.messages set (fillfactor = 70);
+alter table ${s}.messages set (fillfactor = 50);
 `;
 
 /**
