@@ -72,8 +72,11 @@ export const migration7OnlineSql = (s: string) => [
      where delivered_at is null and dead_at is null and not parked`,
   `create index concurrently if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null`,
   `drop index concurrently if exists ${s}.messages_claimable_idx`,
-  // 0005's route index has status in its predicate: any index naming status makes every claim non-HOT.
+  // 0005's route index and 0006's delivered_at index have status in their predicates: any index
+  // naming status makes every claim non-HOT. Delivered rows live in the archive now, whose BRIN on
+  // delivered_at serves the status page's "delivered in the last N minutes" by destination.
   `drop index concurrently if exists ${s}.messages_route_idx`,
+  `drop index concurrently if exists ${s}.messages_delivered_at_idx`,
   `drop index concurrently if exists ${s}.messages_ordering_idx`,
   `drop index concurrently if exists ${s}.messages_dead_idx`,
 ];
