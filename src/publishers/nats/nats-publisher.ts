@@ -75,6 +75,8 @@ export class NatsPublisher implements Publisher {
   readonly #logger: Logger;
   #link: Promise<Link> | undefined;
   #closing: Promise<void> | undefined;
+  /** Publishes waiting for their PubAck: close() lets them finish before draining. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: NatsPublisherOptions & { readonly logger?: Logger }) {
     this.#options = resolveNatsOptions(options);
@@ -92,7 +94,15 @@ export class NatsPublisher implements Publisher {
     await this.#connection();
   }
 
-  async publish(message: OutboxMessage, context: PublishContext): Promise<NatsPublishResult> {
+  publish(message: OutboxMessage, context: PublishContext): Promise<NatsPublishResult> {
+    const attempt = this.#publish(message, context);
+    this.#inFlight.add(attempt);
+    const forget = () => this.#inFlight.delete(attempt);
+    attempt.then(forget, forget);
+    return attempt;
+  }
+
+  async #publish(message: OutboxMessage, context: PublishContext): Promise<NatsPublishResult> {
     const { signal } = context;
     if (signal.aborted) throw aborted('NATS publish');
     const options = this.#options;
@@ -175,13 +185,16 @@ export class NatsPublisher implements Publisher {
   }
 
   /**
-   * Drains the connection (flushes what is buffered, then closes); safe to call more than once.
+   * Refuses new publishes, lets those in flight get their PubAck (or fail), then drains the
+   * connection (flushes what is buffered, then closes); safe to call more than once.
    *
    * @example
    * await relay.stop(); await nats.close();
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // The client's drain closes the reply subscription without waiting for PubAcks in flight.
+      await Promise.allSettled(this.#inFlight);
       const pending = this.#link;
       if (!pending) return;
       const link = await pending.catch(() => undefined);
