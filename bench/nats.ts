@@ -184,13 +184,13 @@ export async function benchNats(options: {
     latencies.sort((a, b) => a - b);
 
     const floorRuns: Record<number, readonly [number, number]> = {};
-    let best = 0;
+    const means = new Map<number, number>();
     for (const [i, w] of windows.entries()) {
-      floorRuns[w] = [before[i]!, await floor(w)];
-      const mean = (floorRuns[w][0] + floorRuns[w][1]) / 2;
-      if (mean > (best === 0 ? 0 : (floorRuns[best]![0] + floorRuns[best]![1]) / 2)) best = w;
+      const runs = [before[i]!, await floor(w)] as const;
+      floorRuns[w] = runs;
+      means.set(w, (runs[0] + runs[1]) / 2);
     }
-    const floorPerSec = (floorRuns[best]![0] + floorRuns[best]![1]) / 2;
+    const [best, floorPerSec] = [...means].reduce((a, b) => (b[1] > a[1] ? b : a));
     return {
       messages,
       concurrency,

@@ -2,7 +2,7 @@
  * The benchmark entry (`npm run bench`): outbox-relay side by side with graphile-worker and
  * pg-boss on one Postgres (embedded, or DATABASE_URL), systems alternating within each
  * scenario. Prints one table, writes bench/results/latest.json and latest.svg.
- * Run: npx tsx bench/run.ts [--size small|full] [--only drain,producer,latency,scale,webhook,routeros]
+ * Run: npx tsx bench/run.ts [--size small|full] [--only drain,producer,latency,scale,webhook,routeros,nats]
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -45,6 +45,7 @@ const SIZES = {
     scale: 20_000,
     webhook: 10_000,
     routeros: 300,
+    nats: 10_000,
   },
   full: {
     drain: 100_000,
@@ -56,6 +57,7 @@ const SIZES = {
     scale: 100_000,
     webhook: 50_000,
     routeros: 2_000,
+    nats: 50_000,
   },
 } as const;
 
@@ -427,6 +429,31 @@ async function main(): Promise<void> {
           detail: m[3],
         });
       }
+    }
+    if (wanted('nats')) {
+      log(`nats: bench/nats.ts ${size.nats}`);
+      const out = await runScript('nats', [String(size.nats)]);
+      const relay = /nats relay: (\d+) msg\/s .*; publish (.*)/.exec(out);
+      const floor = /nats floor: (\d+) msg\/s \((.*)\)/.exec(out);
+      const ratio = /nats ratio: (.*)/.exec(out);
+      add({
+        scenario: 'nats jetstream',
+        system: 'outbox-relay',
+        settings: `bench/nats.ts ${size.nats}: relay drain to a file-storage stream, concurrency 32`,
+        value: relay ? Number(relay[1]) : Number.NaN,
+        unit: 'msg/s',
+        higherIsBetter: true,
+        detail: [relay?.[2], ratio?.[1]].filter(Boolean).join('; '),
+      });
+      add({
+        scenario: 'nats jetstream',
+        system: 'reference',
+        settings: 'floor: same client straight to the stream, no database',
+        value: floor ? Number(floor[1]) : Number.NaN,
+        unit: 'msg/s',
+        higherIsBetter: true,
+        detail: floor?.[2],
+      });
     }
   } finally {
     await pgb.boss.stop({ graceful: false, wait: true }).catch(() => undefined);
