@@ -1,4 +1,5 @@
 // The `outbox-relay/nats` entry: JetStream delivery. Only apps that import it load the NATS client.
+export { natsConnectOptions } from './nats-connect-options.js';
 export {
   classifyNatsError,
   type NatsPublishFailure,
@@ -20,6 +21,7 @@ export {
   DEFAULT_NATS_CONNECTION_NAME,
   DEFAULT_NATS_RECONNECT_WAIT_MS,
   DEFAULT_NATS_TIMEOUT_MS,
+  type NatsConnectionSettings,
   type NatsPublisherOptions,
   type NatsTlsOptions,
   type ResolvedNatsOptions,

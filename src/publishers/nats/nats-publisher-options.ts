@@ -1,10 +1,4 @@
 import { readFileSync } from 'node:fs';
-import {
-  type Authenticator,
-  credsAuthenticator,
-  type NodeConnectionOptions,
-  nkeyAuthenticator,
-} from '@nats-io/transport-node';
 import { OutboxValidationError } from '../../core/errors.js';
 import { DEFAULT_NATS_HEADER_PREFIX } from './nats-headers.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX, type NatsSubjectFn, natsSubjectProblem } from './nats-subject.js';
@@ -76,7 +70,21 @@ export interface ResolvedNatsOptions {
   readonly expectStream: string | undefined;
   readonly subject: NatsSubjectFn;
   readonly headerPrefix: string;
-  readonly connection: NodeConnectionOptions;
+  readonly connection: NatsConnectionSettings;
+}
+
+/** What the connection needs, validated; `natsConnectOptions` turns it into the client's options. */
+export interface NatsConnectionSettings {
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  readonly reconnectWaitMs: number;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  readonly nkeySeed?: string;
+  readonly credsFile?: string;
+  readonly tls?: NatsTlsOptions;
 }
 
 function positive(value: number | undefined, field: string, fallback: number): number {
@@ -109,17 +117,9 @@ function readable(file: string | undefined, field: string): void {
   }
 }
 
-function authenticatorOf(options: NatsPublisherOptions): Authenticator | undefined {
-  const { credsFile, nkeySeed } = options;
-  if (credsFile !== undefined) return credsAuthenticator(() => readFileSync(credsFile));
-  if (nkeySeed !== undefined) return nkeyAuthenticator(new TextEncoder().encode(nkeySeed));
-  return undefined;
-}
-
 /**
- * Validates `NatsPublisherOptions` (every field named in its error) and builds the client's
- * connection options: reconnect forever (the relay retries what fails meanwhile), one
- * authentication method, TLS when any TLS field is set.
+ * Validates `NatsPublisherOptions` (the field named in the error) and applies the defaults.
+ * This file does not load the NATS client, so the binary can validate settings without it.
  *
  * @example
  * const resolved = resolveNatsOptions({ servers: 'nats://127.0.0.1:4222', token: 's3cret' });
@@ -191,18 +191,15 @@ export function resolveNatsOptions(options: NatsPublisherOptions): ResolvedNatsO
     throw new OutboxValidationError('headerPrefix', 'must be a string without whitespace or ":"');
   }
 
-  const authenticator = authenticatorOf(options);
-  const connection: NodeConnectionOptions = {
+  const connection: NatsConnectionSettings = {
     servers: [...servers],
     name: text(options.connectionName, 'connectionName') ?? DEFAULT_NATS_CONNECTION_NAME,
-    timeout: positive(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_NATS_CONNECT_TIMEOUT_MS),
-    reconnectTimeWait: positive(options.reconnectWaitMs, 'reconnectWaitMs', DEFAULT_NATS_RECONNECT_WAIT_MS),
-    // The publisher owns its connection for its whole life: never give up reconnecting;
-    // publishes that fail meanwhile are retried by the relay.
-    maxReconnectAttempts: -1,
+    connectTimeoutMs: positive(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_NATS_CONNECT_TIMEOUT_MS),
+    reconnectWaitMs: positive(options.reconnectWaitMs, 'reconnectWaitMs', DEFAULT_NATS_RECONNECT_WAIT_MS),
     ...(user !== undefined ? { user, pass } : {}),
     ...(token !== undefined ? { token } : {}),
-    ...(authenticator ? { authenticator } : {}),
+    ...(options.nkeySeed !== undefined ? { nkeySeed: options.nkeySeed } : {}),
+    ...(options.credsFile !== undefined ? { credsFile: options.credsFile } : {}),
     ...(tls !== undefined ? { tls: { ...tls } } : {}),
   };
   return {

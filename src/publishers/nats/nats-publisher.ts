@@ -5,6 +5,7 @@ import { type Logger, NOOP_LOGGER } from '../../core/logger.js';
 import type { OutboxMessage } from '../../core/message.js';
 import type { PublishContext, Publisher } from '../publisher.js';
 import { classifyNatsError } from './nats-error-classifier.js';
+import { natsConnectOptions } from './nats-connect-options.js';
 import { natsHeaders, natsHeadersBytes } from './nats-headers.js';
 import {
   type NatsPublisherOptions,
@@ -154,7 +155,7 @@ export class NatsPublisher implements Publisher {
   async #open(): Promise<Link> {
     let nc: NatsConnection;
     try {
-      nc = await connect(this.#options.connection);
+      nc = await connect(natsConnectOptions(this.#options.connection));
     } catch (error) {
       // The next publish tries again; the relay's backoff paces those attempts.
       this.#link = undefined;
