@@ -20,7 +20,7 @@ import { migrate } from '../src/core/migrate.js';
 import { createOutbox } from '../src/core/outbox.js';
 import { createRelay, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../src/core/relay.js';
 import { NatsPublisher } from '../src/publishers/nats/nats-publisher.js';
-import { natsHeaders, DEFAULT_NATS_HEADER_PREFIX } from '../src/publishers/nats/nats-headers.js';
+import { DEFAULT_NATS_HEADER_PREFIX, natsHeaders } from '../src/publishers/nats/index.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { benchPool, isMain, percentile, uniqueName } from './support.js';

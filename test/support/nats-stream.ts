@@ -20,9 +20,10 @@ export interface StreamedMessage {
 export async function readStream(
   url: string,
   stream: string,
-  timeoutMs = 30_000,
+  options: { readonly timeoutMs?: number; readonly token?: string } = {},
 ): Promise<StreamedMessage[]> {
-  const nc = await connect({ servers: url });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const nc = await connect({ servers: url, ...(options.token ? { token: options.token } : {}) });
   try {
     const expected = (await (await jetstreamManager(nc)).streams.info(stream)).state.messages;
     const out: StreamedMessage[] = [];

@@ -29,6 +29,15 @@ describe('outbox-relay/nats subpath entry', () => {
     expect([...packagesReachedFrom('src/publishers/nats/index.ts')]).toContain('@nats-io/jetstream');
   });
 
+  it('lets the binary load and validate its settings without the NATS client', () => {
+    for (const entry of ['src/cli/load-config.ts', 'src/cli/build-publishers.ts', 'src/cli/main.ts']) {
+      expect(
+        [...packagesReachedFrom(entry)].filter((p) => p.startsWith('@nats-io/')),
+        entry,
+      ).toEqual([]);
+    }
+  });
+
   it('is exported as ./nats in package.json', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(pkg.exports['./nats']).toEqual({

@@ -8,13 +8,12 @@ export {
   DEFAULT_NATS_HEADER_PREFIX,
   NATS_EXPECTED_STREAM_HEADER,
   NATS_MSG_ID_HEADER,
-  natsHeaders,
-  natsHeadersBytes,
   OUTBOX_KIND_HEADER,
   OUTBOX_ORDERING_KEY_HEADER,
   OUTBOX_TENANT_HEADER,
   OUTBOX_TYPE_HEADER,
-} from './nats-headers.js';
+} from './nats-header-names.js';
+export { natsHeaders, natsHeadersBytes } from './nats-headers.js';
 export { NatsPublisher, type NatsPublishResult } from './nats-publisher.js';
 export {
   DEFAULT_NATS_CONNECT_TIMEOUT_MS,

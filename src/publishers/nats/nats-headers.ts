@@ -1,21 +1,14 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { PermanentPublishError } from '../../core/errors.js';
 import type { OutboxMessage } from '../../core/message.js';
-
-/** JetStream's de-duplication header: the message id, so a re-publish inside the window is dropped. */
-export const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
-/** The stream a publish must land in (`expectStream`); the server refuses it otherwise. */
-export const NATS_EXPECTED_STREAM_HEADER = 'Nats-Expected-Stream';
-/** The message's `type`. */
-export const OUTBOX_TYPE_HEADER = 'Outbox-Type';
-/** `event` or `command`. */
-export const OUTBOX_KIND_HEADER = 'Outbox-Kind';
-/** The message's `tenantId`; absent when it has none. */
-export const OUTBOX_TENANT_HEADER = 'Outbox-Tenant-Id';
-/** The message's `orderingKey`; absent when it has none. */
-export const OUTBOX_ORDERING_KEY_HEADER = 'Outbox-Ordering-Key';
-/** Every header the message was added with travels as `<this prefix><name>`. */
-export const DEFAULT_NATS_HEADER_PREFIX = 'Outbox-Header-';
+import {
+  NATS_EXPECTED_STREAM_HEADER,
+  NATS_MSG_ID_HEADER,
+  OUTBOX_KIND_HEADER,
+  OUTBOX_ORDERING_KEY_HEADER,
+  OUTBOX_TENANT_HEADER,
+  OUTBOX_TYPE_HEADER,
+} from './nats-header-names.js';
 
 // NATS header names are HTTP-like tokens: no whitespace, no ':' and printable ASCII only.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

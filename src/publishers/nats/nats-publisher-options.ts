@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { OutboxValidationError } from '../../core/errors.js';
-import { DEFAULT_NATS_HEADER_PREFIX } from './nats-headers.js';
+import { DEFAULT_NATS_HEADER_PREFIX } from './nats-header-names.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX, type NatsSubjectFn, natsSubjectProblem } from './nats-subject.js';
 
 /** How long a publish waits for JetStream's PubAck before it counts as a transient failure. */
