@@ -45,7 +45,8 @@ function binary(): string {
   );
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on right now (for servers that must know each other's ports). */
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
