@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nkeys } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection, nkeys } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
 import { NatsPublisher, type NatsPublisherOptions } from '../../src/publishers/nats/index.js';
+import { natsOperatorSetup } from '../support/nats-creds.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 import { type NatsServer, startNatsServer } from '../support/nats-server.js';
 
@@ -315,5 +319,36 @@ describe('NatsPublisher authentication, permissions and TLS', () => {
     expect(
       await failure(wrongCa.publish(makeTestMessage({ destination: 'nats:t.a' }), testContext())),
     ).toBeInstanceOf(TransientPublishError);
+  });
+});
+
+describe('NatsPublisher with a .creds file (operator mode)', () => {
+  it('authenticates with the JWT and seed of a creds file', async () => {
+    const { serverConfig, creds } = natsOperatorSetup();
+    const own = await startNatsServer({ config: serverConfig });
+    cleanups.push(() => own.close());
+    const credsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nats-creds-')), 'relay.creds');
+    fs.writeFileSync(credsFile, creds);
+    const c = await connect({
+      servers: own.url,
+      authenticator: credsAuthenticator(new TextEncoder().encode(creds)),
+    });
+    await (await jetstreamManager(c)).streams.add({ name: 'CREDS', subjects: ['creds.>'] });
+    await c.close();
+    const nats = publisher({ credsFile }, own.url);
+    expect(await nats.publish(makeTestMessage({ destination: 'nats:creds.a' }), testContext())).toMatchObject(
+      {
+        stream: 'CREDS',
+        seq: 1,
+      },
+    );
+    // Without credentials the same server refuses: the creds file is what let the publisher in.
+    const anonymous = await failure(
+      publisher({ connectTimeoutMs: 1_000 }, own.url).publish(
+        makeTestMessage({ destination: 'nats:creds.a' }),
+        testContext(),
+      ),
+    );
+    expect(anonymous).toBeInstanceOf(TransientPublishError);
   });
 });
