@@ -182,15 +182,15 @@ it('dead-letters a subject without stream, an oversize message and a denied subj
   const { rows } = await t.pool.query<{
     message_id: string;
     status: string;
+    dead_reason: string | null;
     last_error: string | null;
     attempts: number;
-  }>(`select message_id, status, last_error, attempts from "${t.schema}".messages`);
+  }>(`select message_id, status, dead_reason, last_error, attempts from "${t.schema}".messages`);
   const row = (id: string | undefined) => rows.find((r) => r.message_id === id)!;
   expect(row(good).status).toBe('delivered');
   for (const id of [noStream, oversize, denied]) {
-    // Dead at the first attempt: permanent, not retried. (dead_reason is written by the relay
-    // hardening branch; main's relay leaves it null.)
-    expect(row(id)).toMatchObject({ status: 'dead', attempts: 1 });
+    // Dead at the first attempt: permanent, not retried.
+    expect(row(id)).toMatchObject({ status: 'dead', dead_reason: 'permanent', attempts: 1 });
   }
   expect(row(noStream).last_error).toContain('no JetStream stream is bound to subject "nowhere.x"');
   expect(row(oversize).last_error).toContain(`is over the server's max_payload of 4096 bytes`);
