@@ -20,6 +20,7 @@ import type { BenchScenario } from '../scenario.js';
 import { blockedKeyBenchScenario } from './blocked-key.js';
 import { drainScenario } from './drain.js';
 import { latencyScenario } from './latency.js';
+import { natsScenario } from './nats.js';
 import { producerScenario } from './producer.js';
 import { routerosScenario } from './routeros.js';
 import { scaleScenario } from './scale.js';
@@ -33,4 +34,5 @@ export const SCENARIOS: readonly BenchScenario[] = [
   blockedKeyBenchScenario,
   webhookScenario,
   routerosScenario,
+  natsScenario,
 ];

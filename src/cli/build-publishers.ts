@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Queryable } from '../core/queryable.js';
 import { ConsolePublisher } from '../publishers/console/console-publisher.js';
 import type { Publisher } from '../publishers/publisher.js';
+import { buildNatsPublisher } from './build-nats-publisher.js';
 import type { CliConfig, PublisherType } from './settings.js';
 
 /**
@@ -56,6 +57,8 @@ async function buildOne(
     }
     case 'routeros':
       return buildRouterOs(config, context);
+    case 'nats':
+      return buildNatsPublisher(config, context.logger);
   }
 }
 

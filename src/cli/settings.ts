@@ -9,6 +9,9 @@ import {
 } from '../core/relay.js';
 import { DEFAULT_SCHEMA } from '../core/schema-name.js';
 import { MAX_ATTEMPTS_LIMIT } from '../core/validate-message.js';
+import { DEFAULT_NATS_TIMEOUT_MS } from '../publishers/nats/nats-publisher-options.js';
+import { DEFAULT_NATS_SUBJECT_PREFIX } from '../publishers/nats/nats-subject.js';
+import { natsNkeySeed, natsServers, natsSubjectPrefix } from './nats-setting-parsers.js';
 import {
   commaListOf,
   credentialsKey,
@@ -96,7 +99,7 @@ export function redactUrl(url: string): string {
 }
 
 /** Publishers the binary can build from env. */
-export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros'] as const;
+export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
 /** One of `PUBLISHER_TYPES`. */
 export type PublisherType = (typeof PUBLISHER_TYPES)[number];
 
@@ -163,6 +166,94 @@ export const SETTINGS = {
     default: undefined,
     redact: hidden,
     description: 'key for device passwords: 32 bytes as base64 or hex (RouterOS)',
+  }),
+  natsServers: setting({
+    env: 'NATS_URL',
+    flag: 'nats-url',
+    parse: natsServers,
+    default: undefined,
+    redact: (servers) => servers.map((s) => (URL.canParse(s) ? redactUrl(s) : s)),
+    description: 'NATS server URL(s), comma-separated (required with the nats publisher)',
+  }),
+  natsCredsFile: setting({
+    env: 'NATS_CREDS_FILE',
+    flag: 'nats-creds-file',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'NATS .creds file (JWT + NKey seed), re-read on every reconnect',
+  }),
+  natsNkeySeed: setting({
+    env: 'NATS_NKEY_SEED',
+    flag: 'nats-nkey-seed',
+    parse: natsNkeySeed,
+    default: undefined,
+    redact: hidden,
+    description: 'NATS user NKey seed (SU...) for NKey authentication',
+  }),
+  natsToken: setting({
+    env: 'NATS_TOKEN',
+    flag: 'nats-token',
+    parse: text({ min: 1, rule: 'a non-empty token' }),
+    default: undefined,
+    redact: hidden,
+    description: 'NATS token authentication',
+  }),
+  natsUser: setting({
+    env: 'NATS_USER',
+    flag: 'nats-user',
+    parse: text({ min: 1, rule: 'a non-empty user name' }),
+    default: undefined,
+    description: 'NATS user (with NATS_PASSWORD)',
+  }),
+  natsPassword: setting({
+    env: 'NATS_PASSWORD',
+    flag: 'nats-password',
+    parse: text({ min: 1, rule: 'a non-empty password' }),
+    default: undefined,
+    redact: hidden,
+    description: 'NATS password (with NATS_USER)',
+  }),
+  natsTlsCa: setting({
+    env: 'NATS_TLS_CA',
+    flag: 'nats-tls-ca',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'PEM file of the CA that signed the NATS server certificate (turns TLS on)',
+  }),
+  natsTlsCert: setting({
+    env: 'NATS_TLS_CERT',
+    flag: 'nats-tls-cert',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'client certificate (PEM file) for NATS servers that verify clients (with NATS_TLS_KEY)',
+  }),
+  natsTlsKey: setting({
+    env: 'NATS_TLS_KEY',
+    flag: 'nats-tls-key',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'client key (PEM file) of NATS_TLS_CERT',
+  }),
+  natsSubjectPrefix: setting({
+    env: 'NATS_SUBJECT_PREFIX',
+    flag: 'nats-subject-prefix',
+    parse: natsSubjectPrefix,
+    default: DEFAULT_NATS_SUBJECT_PREFIX,
+    description: 'subject of destination "nats" is <prefix>.<type>; "nats:<subject>" names its own',
+  }),
+  natsExpectStream: setting({
+    env: 'NATS_EXPECT_STREAM',
+    flag: 'nats-expect-stream',
+    parse: text({ min: 1, rule: 'a stream name' }),
+    default: undefined,
+    description: 'publish only into this stream (Nats-Expected-Stream); other streams dead-letter',
+  }),
+  natsTimeoutMs: setting({
+    env: 'NATS_TIMEOUT_MS',
+    flag: 'nats-timeout-ms',
+    parse: integer(1, 600_000),
+    default: DEFAULT_NATS_TIMEOUT_MS,
+    description: 'how long a publish waits for the JetStream PubAck',
   }),
   enableJobs: setting({
     env: 'ENABLE_JOBS',
@@ -360,6 +451,14 @@ export const REQUIREMENTS: readonly Requirement[] = [
     when: (config) => config.publisherTypes.includes('routeros'),
     because: `when ${SETTINGS.publisherTypes.env} includes routeros`,
   },
+  {
+    key: 'natsServers',
+    when: (config) => config.publisherTypes.includes('nats'),
+    because: `when ${SETTINGS.publisherTypes.env} includes nats`,
+  },
+  { key: 'natsPassword', when: (config) => config.natsUser !== undefined, because: 'with NATS_USER' },
+  { key: 'natsUser', when: (config) => config.natsPassword !== undefined, because: 'with NATS_PASSWORD' },
+  { key: 'natsTlsKey', when: (config) => config.natsTlsCert !== undefined, because: 'with NATS_TLS_CERT' },
 ];
 
 /**

@@ -15,7 +15,7 @@ describe.concurrent('config errors', () => {
     [
       'OUTBOX_PUBLISHER_TYPE',
       'kafka',
-      'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros',
+      'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros, nats',
     ],
   ])('exits 2 naming %s when it is invalid', async (name, value, message) => {
     const r = await runCli(['start'], { DATABASE_URL: UNREACHABLE, [name]: value });

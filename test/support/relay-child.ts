@@ -4,13 +4,18 @@
  * file is the ground truth of what reached the "receiver", whatever happens afterwards.
  * AFTER_PUBLISH_MS adds a pause after the write and before the relay may mark it delivered,
  * so a SIGKILL lands between publish and mark-delivered most of the time.
- * Env: DATABASE_URL, OUTBOX_SCHEMA, OUT_FILE, LEASE_MS, PUBLISH_DELAY_MS, AFTER_PUBLISH_MS.
+ * With CHILD_NATS_URL set, each message is first published to JetStream (subject
+ * `<CHILD_NATS_SUBJECT_PREFIX>.<type>`) by a NatsPublisher, whose PubAck the relay then stores.
+ * (Not NATS_URL: a CI-wide NATS_URL must not turn every crash test into a NATS one.)
+ * Env: DATABASE_URL, OUTBOX_SCHEMA, OUT_FILE, LEASE_MS, PUBLISH_DELAY_MS, AFTER_PUBLISH_MS,
+ * CHILD_NATS_URL, CHILD_NATS_SUBJECT_PREFIX.
  */
 import fs from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { NOOP_LOGGER } from '../../src/core/logger.js';
 import { createRelay } from '../../src/core/relay.js';
+import { NatsPublisher } from '../../src/publishers/nats/nats-publisher.js';
 
 const env = process.env;
 const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 4 });
@@ -19,6 +24,9 @@ const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
 const fd = fs.openSync(env.OUT_FILE!, 'a');
 const delayMs = Number(env.PUBLISH_DELAY_MS ?? 2);
 const afterMs = Number(env.AFTER_PUBLISH_MS ?? 0);
+const nats = env.CHILD_NATS_URL
+  ? new NatsPublisher({ servers: env.CHILD_NATS_URL, subjectPrefix: env.CHILD_NATS_SUBJECT_PREFIX })
+  : undefined;
 
 const relay = createRelay({
   db,
@@ -31,10 +39,13 @@ const relay = createRelay({
   publishers: {
     default: {
       name: 'file',
-      async publish(message) {
-        await new Promise((r) => setTimeout(r, Math.random() * delayMs));
+      async publish(message, context) {
+        const result = nats
+          ? await nats.publish(message, context)
+          : await new Promise((r) => setTimeout(r, Math.random() * delayMs));
         fs.writeSync(fd, `${message.messageId}\n`);
         if (afterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * afterMs));
+        return result;
       },
     },
   },

@@ -124,7 +124,7 @@ describe('loadConfig problems', () => {
     // In declaration order, then the requirements.
     expect(problems).toEqual([
       'OUTBOX_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63 characters), got "Bad-Name"',
-      'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros, got "kafka"',
+      'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros, nats, got "kafka"',
       'ENABLE_JOBS must be true or false, got "maybe"',
       expect.stringMatching(/^CLEANUP_CRON "every day" is not a valid cron expression \(.+\)$/),
       '--batch-size must be an integer 1..10000, got "0"',
