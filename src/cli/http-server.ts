@@ -7,6 +7,7 @@ import { purgeDead, replayDead } from '../core/dead-letters.js';
 import type { Logger } from '../core/logger.js';
 import { LATEST_MIGRATION_VERSION, schemaVersion } from '../core/migrate.js';
 import { getStats } from '../core/outbox-stats.js';
+import { splitMessageRefs } from '../core/parse-message-ref.js';
 import type { Queryable } from '../core/queryable.js';
 import type { Relay } from '../core/relay.js';
 import type { Scheduler } from '../jobs/scheduler.js';
@@ -89,9 +90,7 @@ function replaySelector(body: Record<string, unknown>): DeadSelector {
   if (since !== undefined && Number.isNaN(new Date(since).getTime()))
     throw new OutboxValidationError('since', 'must be an ISO date');
   const selector: DeadSelector = {
-    ...(ids
-      ? { ids: ids.filter((i) => /^\d+$/.test(i)), messageIds: ids.filter((i) => i.includes('-')) }
-      : {}),
+    ...(ids ? splitMessageRefs(ids, 'ids') : {}),
     ...(text('type') ? { type: text('type')! } : {}),
     ...(text('destination') ? { destination: text('destination')! } : {}),
     ...(text('tenantId') ? { tenantId: text('tenantId')! } : {}),

@@ -25,6 +25,18 @@ export function parseMessageRef(ref: string, field = 'id'): MessageRef {
 }
 
 /**
+ * Whether `ref` is a row id or a message_id (for callers that report their own error).
+ *
+ * @example
+ * isMessageRef('42') // true
+ * isMessageRef('x') // false
+ */
+export function isMessageRef(ref: string): boolean {
+  const text = String(ref).trim();
+  return ROW_ID_RE.test(text) || UUID_RE.test(text);
+}
+
+/**
  * Sorts references into the `ids` and `messageIds` of a dead-letter filter.
  *
  * @example

@@ -3,7 +3,7 @@ export { cleanupJob } from './cleanup-job.js';
 export { cronProblem } from './cron-expression.js';
 export { JOB_RUNS_KEPT_PER_JOB, type JobRun, JobRunsStore } from './job-runs-store.js';
 export { DEFAULT_RELAY_DRAIN_MS, drainRelay, relayJob } from './relay-job.js';
-export { DEFAULT_RETRY_DEAD_LIMIT, diedOfTransientErrors, retryDeadJob } from './retry-dead-job.js';
+export { DEFAULT_RETRY_DEAD_LIMIT, retryDeadJob } from './retry-dead-job.js';
 export {
   createScheduler,
   DEFAULT_JOB_STOP_TIMEOUT_MS,

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
 import { NOOP_LOGGER } from '../../src/core/logger.js';
 import { createOutbox } from '../../src/core/outbox.js';
+import { getMessage } from '../../src/core/dead-letters.js';
 import { getStats } from '../../src/core/outbox-stats.js';
 import type { Queryable } from '../../src/core/queryable.js';
 import { createRelay, type RelayOptions } from '../../src/core/relay.js';
+import { retryDeadJob } from '../../src/jobs/retry-dead-job.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher, waitFor } from '../support/recording-publisher.js';
 
@@ -376,5 +378,30 @@ describe('8. one rule, one place', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it('retry-dead replays rows by dead_reason max_attempts, whatever their last_error says', async () => {
+    const ob = outbox();
+    const ids = await ob.addMany(t.db, [
+      { type: 'exhausted', payload: 1 },
+      { type: 'permanent', payload: 2 },
+    ]);
+    await t.pool.query(
+      `update "${t.schema}".messages set status = 'dead', dead_at = now(),
+              dead_reason = case type when 'exhausted' then 'max_attempts' else 'permanent' end,
+              last_error = case type when 'exhausted' then 'replayed after: HTTP 503' else 'gave up after 3 attempts: x' end`,
+    );
+    expect((await getMessage(t.db, ids[0]!, { schema: t.schema }))?.deadReason).toBe('max_attempts');
+    const job = retryDeadJob({ db: t.db, schema: t.schema });
+    const context = {
+      name: 'retry-dead',
+      signal: new AbortController().signal,
+      logger: NOOP_LOGGER,
+    } as const;
+    expect(await job({ ...context, reason: 'manual', tick: undefined })).toEqual({ scanned: 1, replayed: 1 });
+    expect((await rows()).map((x) => [x.type, x.status, x.dead_reason])).toEqual([
+      ['exhausted', 'pending', null],
+      ['permanent', 'dead', 'permanent'],
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { type DeadSelector, getMessage, listDead, purgeDead, replayDead } from '../../core/dead-letters.js';
+import { isMessageRef, splitMessageRefs } from '../../core/parse-message-ref.js';
 import { withCommandDatabase } from '../cli-database.js';
 import {
   type Command,
@@ -39,10 +40,9 @@ function list(value: FlagValues[string]): string[] {
 /** The dead-letter filter from flags: --id (repeatable or comma list), --type, --destination, --tenant, --since. */
 function selector(flags: FlagValues): DeadSelector {
   const ids = list(flags.id);
-  const uuids = ids.filter((v) => v.includes('-'));
-  const rowIds = ids.filter((v) => !v.includes('-'));
-  for (const id of rowIds)
-    if (!/^\d+$/.test(id)) throw new UsageError(`--id must be a row id or a message_id (UUID), got "${id}"`);
+  const bad = ids.find((id) => !isMessageRef(id));
+  if (bad !== undefined) throw new UsageError(`--id must be a row id or a message_id (UUID), got "${bad}"`);
+  const { ids: rowIds, messageIds: uuids } = splitMessageRefs(ids);
   return {
     ...(rowIds.length ? { ids: rowIds } : {}),
     ...(uuids.length ? { messageIds: uuids } : {}),
