@@ -18,6 +18,7 @@ export function relayOptions(config: CliConfig) {
     pollIntervalMs: config.pollIntervalMs,
     leaseMs: config.leaseMs,
     stopTimeoutMs: config.shutdownTimeoutMs,
+    maxAttempts: config.maxRetries,
   };
 }
 

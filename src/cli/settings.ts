@@ -1,5 +1,5 @@
-import { hostname } from 'node:os';
 import { DEFAULT_MAX_ATTEMPTS } from '../core/outbox.js';
+import { defaultWorkerId } from '../core/worker-id.js';
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONCURRENCY,
@@ -309,7 +309,7 @@ export const SETTINGS = {
     env: 'WORKER_ID',
     flag: 'worker-id',
     parse: text({ min: 1, max: 200, rule: 'a non-empty text of at most 200 characters' }),
-    default: new ComputedDefault('<hostname>:<pid>', () => `${hostname()}:${process.pid}`),
+    default: new ComputedDefault('<hostname>:<pid>:<random>', defaultWorkerId),
     description: 'name of this relay in locked_by, logs and job runs',
   }),
   batchSize: setting({
@@ -345,7 +345,8 @@ export const SETTINGS = {
     flag: 'max-retries',
     parse: integer(1, MAX_ATTEMPTS_LIMIT),
     default: DEFAULT_MAX_ATTEMPTS,
-    description: 'attempts before messages written by this binary (publish, demo) are dead-lettered',
+    description:
+      'attempts before a message is dead-lettered: caps every row the relay delivers, and is the max_attempts of messages the binary writes (publish, demo)',
   }),
   workerMode: setting({
     env: 'WORKER_MODE',

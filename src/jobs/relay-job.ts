@@ -24,7 +24,8 @@ export async function drainRelay(
     totals.delivered += r.delivered;
     totals.retried += r.retried;
     totals.dead += r.dead;
-    if (r.claimed === 0) break;
+    // A round that only dead-lettered crash-looping rows (claimed 0, dead > 0) may have more.
+    if (r.claimed === 0 && r.dead === 0) break;
   }
   return totals;
 }

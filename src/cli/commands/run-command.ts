@@ -18,15 +18,30 @@ export async function runRelayOnce(ctx: CommandContext, options: { drain: boolea
     async ({ config, database, logger }) => {
       const core = asCoreLogger(logger);
       const publishers = await buildPublishers(config, { logger: core, db: database.db });
-      const relay = createRelay({ db: database.db, ...relayOptions(config), publishers, logger: core });
+      // SIGTERM/SIGINT mid-round stop the relay like `start`: unstarted rows go back at once
+      // with their attempt instead of waiting out their leases.
+      const stopping = new AbortController();
+      const onSignal = () => stopping.abort();
+      process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+      const { signal } = stopping;
+      const relay = createRelay({
+        db: database.db,
+        ...relayOptions(config),
+        publishers,
+        logger: core,
+        signal,
+      });
       let errors = 0;
       relay.on('error', () => errors++);
       try {
-        const result = options.drain ? await drainRelay(relay) : { ...(await relay.runOnce()), rounds: 1 };
+        const result = options.drain
+          ? await drainRelay(relay, { signal })
+          : { ...(await relay.runOnce()), rounds: 1 };
         logger.info(result, options.drain ? 'drained' : 'round done');
         ctx.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {
         await relay.stop();
+        process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
       }
       return errors > 0 ? EXIT_FAILURE : EXIT_OK;
     },
