@@ -83,6 +83,12 @@ export function createMetrics(options: {
     help: 'Age of the oldest undelivered message',
     registers: [registry],
   });
+  const oldestByDestination = new Gauge({
+    name: 'outbox_destination_oldest_pending_age_seconds',
+    help: 'Age of the oldest pending message per destination (one no running relay serves keeps growing)',
+    labelNames: ['destination'],
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'outbox_database_up',
     help: '1 when the last stats query succeeded',
@@ -129,6 +135,10 @@ export function createMetrics(options: {
         pending.set(s.byStatus.pending + s.byStatus.in_flight);
         deadNow.set(s.byStatus.dead);
         oldest.set(s.oldestPendingAgeSeconds);
+        oldestByDestination.reset();
+        for (const d of s.byDestination)
+          if (d.status === 'pending')
+            oldestByDestination.set({ destination: d.destination }, d.oldestAgeSeconds);
         up.set(1);
       } catch {
         // A scrape still answers with the process metrics; the gap shows as outbox_database_up 0.
