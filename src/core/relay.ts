@@ -6,11 +6,14 @@ import type { OutboxMessage } from './message.js';
 import { parseDestination } from './parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
 import { type RunSql, sqlRunner } from './queryable.js';
-import { RelayEventEmitter, type RelayEvents } from './relay-events.js';
+import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
+import { RelayEventEmitter } from './relay-events.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
 import { OutboxStore, preparedRunner } from './store.js';
+import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 
+export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export type { DeliveredInfo, RelayEvents } from './relay-events.js';
 export {
   DEFAULT_BATCH_SIZE,
@@ -38,43 +41,6 @@ const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
 const MAX_ERROR_BACKOFF_MS = 5_000;
 /** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
 const ABORT_GRACE_MS = 1_000;
-
-/** Counts from one `runOnce()`. */
-export interface RoundResult {
-  /** Leased for publishing (rows dead-lettered by the claim are counted in `dead`). */
-  claimed: number;
-  delivered: number;
-  /** Failed and scheduled for another attempt. */
-  retried: number;
-  dead: number;
-}
-
-/** Running totals since the relay was created. */
-export interface RelayCounters extends RoundResult {
-  claimBatches: number;
-  /** Database errors (claims, write-backs, releases). */
-  errors: number;
-  /** Event listener calls that threw: the user's bug, logged, never retried. */
-  listenerErrors: number;
-}
-
-/** The relay: claims due messages and delivers them through publishers. */
-export interface Relay {
-  readonly workerId: string;
-  /** Starts the continuous loop. Returns at once. */
-  start(): void;
-  /** Stops claiming, finishes or releases in-flight messages within the deadline, flushes results. */
-  stop(options?: { timeoutMs?: number }): Promise<void>;
-  /** Claims and delivers one batch, writes back the results, and returns the counts. */
-  runOnce(): Promise<RoundResult>;
-  /** Claims now instead of waiting for the next poll (same-process wake-up after a commit). */
-  wake(): void;
-  readonly running: boolean;
-  counters(): RelayCounters;
-  on<E extends keyof RelayEvents>(event: E, listener: (...args: RelayEvents[E]) => void): this;
-  off<E extends keyof RelayEvents>(event: E, listener: (...args: RelayEvents[E]) => void): this;
-  once<E extends keyof RelayEvents>(event: E, listener: (...args: RelayEvents[E]) => void): this;
-}
 
 /**
  * Creates a relay. Several relays (in one or many processes) can run on one table: each row
@@ -104,8 +70,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private stopping: Promise<void> | undefined;
   /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
   private claimInFlight: Promise<unknown> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private woken = false;
+  private readonly pause = new WakeableSleep();
   /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
   private wakeRecheck = -1;
   /** Number of wake() calls, to tell whether one arrived during a claim. */
@@ -157,8 +122,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   /** Ends the loop's current sleep (or the next one) without arming the wake-up re-checks. */
   private nudge(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.pause.nudge();
   }
 
   start(): void {
@@ -251,7 +215,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
           if (recheckMs !== undefined) {
             this.wakeRecheck++;
-            await this.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
+            await this.pause.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
             continue;
           }
           this.wakeRecheck = -1;
@@ -259,39 +223,21 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           // loop, so an empty claim right after a full one is normal under a steady stream and
           // must not drop the relay back to the idle interval.
           if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
-            await this.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            await this.pause.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
             continue;
           }
         }
-        await this.sleep(this.o.pollIntervalMs);
+        await this.pause.sleep(this.o.pollIntervalMs);
       } catch (error) {
         errorsInRow++;
         this.report(error, 'claiming failed; retrying');
-        await this.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.o.pollIntervalMs * 2 ** errorsInRow));
+        await this.pause.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.o.pollIntervalMs * 2 ** errorsInRow));
       }
     }
   }
 
   private held(): number {
     return this.queue.length + this.active.size;
-  }
-
-  private async sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        resolve();
-      }
-      this.wakeUp = done;
-    });
-    this.woken = false;
   }
 
   /** Claims up to `limit` rows into the queue; returns the jobs to publish. */

@@ -68,16 +68,23 @@ export function resultJson(result: unknown): string | null {
 }
 
 /**
+ * Longest wait a publisher's `retryAfterMs` may ask for: a server's Retry-After may exceed the
+ * backoff cap (it knows best), but not without bound.
+ */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/**
  * A publisher's `retryAfterMs` as a delay the database can add: a finite number in
- * [0, maxDelayMs], or undefined (use the backoff) when it is not a number at all.
+ * [0, max(maxDelayMs, MAX_RETRY_AFTER_MS)], or undefined (use the backoff) when it is not a
+ * number at all.
  *
  * @example
  * clampRetryAfterMs(Number.NaN, 3_600_000) // undefined
- * clampRetryAfterMs(Number.POSITIVE_INFINITY, 3_600_000) // 3600000
+ * clampRetryAfterMs(Number.POSITIVE_INFINITY, 3_600_000) // 86400000
  */
 export function clampRetryAfterMs(retryAfterMs: unknown, maxDelayMs: number): number | undefined {
   if (typeof retryAfterMs !== 'number' || Number.isNaN(retryAfterMs)) return undefined;
-  return Math.min(Math.max(retryAfterMs, 0), maxDelayMs);
+  return Math.min(Math.max(retryAfterMs, 0), Math.max(maxDelayMs, MAX_RETRY_AFTER_MS));
 }
 
 /**

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { OutboxValidationError } from '../../src/core/errors.js';
 import { parseDestination } from '../../src/core/parse-destination.js';
 import { parseMessageRef, splitMessageRefs } from '../../src/core/parse-message-ref.js';
-import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../../src/core/storable.js';
+import {
+  clampRetryAfterMs,
+  isDataError,
+  MAX_RETRY_AFTER_MS,
+  resultJson,
+  storableText,
+} from '../../src/core/storable.js';
 
 describe('parseDestination', () => {
   it('splits at the first colon only', () => {
@@ -47,12 +53,13 @@ describe('storable values', () => {
     expect(resultJson(cycle)).toBe('"[object Object]"');
   });
 
-  it('clamps retryAfterMs to [0, max] and ignores what is not a number', () => {
+  it('clamps retryAfterMs to [0, a day or the backoff cap] and ignores what is not a number', () => {
     expect(clampRetryAfterMs(Number.NaN, 1000)).toBeUndefined();
     expect(clampRetryAfterMs('5', 1000)).toBeUndefined();
-    expect(clampRetryAfterMs(Number.POSITIVE_INFINITY, 1000)).toBe(1000);
+    expect(clampRetryAfterMs(Number.POSITIVE_INFINITY, 1000)).toBe(MAX_RETRY_AFTER_MS);
+    expect(clampRetryAfterMs(Number.POSITIVE_INFINITY, 2 * MAX_RETRY_AFTER_MS)).toBe(2 * MAX_RETRY_AFTER_MS);
     expect(clampRetryAfterMs(-5, 1000)).toBe(0);
-    expect(clampRetryAfterMs(250, 1000)).toBe(250);
+    expect(clampRetryAfterMs(120_000, 1000)).toBe(120_000);
   });
 
   it('knows data errors by SQLSTATE class', () => {
