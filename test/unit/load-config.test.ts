@@ -1,9 +1,9 @@
-import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_ATTEMPTS } from '../../src/core/outbox.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_STOP_TIMEOUT_MS } from '../../src/core/relay.js';
 import { DEFAULT_SCHEMA, quoteSchema } from '../../src/core/schema-name.js';
+import { defaultWorkerId } from '../../src/core/worker-id.js';
 import { parseCredentialsKey } from '../../src/publishers/routeros/credentials-cipher.js';
 import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';
 import { defaults, loadConfig, redactConfig, settingFlagSpecs } from '../../src/cli/load-config.js';
@@ -35,7 +35,7 @@ describe('loadConfig defaults', () => {
     expect(config.publisherTypes).toEqual(['console']);
     expect(config.webhookSecrets).toEqual([]);
     expect(config.databaseUrl).toBeUndefined();
-    expect(config.workerId).toBe(`${hostname()}:${process.pid}`);
+    expect(config.workerId).toBe(defaultWorkerId());
     expect(Object.values(sources).every((s) => s === 'default')).toBe(true);
     expect(Object.keys(sources)).toEqual(SETTING_LIST.map((s) => s.env));
   });
