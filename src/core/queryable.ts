@@ -27,9 +27,9 @@ export type RunSql = <Row = Record<string, unknown>>(
  * queryableKind(new pg.Pool()) // 'pg-pool'
  */
 export function queryableKind(db: Queryable): 'kysely' | 'pg-pool' | 'pg-client' | 'query-function' {
-  if (typeof (db as Kysely<any>).executeQuery === 'function') return 'kysely';
   if (typeof db !== 'object' || db === null)
     throw new TypeError('expected a kysely Kysely/Transaction or a pg Pool/Client');
+  if (typeof (db as Kysely<any>).executeQuery === 'function') return 'kysely';
   // Only a real pg Pool (totalCount) or Client/PoolClient (connectionParameters) takes a
   // { name, text, values } config; look-alike wrappers get plain (text, values).
   if (typeof (db as { totalCount?: unknown }).totalCount === 'number') return 'pg-pool';

@@ -56,8 +56,8 @@ export interface RelayOptions {
   maxAttempts?: number;
   /**
    * Claim every destination and dead-letter those no publisher serves (`dead_reason =
-   * 'unroutable'`), as before 0.x. Default false: other destinations stay pending for the
-   * relays that serve them, and show in stats as waiting.
+   * 'unroutable'`), as relays did before they filtered by destination. Default false: other
+   * destinations stay pending for the relays that serve them, and show in stats as waiting.
    */
   deadLetterUnroutable?: boolean;
   logger?: Logger;

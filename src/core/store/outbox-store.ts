@@ -85,7 +85,7 @@ export interface ClaimArgs {
  */
 export class OutboxStore {
   readonly schema: string;
-  /** The quoted table name, for the other statement groups of the store. */
+  /** The quoted table name. */
   readonly table: string;
   private readonly insertOneSql: string;
   private readonly insertManySql: string;
