@@ -344,9 +344,10 @@ export const SETTINGS = {
     env: 'MAX_RETRIES',
     flag: 'max-retries',
     parse: integer(1, MAX_ATTEMPTS_LIMIT),
-    default: DEFAULT_MAX_ATTEMPTS,
-    description:
-      'attempts before a message is dead-lettered: caps every row the relay delivers, and is the max_attempts of messages the binary writes (publish, demo)',
+    // Unset means no cap: a row keeps the max_attempts its producer chose. A default here would
+    // silently cut every producer's own budget down to it.
+    default: undefined,
+    description: `when set, caps the attempts of every row the relay delivers; also the max_attempts of messages the binary writes (publish, demo), which otherwise get ${DEFAULT_MAX_ATTEMPTS}`,
   }),
   workerMode: setting({
     env: 'WORKER_MODE',

@@ -63,7 +63,7 @@ describe('1. values PostgreSQL cannot store', () => {
     );
     const relay = relayFor({
       default: new RecordingPublisher('p', (m) => {
-        if (m.type === 'nul-result') return { out: 'a\u0000b', ['k\u0000']: '\ud800' };
+        if (m.type === 'nul-result') return { out: 'a\u0000b', 'k\u0000': '\ud800' };
         if (m.type === 'nul-error') throw new Error('bad \u0000 byte');
         if (m.type === 'surrogate-error') throw new Error('half \udc00 a pair');
         if (m.type === 'nan-retry')

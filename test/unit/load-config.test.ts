@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_ATTEMPTS } from '../../src/core/outbox.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_STOP_TIMEOUT_MS } from '../../src/core/relay.js';
 import { DEFAULT_SCHEMA, quoteSchema } from '../../src/core/schema-name.js';
@@ -30,7 +29,7 @@ describe('loadConfig defaults', () => {
     const { config, sources } = loadConfig({});
     expect(config.schema).toBe(DEFAULT_SCHEMA);
     expect(config.batchSize).toBe(DEFAULT_BATCH_SIZE);
-    expect(config.maxRetries).toBe(DEFAULT_MAX_ATTEMPTS);
+    expect(config.maxRetries).toBeUndefined(); // no cap: rows keep their own max_attempts
     expect(config.shutdownTimeoutMs).toBe(DEFAULT_STOP_TIMEOUT_MS);
     expect(config.publisherTypes).toEqual(['console']);
     expect(config.webhookSecrets).toEqual([]);

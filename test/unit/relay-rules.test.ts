@@ -46,7 +46,7 @@ describe('storable values', () => {
     expect(resultJson(undefined)).toBeNull();
     expect(resultJson({ a: 1 })).toBe('{"a":1}');
     expect(resultJson(10n)).toBe('"10"');
-    expect(resultJson({ ['k\u0000']: ['\ud800'] })).toBe('{"k\uFFFD":["\uFFFD"]}');
+    expect(resultJson({ 'k\u0000': ['\ud800'] })).toBe('{"k\uFFFD":["\uFFFD"]}');
     expect(resultJson('x'.repeat(70 * 1024))).toBeNull();
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
