@@ -1,8 +1,7 @@
 import { ConfigError } from '../core/errors.js';
+import { ComputedDefault, type DefaultContext } from './setting.js';
 import {
   type CliConfig,
-  ComputedDefault,
-  type DefaultContext,
   type KeyedSetting,
   REQUIREMENTS,
   SETTING_LIST,

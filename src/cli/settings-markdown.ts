@@ -1,4 +1,5 @@
-import { defaultText, SETTING_LIST } from './settings.js';
+import { defaultText } from './setting.js';
+import { SETTING_LIST } from './settings.js';
 
 /** The README lines that enclose the generated settings table. */
 export const SETTINGS_TABLE_MARKERS = {

@@ -21,82 +21,11 @@ import {
   integer,
   oneOf,
   postgresUrl,
-  type SettingParser,
   schemaName,
   text,
   webhookSecrets,
 } from './setting-parsers.js';
-
-/** What a computed default may depend on. */
-export interface DefaultContext {
-  /** Whether the command's output goes to a terminal. */
-  readonly isTty: boolean;
-}
-
-/**
- * A default that depends on the machine or the terminal; `text` is what help and README show.
- *
- * @example
- * new ComputedDefault('when stdout is a TTY', (ctx) => ctx.isTty)
- */
-export class ComputedDefault<T> {
-  constructor(
-    readonly text: string,
-    readonly compute: (context: DefaultContext) => T,
-  ) {}
-}
-
-/**
- * One setting of the binary: everything `--help`, `outbox-relay config`, the README table,
- * the defaults and the loader need, declared once.
- *
- * @example
- * batchSize: setting({ env: 'BATCH_SIZE', flag: 'batch-size', parse: integer(1, 10_000), default: 500, description: 'rows claimed per statement' })
- */
-export interface Setting<T, D extends T | undefined = T | undefined> {
-  /** The environment variable (the contract existing deployments use). */
-  readonly env: string;
-  /** The flag that overrides it, without `--`. */
-  readonly flag: string;
-  /** Reads the text; a library rule is called here, never rewritten. */
-  readonly parse: SettingParser<T>;
-  /** The value when neither the flag nor the variable gives one (`undefined` = unset). */
-  readonly default: D | ComputedDefault<D>;
-  /** One line for help and README. */
-  readonly description: string;
-  /** Set for secrets: how the value is printed; parse problems then never echo the raw text. */
-  redact?(value: T): unknown;
-}
-
-/** Declares a setting; only here so TypeScript infers its value type from `parse` and `default`. */
-function setting<T, const D extends T | undefined>(declaration: {
-  readonly env: string;
-  readonly flag: string;
-  readonly parse: SettingParser<T>;
-  readonly default: D | ComputedDefault<D>;
-  readonly description: string;
-  redact?(value: NoInfer<T>): unknown;
-}): Setting<T, D> {
-  return declaration;
-}
-
-/** Redaction of a secret: each value (or list item) becomes `[redacted]`. */
-function hidden(value: string | readonly string[]): unknown {
-  return typeof value === 'string' ? '[redacted]' : value.map(() => '[redacted]');
-}
-
-/**
- * Hides the password of a connection string, keeping the rest readable.
- *
- * @example
- * redactUrl('postgres://app:pw@db/app') // 'postgres://app:***@db/app'
- */
-export function redactUrl(url: string): string {
-  if (!URL.canParse(url)) return '[redacted]';
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
+import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
 
 /** Publishers the binary can build from env. */
 export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
@@ -462,25 +391,3 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { key: 'natsUser', when: (config) => config.natsPassword !== undefined, because: 'with NATS_PASSWORD' },
   { key: 'natsTlsKey', when: (config) => config.natsTlsCert !== undefined, because: 'with NATS_TLS_CERT' },
 ];
-
-/**
- * A setting's default as help and README show it: `-` when unset.
- *
- * @example
- * defaultText(SETTINGS.batchSize) // '500'
- */
-export function defaultText(s: Setting<unknown>): string {
-  return s.default instanceof ComputedDefault ? s.default.text : formatValue(s.default);
-}
-
-/**
- * A value as one line of text: lists comma-joined, unset as `-`.
- *
- * @example
- * formatValue(['console', 'webhook']) // 'console,webhook'
- */
-export function formatValue(value: unknown): string {
-  if (value === undefined) return '-';
-  if (Array.isArray(value)) return value.length === 0 ? '-' : value.join(',');
-  return String(value);
-}

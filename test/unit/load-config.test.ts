@@ -6,7 +6,8 @@ import { defaultWorkerId } from '../../src/core/worker-id.js';
 import { parseCredentialsKey } from '../../src/publishers/routeros/credentials-cipher.js';
 import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';
 import { defaults, loadConfig, redactConfig, settingFlagSpecs } from '../../src/cli/load-config.js';
-import { ComputedDefault, formatValue, SETTING_LIST } from '../../src/cli/settings.js';
+import { ComputedDefault, formatValue } from '../../src/cli/setting.js';
+import { SETTING_LIST } from '../../src/cli/settings.js';
 
 const DB = 'postgres://app:db-password@localhost:5432/app';
 /** 32 random-looking bytes, base64: valid for WebhookSecret (24..64 bytes). */
