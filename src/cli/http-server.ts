@@ -17,7 +17,10 @@ import { actOnDeadGroup, createStatusRoutes, deadGroupOf } from './status-page/s
 /** Largest admin request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** What the HTTP endpoint serves from. */
+/**
+ * What the HTTP endpoint serves from. Read per request, so `start` can listen before the
+ * database answers and add `scheduler` and `relay` once they run.
+ */
 export interface HttpServerOptions {
   port: number;
   host: string;
@@ -29,6 +32,8 @@ export interface HttpServerOptions {
   relay?: Relay;
   /** Admin POST routes are off without it. */
   adminToken?: string;
+  /** Why the process is not ready yet (e.g. still waiting for the database); undefined once it is. */
+  notReadyReason?: () => string | undefined;
 }
 
 /** A running endpoint. */
@@ -128,6 +133,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (await status.handle(req, res, path)) return;
         if (path === '/healthz') return send(res, 200, { status: 'ok' });
         if (path === '/readyz') {
+          const notReady = options.notReadyReason?.();
+          if (notReady !== undefined) return send(res, 503, { status: 'not ready', reason: notReady });
           try {
             const version = await schemaVersion(options.db, { schema: options.schema });
             if (version < LATEST_MIGRATION_VERSION) {

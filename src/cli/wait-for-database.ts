@@ -71,7 +71,9 @@ export async function waitForDatabase<T>(
   for (let n = 1; ; n++) {
     if (options.signal?.aborted) return undefined;
     try {
-      return await attempt();
+      const result = await attempt();
+      // A signal that came in during a successful attempt still wins: the caller is stopping.
+      return options.signal?.aborted ? undefined : result;
     } catch (error) {
       if (options.signal?.aborted) return undefined;
       if (options.isPermanent?.(error)) throw error;

@@ -91,3 +91,17 @@ describe('waitForDatabase', () => {
     await expect(waiting).resolves.toBeUndefined();
   });
 });
+
+describe('waitForDatabase and a signal during a successful attempt', () => {
+  it('resolves with undefined: the caller is stopping, not starting', async () => {
+    const controller = new AbortController();
+    const result = await waitForDatabase(
+      async () => {
+        controller.abort();
+        return 7;
+      },
+      { timeoutMs: undefined, address: 'db:5432', signal: controller.signal },
+    );
+    expect(result).toBeUndefined();
+  });
+});
