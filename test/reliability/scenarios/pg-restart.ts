@@ -86,6 +86,8 @@ export async function pgRestartScenario(
       await binary.waitForLog(
         (l) => l.msg === 'database not reachable yet: waiting',
         'a failed first connection',
+        // The binary runs through tsx: on a loaded 2-core box its start alone can take 20 s.
+        90_000,
       );
       await server.start();
       restarts.push('while the binary starts');
