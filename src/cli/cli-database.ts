@@ -7,12 +7,10 @@ import { asCoreLogger, type CliLogger, createCliLogger } from './cli-logger.js';
 import type { CommandContext } from './command.js';
 import { loadConfig } from './load-config.js';
 import type { CliConfig } from './settings.js';
-import { waitForDatabase } from './wait-for-database.js';
+import { DEFAULT_ONE_SHOT_DB_WAIT_MS, waitForDatabase } from './wait-for-database.js';
 
 /** How long one connection attempt of the startup wait may take (a host that drops packets). */
 const PROBE_CONNECT_TIMEOUT_MS = 5_000;
-/** How long one-shot commands (`run`, `stats`, `migrate`...) wait for the database by default. */
-export const DEFAULT_ONE_SHOT_DB_WAIT_MS = 60_000;
 /** PostgreSQL's "wrong password / not allowed" codes: waiting cannot fix them. */
 const PERMANENT_CONNECT_CODES = new Set(['28P01', '28000']);
 
@@ -129,7 +127,7 @@ export interface CommandRuntime {
 
 /**
  * Loads the config (DATABASE_URL required; exit 2 on any problem, before connecting), waits
- * for the database (60 s by default), opens the pool, runs `fn`, and always closes the pool. Logs go to stderr so stdout carries only
+ * for the database (DB_WAIT_TIMEOUT_MS, 60 s by default), opens the pool, runs `fn`, and always closes the pool. Logs go to stderr so stdout carries only
  * the command's output (`stats --json | jq`).
  *
  * @example
@@ -151,7 +149,7 @@ export async function withCommandDatabase<T>(
   });
   await waitForCliDatabase(config.databaseUrl!, {
     schema: config.schema,
-    timeoutMs: DEFAULT_ONE_SHOT_DB_WAIT_MS,
+    timeoutMs: config.dbWaitTimeoutMs ?? DEFAULT_ONE_SHOT_DB_WAIT_MS,
     logger: asCoreLogger(logger),
   });
   const database = openDatabase(config.databaseUrl!, {

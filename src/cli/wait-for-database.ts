@@ -4,6 +4,8 @@ import { OutboxError } from '../core/errors.js';
 export const DB_WAIT_INITIAL_DELAY_MS = 250;
 /** Longest pause between two attempts. */
 export const DB_WAIT_MAX_DELAY_MS = 5_000;
+/** How long one-shot commands (`run`, `stats`, `migrate`...) wait by default; `start` waits forever. */
+export const DEFAULT_ONE_SHOT_DB_WAIT_MS = 60_000;
 
 /** The database did not answer within the wait's timeout (`DB_WAIT_TIMEOUT_MS`). */
 export class DatabaseWaitTimeoutError extends OutboxError {

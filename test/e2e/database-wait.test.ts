@@ -5,6 +5,8 @@ import { waitFor } from '../support/recording-publisher.js';
 import { runCli, spawnCli } from './cli-process.js';
 
 const WAITING = 'database not reachable yet: waiting';
+/** The binary runs through tsx: on a loaded 2-core box its start alone can take 20 s and more. */
+const START_MS = 90_000;
 
 async function status(url: string): Promise<number> {
   return (await fetch(url)).status;
@@ -24,13 +26,13 @@ async function deliveredCount(url: string): Promise<number> {
 }
 
 // A PostgreSQL of this file's own, stopped and started by the tests; the suite's stays up.
-describe('outbox-relay start before its database is up', () => {
+describe('outbox-relay start before its database is up', { timeout: 3 * START_MS }, () => {
   let server: EmbeddedPostgres;
   beforeAll(async () => {
     server = await startEmbeddedPostgres({ prefix: 'outbox-relay-dbwait-' });
     expect((await runCli(['migrate'], { DATABASE_URL: server.url })).code).toBe(0);
     await server.shutdown();
-  });
+  }, 2 * START_MS);
   afterAll(() => server?.stop());
 
   it('stays up answering /healthz 200 and /readyz 503, then relays once PostgreSQL starts', async () => {
@@ -42,10 +44,18 @@ describe('outbox-relay start before its database is up', () => {
       POLL_INTERVAL_MS: '50',
     });
     try {
-      const { port } = await p.waitForLog((l) => l.msg === 'HTTP endpoint listening', 'the HTTP endpoint');
+      const { port } = await p.waitForLog(
+        (l) => l.msg === 'HTTP endpoint listening',
+        'the HTTP endpoint',
+        START_MS,
+      );
       const base = `http://127.0.0.1:${port}`;
       // Two failed attempts: it retried instead of exiting.
-      await p.waitForLog((l) => l.msg === WAITING && l.attempt === 2, 'a second connection attempt');
+      await p.waitForLog(
+        (l) => l.msg === WAITING && l.attempt === 2,
+        'a second connection attempt',
+        START_MS,
+      );
       expect(await status(`${base}/healthz`)).toBe(200);
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(503);
@@ -63,7 +73,7 @@ describe('outbox-relay start before its database is up', () => {
       expect(warnings.map((w) => w.attempt)).toEqual(warnings.map((_, i) => i + 1));
 
       await server.start();
-      await p.waitForLog((l) => l.msg === 'outbox-relay started', 'the relay to start', 30_000);
+      await p.waitForLog((l) => l.msg === 'outbox-relay started', 'the relay to start', START_MS);
       expect(await status(`${base}/readyz`)).toBe(200);
       expect(
         (await runCli(['publish', '--count', '1', '--type', 'e2e.waited'], { DATABASE_URL: server.url }))
@@ -80,10 +90,28 @@ describe('outbox-relay start before its database is up', () => {
 
   it('exits 0 at once on SIGTERM while waiting', async () => {
     const p = spawnCli(['start'], { DATABASE_URL: server.url, LOG_LEVEL: 'info' });
-    await p.waitForLog((l) => l.msg === WAITING, 'the first failed attempt');
+    await p.waitForLog((l) => l.msg === WAITING, 'the first failed attempt', START_MS);
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(p.stderr()).toBe('');
     expect(p.logs().some((l) => l.msg === 'stopping while waiting for the database')).toBe(true);
+  });
+
+  it.each([
+    ['start', ['start'], '1500'],
+    ['run', ['run'], '0'],
+  ])('%s gives up after DB_WAIT_TIMEOUT_MS with exit 1 and one line', async (name, args, timeoutMs) => {
+    const r = await runCli(args, {
+      DATABASE_URL: server.url,
+      DB_WAIT_TIMEOUT_MS: timeoutMs,
+      LOG_LEVEL: 'error',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^outbox-relay ${name}: DatabaseWaitTimeoutError\\[DB_WAIT_TIMEOUT\\]: the database at 127\\.0\\.0\\.1:${server.port} did not answer within ${timeoutMs} ms \\(\\d+ attempts; last: .*ECONNREFUSED.*\\)\\n$`,
+      ),
+    );
+    expect(r.stderr).not.toContain('outbox-relay@');
   });
 });

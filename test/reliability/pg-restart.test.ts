@@ -13,4 +13,4 @@ it('loses nothing when PostgreSQL restarts (while the binary starts, fast, immed
   expect(r.restarts).toEqual(['while the binary starts', 'fast', 'immediate']);
   expect(r.problems).toEqual([]);
   expect(r.binaryExit).toBe(0);
-}, 150_000);
+}, 300_000);

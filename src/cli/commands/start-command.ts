@@ -10,11 +10,8 @@ import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
 import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http-server.js';
 import { loadConfig, redactConfig } from '../load-config.js';
 import { createMetrics } from '../metrics.js';
-import { DatabaseWaitTimeoutError } from '../wait-for-database.js';
+import { DatabaseWaitTimeoutError, DB_WAIT_MAX_DELAY_MS } from '../wait-for-database.js';
 import { runRelayOnce } from './run-command.js';
-
-/** Until DB_WAIT_TIMEOUT_MS is a setting: the daemon waits for its database as long as it takes. */
-const DB_WAIT_TIMEOUT_MS_FOR_START: number | undefined = undefined;
 
 /** Extra time after SHUTDOWN_TIMEOUT_MS before a stuck shutdown is cut short. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -33,6 +30,9 @@ HTTP_PORT enables GET /healthz /readyz /metrics /api/jobs/status /api/stats, the
 (JSON: /api/status /api/destinations /api/throughput /api/dead/groups; Bearer ADMIN_TOKEN when set)
 and, with ADMIN_TOKEN, POST /api/admin/jobs/run/:jobName and /api/admin/dead/replay|purge.
 WORKER_RUN_ONCE=true drains once and exits instead (like \`run --drain\`).
+A database that does not answer yet is waited for (retried with backoff up to ${DB_WAIT_MAX_DELAY_MS / 1000} s apart, each
+failed attempt logged at warn): /healthz says 200 and /readyz 503 meanwhile; DB_WAIT_TIMEOUT_MS
+ends the wait with exit 1 (unset: wait as long as it takes); SIGTERM during the wait exits 0.
 SIGTERM/SIGINT: stop claiming, finish or release in-flight messages, finish jobs, close HTTP,
 exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
   async run(ctx) {
@@ -98,7 +98,8 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
       if (httpOptions) http = await startHttpServer(httpOptions);
       const version = await waitForCliDatabase(config.databaseUrl!, {
         schema: config.schema,
-        timeoutMs: DB_WAIT_TIMEOUT_MS_FOR_START,
+        // Unset: a daemon waits for its database as long as it takes.
+        timeoutMs: config.dbWaitTimeoutMs,
         logger: core,
         signal: waitAbort.signal,
       });
