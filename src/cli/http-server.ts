@@ -17,10 +17,7 @@ import { actOnDeadGroup, createStatusRoutes, deadGroupOf } from './status-page/s
 /** Largest admin request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-/**
- * What the HTTP endpoint serves from. Read per request, so `start` can listen before the
- * database answers and add `scheduler` and `relay` once they run.
- */
+/** What the HTTP endpoint serves from. */
 export interface HttpServerOptions {
   port: number;
   host: string;
@@ -39,6 +36,11 @@ export interface HttpServerOptions {
 /** A running endpoint. */
 export interface RunningHttpServer {
   readonly port: number;
+  /**
+   * Adds the relay and the scheduler once they run: `start` listens before the database
+   * answers (so /healthz and /readyz do), and creates them only after.
+   */
+  attach(parts: { relay?: Relay; scheduler?: Scheduler }): void;
   close(): Promise<void>;
 }
 
@@ -114,17 +116,20 @@ function replaySelector(body: Record<string, unknown>): DeadSelector {
  * @example
  * const server = await startHttpServer({ port: 9090, host: '0.0.0.0', db, schema, logger, metrics });
  */
-export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+export async function startHttpServer(given: HttpServerOptions): Promise<RunningHttpServer> {
+  const options = { ...given };
   const log = options.logger.child({ component: 'http' });
-  const status = createStatusRoutes({
-    db: options.db,
-    schema: options.schema,
-    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-    ...(options.relay ? { relay: options.relay } : {}),
-    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
-    authorized: (req) =>
-      options.adminToken !== undefined && tokenMatches(req.headers.authorization, options.adminToken),
-  });
+  const statusRoutes = () =>
+    createStatusRoutes({
+      db: options.db,
+      schema: options.schema,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      ...(options.relay ? { relay: options.relay } : {}),
+      ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+      authorized: (req) =>
+        options.adminToken !== undefined && tokenMatches(req.headers.authorization, options.adminToken),
+    });
+  let status = statusRoutes();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -226,6 +231,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   log.info({ port, host: options.host, admin: options.adminToken ? 'on' : 'off' }, 'HTTP endpoint listening');
   return {
     port,
+    attach(parts) {
+      if (parts.relay) options.relay = parts.relay;
+      if (parts.scheduler) options.scheduler = parts.scheduler;
+      status = statusRoutes();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

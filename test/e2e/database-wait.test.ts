@@ -75,6 +75,8 @@ describe('outbox-relay start before its database is up', { timeout: 3 * START_MS
       await server.start();
       await p.waitForLog((l) => l.msg === 'outbox-relay started', 'the relay to start', START_MS);
       expect(await status(`${base}/readyz`)).toBe(200);
+      // The jobs and the relay started after the endpoint: it serves them now.
+      expect(await status(`${base}/api/jobs/status`)).toBe(200);
       expect(
         (await runCli(['publish', '--count', '1', '--type', 'e2e.waited'], { DATABASE_URL: server.url }))
           .code,

@@ -139,10 +139,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         metrics.observeScheduler(scheduler);
         scheduler.start();
       }
-      if (httpOptions) {
-        if (scheduler) httpOptions.scheduler = scheduler;
-        if (relay) httpOptions.relay = relay;
-      }
+      http?.attach({ ...(relay ? { relay } : {}), ...(scheduler ? { scheduler } : {}) });
       notReadyReason = undefined;
     } catch (error) {
       await closeEarly();
