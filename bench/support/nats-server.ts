@@ -132,8 +132,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
 /**
  * The JetStream server a test file shares: `NATS_URL` when set (CI with a service
- * container), else a `nats-server` of its own. Tests that stop the server or need a special
- * configuration call `startNatsServer` instead.
+ * container), a `nats:2.10` container when `OUTBOX_TEST_NATS=testcontainers` (a machine with
+ * a container runtime and no nats-server package), else a `nats-server` of its own. Tests that
+ * stop the server or need a special configuration call `startNatsServer` instead.
  *
  * @example
  * const nats = await natsTestServer(); afterAll(() => nats.close());
@@ -141,5 +142,29 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 export async function natsTestServer(): Promise<{ readonly url: string; close(): Promise<void> }> {
   const external = process.env.NATS_URL;
   if (external) return { url: external, close: async () => undefined };
+  if (process.env.OUTBOX_TEST_NATS === 'testcontainers') return startTestcontainersNats();
   return startNatsServer();
+}
+
+async function startTestcontainersNats(): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  try {
+    const container = await new GenericContainer('nats:2.10')
+      .withCommand(['-js'])
+      .withExposedPorts(4222)
+      .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+      .start();
+    return {
+      url: `nats://${container.getHost()}:${container.getMappedPort(4222)}`,
+      close: async () => {
+        await container.stop();
+      },
+    };
+  } catch (error) {
+    throw new Error(
+      `OUTBOX_TEST_NATS=testcontainers but no container runtime answered (${String(error)}). ` +
+        'Start Docker/Podman, or unset OUTBOX_TEST_NATS to use the nats-server binary.',
+      { cause: error },
+    );
+  }
 }
