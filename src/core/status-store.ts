@@ -114,25 +114,27 @@ export class StatusStore {
    * `recentSince` (uses messages_delivered_at_idx, migration 6: an index-only range scan over the
    * window, whatever the number of older delivered rows).
    */
-  async deliveredPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
-    const rows = await run<{ destination: string; minute: Date; n: string; recent: string }>(
-      `select destination, date_trunc('minute', delivered_at) as minute, count(*) as n,
-              count(*) filter (where delivered_at >= $2) as recent
-         from ${this.t}
-        where status = 'delivered' and delivered_at >= $1
-        group by 1, 2`,
-      [args.since, args.recentSince],
-    );
-    return rows.map(toMinuteRow);
+  deliveredPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
+    return this.perMinute(run, 'delivered', 'delivered_at', args);
   }
 
   /** Deaths per destination and minute since `since` (uses messages_dead_idx: dead rows only). */
-  async deadPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
+  deadPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
+    return this.perMinute(run, 'dead', 'dead_at', args);
+  }
+
+  /** Rows of one final status per destination and minute of the time column it sets. */
+  private async perMinute(
+    run: RunSql,
+    status: 'delivered' | 'dead',
+    column: 'delivered_at' | 'dead_at',
+    args: { since: Date; recentSince: Date },
+  ): Promise<MinuteCountRow[]> {
     const rows = await run<{ destination: string; minute: Date; n: string; recent: string }>(
-      `select destination, date_trunc('minute', dead_at) as minute, count(*) as n,
-              count(*) filter (where dead_at >= $2) as recent
+      `select destination, date_trunc('minute', ${column}) as minute, count(*) as n,
+              count(*) filter (where ${column} >= $2) as recent
          from ${this.t}
-        where status = 'dead' and dead_at >= $1
+        where status = '${status}' and ${column} >= $1
         group by 1, 2`,
       [args.since, args.recentSince],
     );
