@@ -26,6 +26,7 @@ import { startBenchPostgres } from './support/bench-postgres.js';
 import { isMain } from './support/is-main.js';
 import { startNatsServer } from './support/nats-server.js';
 import { percentile } from './support/stats.js';
+import { timedDrain } from './support/timed-drain.js';
 
 /** What one run of the NATS scenario measured. */
 export interface NatsBenchResult {
@@ -165,25 +166,11 @@ export async function benchNats(options: {
       batchSize: DEFAULT_BATCH_SIZE,
       pollIntervalMs: 5,
     });
-    const latencies: number[] = [];
-    let delivered = 0;
-    let failed = 0;
-    relay.on('failed', () => failed++);
-    const done = new Promise<void>((resolve) => {
-      relay.on('delivered', (_, info) => {
-        latencies.push(info.durationMs);
-        if (++delivered === messages) resolve();
-      });
-    });
-    const started = performance.now();
-    relay.start();
-    await done;
-    const relayPerSec = messages / ((performance.now() - started) / 1000);
-    await relay.stop();
+    const { seconds, latencies, failed } = await timedDrain(relay, messages);
+    const relayPerSec = messages / seconds;
     if (failed > 0) throw new Error(`${failed} publishes failed during the relay run`);
     const stored = (await jsm.streams.info(relayStream)).state.messages;
     if (stored !== messages) throw new Error(`the stream holds ${stored} of ${messages} messages`);
-    latencies.sort((a, b) => a - b);
 
     const floorRuns: Record<number, readonly [number, number]> = {};
     const means = new Map<number, number>();

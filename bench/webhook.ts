@@ -17,6 +17,7 @@ import { createRelay } from '../src/core/relay.js';
 import { WebhookPublisher } from '../src/publishers/webhook/webhook-publisher.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { percentile } from './support/stats.js';
+import { timedDrain } from './support/timed-drain.js';
 
 const MESSAGES = Number(process.argv[2] ?? 50_000);
 const CONCURRENCY = Number(process.argv[3] ?? 32);
@@ -107,22 +108,7 @@ async function main(): Promise<void> {
       batchSize: BATCH_SIZE,
       pollIntervalMs: 5,
     });
-    const latencies: number[] = [];
-    let delivered = 0;
-    let failed = 0;
-    relay.on('failed', () => failed++);
-    const done = new Promise<void>((resolve) => {
-      relay.on('delivered', (_, info) => {
-        latencies.push(info.durationMs);
-        if (++delivered === MESSAGES) resolve();
-      });
-    });
-    const started = performance.now();
-    relay.start();
-    await done;
-    const seconds = (performance.now() - started) / 1000;
-    await relay.stop();
-    latencies.sort((a, b) => a - b);
+    const { seconds, latencies, failed } = await timedDrain(relay, MESSAGES);
     const received = await new Promise<number>((resolve) => {
       receiver.once('message', (m: { count: number }) => resolve(m.count));
       receiver.postMessage('count');
