@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { natsTestServer, startNatsServer } from '../../bench/support/nats-server.js';
 import { readStream } from '../support/nats-stream.js';
 import { waitFor } from '../support/recording-publisher.js';
+import { childPublished, spawnRelayChild } from '../support/spawn-relay-child.js';
 
 let t: TestDatabase;
 let shared: Awaited<ReturnType<typeof natsTestServer>>;
@@ -205,22 +205,14 @@ it('a relay killed between publish and mark-delivered re-publishes as a JetStrea
     Array.from({ length: 2_000 }, (_, i) => ({ type: 'crash', payload: { n: i } })),
   );
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nats-crash-')), 'published.txt');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/relay-child.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      OUTBOX_SCHEMA: t.schema,
-      OUT_FILE: outFile,
-      LEASE_MS: '1000',
-      AFTER_PUBLISH_MS: '50',
-      CHILD_NATS_URL: shared.url,
-      CHILD_NATS_SUBJECT_PREFIX: prefix,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const child = spawnRelayChild({
+    url: t.url,
+    schema: t.schema,
+    outFile,
+    env: { AFTER_PUBLISH_MS: '50', CHILD_NATS_URL: shared.url, CHILD_NATS_SUBJECT_PREFIX: prefix },
   });
   const exited = new Promise((r) => child.once('exit', r));
-  const published = () =>
-    fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8').split('\n').filter(Boolean) : [];
+  const published = () => childPublished(outFile);
   await waitFor(() => published().length >= 300, 'the child to publish some messages');
   child.kill('SIGKILL');
   await exited;

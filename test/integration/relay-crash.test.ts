@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { createOutbox } from '../../src/core/outbox.js';
 import { createRelay } from '../../src/core/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher, waitFor } from '../support/recording-publisher.js';
+import { childPublished, spawnRelayChild } from '../support/spawn-relay-child.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -15,33 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function startChild(outFile: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/relay-child.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      OUTBOX_SCHEMA: t.schema,
-      OUT_FILE: outFile,
-      LEASE_MS: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return child;
-}
-
-function lines(file: string): string[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-}
-
 it('redelivers every message of a relay process killed with SIGKILL mid-batch, after its lease expires', async () => {
   const ids = await createOutbox({ schema: t.schema }).addMany(
     t.db,
     Array.from({ length: 2000 }, (_, i) => ({ type: 'crash', payload: i })),
   );
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'crash-')), 'delivered.txt');
-  const child = startChild(outFile);
+  const child = spawnRelayChild({ url: t.url, schema: t.schema, outFile });
   const exited = new Promise((r) => child.once('exit', r));
-  await waitFor(() => lines(outFile).length >= 300, 'the child to deliver some messages');
+  await waitFor(() => childPublished(outFile).length >= 300, 'the child to deliver some messages');
   child.kill('SIGKILL');
   await exited;
 
@@ -72,7 +54,7 @@ it('redelivers every message of a relay process killed with SIGKILL mid-batch, a
   );
   await relay.stop();
 
-  const delivered = new Set([...lines(outFile), ...survivor.calls.map((c) => c.message.messageId)]);
+  const delivered = new Set([...childPublished(outFile), ...survivor.calls.map((c) => c.message.messageId)]);
   expect(ids.filter((id) => !delivered.has(id))).toEqual([]);
   // At-least-once: each relay sent a message at most once, and only a message the killed relay
   // still held a lease on can have been sent by both.
@@ -81,7 +63,7 @@ it('redelivers every message of a relay process killed with SIGKILL mid-batch, a
     for (const id of list) m.set(id, (m.get(id) ?? 0) + 1);
     return m;
   };
-  const byChild = counts(lines(outFile));
+  const byChild = counts(childPublished(outFile));
   const bySurvivor = counts(survivor.calls.map((c) => c.message.messageId));
   expect([...byChild.values(), ...bySurvivor.values()].every((n) => n === 1)).toBe(true);
   const twice = [...bySurvivor.keys()].filter((id) => byChild.has(id));

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../../support/recording-publisher.js';
+import { childPublished, spawnRelayChild } from '../../support/spawn-relay-child.js';
 import {
   Deliveries,
   Ledger,
@@ -14,7 +15,6 @@ import {
   waitForDrained,
 } from '../harness.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../../..');
 /** What one relay child holds at most: two claimed batches of 50 (test/support/relay-child.ts). */
 export const CHILD_MAX_HELD = 100;
 
@@ -28,23 +28,12 @@ export interface CrashSizes {
 }
 
 function startChild(t: ScenarioDatabase, outFile: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/support/relay-child.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: t.url,
-      OUTBOX_SCHEMA: t.schema,
-      OUT_FILE: outFile,
-      LEASE_MS: '1000',
-      PUBLISH_DELAY_MS: '4',
-      AFTER_PUBLISH_MS: '15',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  return spawnRelayChild({
+    url: t.url,
+    schema: t.schema,
+    outFile,
+    env: { PUBLISH_DELAY_MS: '4', AFTER_PUBLISH_MS: '15' },
   });
-}
-
-function lines(file: string): string[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
 /**
@@ -121,7 +110,7 @@ export async function crashScenario(
     );
   }
   const deliveries = new Deliveries();
-  for (const id of lines(outFile)) deliveries.record(id);
+  for (const id of childPublished(outFile)) deliveries.record(id);
   fs.rmSync(path.dirname(outFile), { recursive: true, force: true });
   const verdict = await verify(t, ledger, deliveries, { scenario: '1 crash (SIGKILL relays)', startedAt });
   return { ...verdict, kills, killedHolding };
