@@ -89,3 +89,21 @@ export async function withTransaction<T>(db: Queryable, fn: (run: RunSql) => Pro
     if (isPool) (client as pg.PoolClient).release();
   }
 }
+
+/**
+ * Runs `fn` on one dedicated connection outside any transaction (autocommit), for work that
+ * holds a session-level lock or runs statements a transaction refuses (CREATE INDEX CONCURRENTLY).
+ *
+ * @example
+ * await onOneConnection(pool, async (run) => { await run('create index concurrently ...'); });
+ */
+export async function onOneConnection<T>(db: Queryable, fn: (run: RunSql) => Promise<T>): Promise<T> {
+  if (isKysely(db)) return db.connection().execute((conn) => fn(sqlRunner(conn)));
+  if (queryableKind(db) !== 'pg-pool') return fn(sqlRunner(db));
+  const client = await (db as pg.Pool).connect();
+  try {
+    return await fn(sqlRunner(client));
+  } finally {
+    client.release();
+  }
+}

@@ -4,6 +4,7 @@ import { jobsMigration } from './0003-jobs.js';
 import { deadReasonMigration } from './0004-dead-reason.js';
 import { routeIndexMigration } from './0005-route-index.js';
 import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
+import { storageV2Migration } from './0007-storage-v2.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit an applied one. */
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   deadReasonMigration,
   routeIndexMigration,
   deliveredAtIndexMigration,
+  storageV2Migration,
 ];

@@ -1,0 +1,123 @@
+import type { Migration, OnlineStep } from './migration.js';
+
+/**
+ * Storage v2 (design and measurements: bench/experiments/README.md).
+ *
+ * - `messages` holds only unfinished work and dead rows. Delivered rows move to
+ *   `messages_archive` in the write-back statement itself; the archive is append-only in
+ *   delivery order, with one btree (message_id) and BRIN indexes on id and delivered_at.
+ * - Followers of a blocked ordering key are `parked`: out of the claim index, so a router that
+ *   is offline for a day costs the other keys' claims nothing. Finishing a key's head unparks
+ *   its successor in the same statement.
+ * - No index names `status`, `attempts`, `locked_by` or `locked_until`, and the table keeps half
+ *   of each page free: the claim's UPDATE is HOT (no index entry written per claimed row).
+ * - `all_messages` shows both tables as one, with each row's status, for operators' own SQL.
+ *
+ * Part 1 (here) changes only the catalog, so its ACCESS EXCLUSIVE locks last milliseconds
+ * whatever the table holds (ADD COLUMN with a constant default rewrites nothing since PG 11).
+ * It is idempotent: if the online part is interrupted, the next migrate runs both again.
+ */
+export const storageV2Migration: Migration = {
+  version: 7,
+  name: 'storage-v2',
+  sql: (s) => `
+create table if not exists ${s}.messages_archive (
+  id            bigint not null,
+  message_id    uuid not null,
+  tenant_id     text,
+  kind          text not null,
+  type          text not null,
+  destination   text not null,
+  ordering_key  text,
+  payload       jsonb not null,
+  headers       jsonb not null,
+  attempts      int not null,
+  max_attempts  int not null,
+  result        jsonb,
+  created_at    timestamptz not null,
+  available_at  timestamptz not null,
+  delivered_at  timestamptz not null
+);
+-- getMessage(message_id) and the idempotency check of caller-supplied message ids.
+create unique index if not exists messages_archive_message_id_idx on ${s}.messages_archive (message_id);
+-- Rows arrive in delivery order, so block ranges summarise id and delivered_at almost exactly
+-- (getMessage by id, retention, the status page's last minutes) at no cost per inserted row.
+create index if not exists messages_archive_id_brin on ${s}.messages_archive using brin (id);
+create index if not exists messages_archive_delivered_brin on ${s}.messages_archive using brin (delivered_at);
+alter table ${s}.messages_archive set (autovacuum_vacuum_insert_scale_factor = 0.05, fillfactor = 100);
+
+alter table ${s}.messages add column if not exists parked boolean not null default false;
+-- Room on each page for the claim's new row version: a HOT update needs same-page space.
+-- Pages written from now on get it; old ones as they are emptied and reused.
+alter table ${s}.messages set (fillfactor = 50);
+
+create or replace view ${s}.all_messages as
+  select id, message_id, tenant_id, kind, type, destination, ordering_key, payload, headers, status,
+         attempts, max_attempts, available_at, locked_by, locked_until, last_error, dead_reason, result,
+         created_at, delivered_at, dead_at, parked
+    from ${s}.messages
+  union all
+  select id, message_id, tenant_id, kind, type, destination, ordering_key, payload, headers,
+         'delivered'::text, attempts, max_attempts, available_at, null::text, null::timestamptz,
+         null::text, null::text, result, created_at, delivered_at, null::timestamptz, false
+    from ${s}.messages_archive;
+`,
+  online: (s, concurrently) => [
+    // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
+    // delivered_at and dead_at both null, never status.
+    { sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null` },
+    {
+      sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
+             where status = 'delivered' and delivered_at is null`,
+    },
+    {
+      sql: `create index ${concurrently} if not exists messages_claim_idx on ${s}.messages (available_at, id)
+              where delivered_at is null and dead_at is null and not parked`,
+    },
+    {
+      sql: `create index ${concurrently} if not exists messages_route_v2_idx
+              on ${s}.messages (split_part(destination, ':', 1), available_at, id)
+              where delivered_at is null and dead_at is null and not parked`,
+    },
+    {
+      sql: `create index ${concurrently} if not exists messages_key_idx on ${s}.messages (ordering_key, id)
+              where ordering_key is not null and delivered_at is null and dead_at is null`,
+    },
+    // Keys with parked rows, for the sweep that frees a parked row left as its key's head (a
+    // write-back by a relay older than v2, or a park racing a head's delivery).
+    {
+      sql: `create index ${concurrently} if not exists messages_parked_idx on ${s}.messages (ordering_key, id)
+              where parked`,
+    },
+    { sql: `create index ${concurrently} if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null` },
+    // Each of these names status in its predicate, and one such index makes every claim non-HOT.
+    ...['messages_claimable_idx', 'messages_route_idx', 'messages_delivered_at_idx', 'messages_ordering_idx', 'messages_dead_idx'].map(
+      (name): OnlineStep => ({ sql: `drop index ${concurrently} if exists ${s}.${name}` }),
+    ),
+    // Delivered rows to the archive, 1,000 per short transaction, while relays keep running.
+    { sql: moveDeliveredSql(s, 1000), repeat: true },
+  ],
+};
+
+/**
+ * Moves up to `limit` rows marked delivered in place (before v2, or by an older relay during a
+ * rolling deploy) from `messages` to `messages_archive`, keeping id, message_id and result.
+ * Returns one row per moved row.
+ *
+ * @example
+ * await run(moveDeliveredSql('"outbox"', 1000)); // until it moves nothing
+ */
+export function moveDeliveredSql(s: string, limit: number): string {
+  return `with d as (
+    delete from ${s}.messages
+     where id in (select id from ${s}.messages where delivered_at is not null order by id limit ${limit}
+                  for update skip locked)
+    returning *)
+  insert into ${s}.messages_archive
+    (id, message_id, tenant_id, kind, type, destination, ordering_key, payload, headers, attempts,
+     max_attempts, result, created_at, available_at, delivered_at)
+  select id, message_id, tenant_id, kind, type, destination, ordering_key, payload, headers, attempts,
+         max_attempts, result, created_at, available_at, delivered_at
+    from d order by delivered_at, id
+  returning id`;
+}
