@@ -2,7 +2,14 @@ import { describeError, OutboxError } from './errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Migration, OnlineStep } from './migrations/migration.js';
 import type { Kysely } from 'kysely';
-import { onOneConnection, type Queryable, queryableKind, type RunSql, sqlRunner, withTransaction } from './queryable.js';
+import {
+  onOneConnection,
+  type Queryable,
+  queryableKind,
+  type RunSql,
+  sqlRunner,
+  withTransaction,
+} from './queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
 
 /** What `migrate` did. */
@@ -72,7 +79,12 @@ export async function migrate(
  * session advisory lock on the same key as migrate()'s transaction lock (they share one lock
  * space), then records its version. Returns false when another process finished it meanwhile.
  */
-async function applyOnline(db: Queryable, schema: string, lockKey: string, migration: Migration): Promise<boolean> {
+async function applyOnline(
+  db: Queryable,
+  schema: string,
+  lockKey: string,
+  migration: Migration,
+): Promise<boolean> {
   const s = quoteSchema(schema);
   return onOneConnection(db, async (run) => {
     await run(`select pg_advisory_lock(hashtext($1))`, [lockKey]);

@@ -138,6 +138,7 @@ export function createOutbox<Events extends EventMap = EventMap>(
     const f = (name: string) => (prefix ? `${prefix}.${name}` : name);
     return {
       messageId: m.messageId === undefined ? uuidV7() : requireUuid(m.messageId, f('messageId')),
+      callerId: m.messageId !== undefined,
       kind: m.kind ?? 'event',
       type: requireText(m.type, f('type')),
       destination:

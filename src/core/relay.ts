@@ -2,6 +2,7 @@ import type { Publisher } from '../publishers/publisher.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { ClaimedMessage } from './claimed-message.js';
 import { describeError } from './errors.js';
+import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from './message.js';
 import { parseDestination } from './parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
@@ -62,6 +63,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly run: RunSql;
   private readonly store: OutboxStore;
   private readonly pacing: ClaimPacing;
+  private readonly parking: FollowerParking;
   private readonly writeBack: WriteBack;
   private readonly routes: string;
   private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
@@ -94,6 +96,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
+    this.parking = new FollowerParking(this.store, this.run, () => o.clock?.now());
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
@@ -136,7 +139,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   async runOnce(): Promise<RoundResult> {
     if (this.stopping) throw new Error('relay was stopped; create a new one');
     const before = this.counters();
-    const claiming = this.claim(this.pacing.claimRoom(this.held()));
+    const want = this.pacing.claimRoom(this.held());
+    const claiming = this.claim(want);
     this.claimInFlight = claiming;
     let claimed: number;
     try {
@@ -145,6 +149,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       if (this.claimInFlight === claiming) this.claimInFlight = undefined;
     }
     this.pump();
+    if (claimed < want) await this.parking.afterShortClaim();
     await this.waitForIdle(Number.POSITIVE_INFINITY);
     await this.writeBack.drain();
     const after = this.totals;
@@ -207,6 +212,11 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           if (jobs.length > 0) {
             this.pump();
             if (jobs.length === want) continue;
+          }
+          // Short: the claim walked everything due. Park what waits behind blocked keys, while
+          // the batch just claimed is publishing.
+          await this.parking.afterShortClaim();
+          if (jobs.length > 0) {
             // Found what the last wake-up announced, unless another came in during the claim.
             if (this.wakes === wakesBefore) this.wakeRecheck = -1;
             this.lastFoundAt = performance.now();

@@ -111,7 +111,6 @@ export class WriteBack {
         started: released.map(() => false),
         attempts: released.map((x) => x.job.message.attempts),
         workerId: this.o.workerId,
-        ...this.now(),
       });
       for (const x of released) done.add(x);
     }

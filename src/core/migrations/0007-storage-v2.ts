@@ -65,7 +65,9 @@ create or replace view ${s}.all_messages as
   online: (s, concurrently) => [
     // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
     // delivered_at and dead_at both null, never status.
-    { sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null` },
+    {
+      sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null`,
+    },
     {
       sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
              where status = 'delivered' and delivered_at is null`,
@@ -89,11 +91,17 @@ create or replace view ${s}.all_messages as
       sql: `create index ${concurrently} if not exists messages_parked_idx on ${s}.messages (ordering_key, id)
               where parked`,
     },
-    { sql: `create index ${concurrently} if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null` },
+    {
+      sql: `create index ${concurrently} if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null`,
+    },
     // Each of these names status in its predicate, and one such index makes every claim non-HOT.
-    ...['messages_claimable_idx', 'messages_route_idx', 'messages_delivered_at_idx', 'messages_ordering_idx', 'messages_dead_idx'].map(
-      (name): OnlineStep => ({ sql: `drop index ${concurrently} if exists ${s}.${name}` }),
-    ),
+    ...[
+      'messages_claimable_idx',
+      'messages_route_idx',
+      'messages_delivered_at_idx',
+      'messages_ordering_idx',
+      'messages_dead_idx',
+    ].map((name): OnlineStep => ({ sql: `drop index ${concurrently} if exists ${s}.${name}` })),
     // Delivered rows to the archive, 1,000 per short transaction, while relays keep running.
     { sql: moveDeliveredSql(s, 1000), repeat: true },
   ],

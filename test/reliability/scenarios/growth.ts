@@ -117,7 +117,6 @@ export async function growthScenario(
             ids: rows.map((r) => r.id),
             started: rows.map(() => false),
             workerId: 'during',
-            now: new Date(),
           });
       });
       claimDuringCleanupMaxMs = Math.max(claimDuringCleanupMaxMs, ms);
