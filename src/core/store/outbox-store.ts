@@ -256,7 +256,7 @@ export class OutboxStore {
         (select ordering_key from ${t} where parked order by ordering_key limit 1)
         union all
         select (select ordering_key from ${t} where parked and ordering_key > keys.k order by ordering_key limit 1)
-          from keys where keys.k is not null)
+          from keys where keys.k is not null),
       heads as (
         select m.id from keys
           join ${t} m on m.id = (select p.id from ${t} p where p.ordering_key = keys.k and ${open('p')}
