@@ -1,5 +1,5 @@
 /**
- * Drain: pre-insert N messages (optionally with R delivered rows retained in the table), drain
+ * Drain: pre-insert N messages (optionally with R delivered rows retained in the archive), drain
  * them with a no-op publisher, print messages/s. The clock stops when the last message is
  * marked delivered in the table, not when its publish returned.
  * Run: npx tsx bench/drain.ts [messages=100000] [retained=0] [batchSize] [concurrency]
@@ -33,13 +33,17 @@ export async function fillOutbox(
 ): Promise<void> {
   await migrate(pool, { schema });
   if (retained > 0) {
-    // Delivered rows never enter the claim index; generate_series keeps a 1M-row fill to seconds.
+    // Delivered rows live in the archive, with ids from the outbox's own sequence as the
+    // write-back leaves them; generate_series keeps a 1M-row fill to seconds.
     await pool.query(
-      `insert into "${schema}".messages (message_id, type, destination, payload, status, attempts, delivered_at)
-       select gen_random_uuid(), 'bench.retained', 'noop', jsonb_build_object('seq', g), 'delivered', 1, now()
+      `insert into "${schema}".messages_archive (id, message_id, kind, type, destination, payload, headers,
+                                                 attempts, max_attempts, created_at, available_at, delivered_at)
+       select nextval(pg_get_serial_sequence('"${schema}".messages', 'id')), gen_random_uuid(), 'event',
+              'bench.retained', 'noop', jsonb_build_object('seq', g), '{}', 1, 25, now(), now(), now()
          from generate_series(1, $1::int) g`,
       [retained],
     );
+    await pool.query(`vacuum analyze "${schema}".messages_archive`);
   }
   const outbox = createOutbox({ schema });
   for (let i = 0; i < messages; i += 5_000) {

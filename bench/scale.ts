@@ -37,7 +37,7 @@ export async function drainWithProcesses(
     for (;;) {
       await sleep(100);
       const { rows } = await pool.query(
-        `select count(*)::int as n from "${schema}".messages where status in ('pending', 'in_flight')`,
+        `select count(*)::int as n from "${schema}".messages where delivered_at is null and dead_at is null`,
       );
       if (rows[0].n === 0) break;
     }

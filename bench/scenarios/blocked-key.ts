@@ -9,13 +9,13 @@ export const blockedKeyBenchScenario = defineScenario({
   name: 'blocked',
   summary: '10k messages over 100 keys drained next to 200k queued behind one blocked key, vs without',
   sizes: {
-    small: { backlog: 200_000, others: 10_000, keys: 100, timeLimitMs: 30_000 },
-    full: { backlog: 200_000, others: 10_000, keys: 100, timeLimitMs: 120_000 },
+    small: { backlog: 200_000, others: 10_000, keys: 100, timeLimitMs: 30_000, rounds: 3 },
+    full: { backlog: 200_000, others: 10_000, keys: 100, timeLimitMs: 120_000, rounds: 5 },
   },
   ratio: 'none',
   async run(ctx, size) {
     ctx.log(
-      `blocked key: ${size.others} over ${size.keys} keys, without and with ${size.backlog} behind one key`,
+      `blocked key: ${size.others} over ${size.keys} keys, without and with ${size.backlog} behind one key, medians of ${size.rounds} alternating rounds`,
     );
     const f = await blockedKeyScenario({ url: ctx.url, ...size, head: 'failing' });
     const scenario = `blocked key, ${size.backlog / 1000}k behind it`;

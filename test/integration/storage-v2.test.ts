@@ -39,7 +39,8 @@ describe('parking', () => {
       Array.from({ length: 50 }, (_, i) => ({ type: 'ok', payload: i, orderingKey: `k${i % 5}` })),
     );
     const pub = new RecordingPublisher('p', (m) => {
-      if (m.type === 'blocked') throw new TransientPublishError('router offline', { retryAfterMs: 3_600_000 });
+      if (m.type === 'blocked')
+        throw new TransientPublishError('router offline', { retryAfterMs: 3_600_000 });
     });
     const relay = relayFor({ default: pub });
     relay.start();
@@ -54,7 +55,9 @@ describe('parking', () => {
     expect(pub.calls.filter((c) => c.message.type === 'blocked')).toHaveLength(1);
     // Per key, in id order.
     for (let k = 0; k < 5; k++) {
-      const payloads = pub.calls.filter((c) => c.message.orderingKey === `k${k}`).map((c) => c.message.payload);
+      const payloads = pub.calls
+        .filter((c) => c.message.orderingKey === `k${k}`)
+        .map((c) => c.message.payload);
       expect(payloads).toEqual([...payloads].sort((a, b) => Number(a) - Number(b)));
     }
   });
@@ -83,7 +86,11 @@ describe('parking', () => {
   it('a dead head frees its successor', async () => {
     await outbox().addMany(
       t.db,
-      Array.from({ length: 10 }, (_, i) => ({ type: i === 0 ? 'poison' : 'cmd', payload: i, orderingKey: 'k' })),
+      Array.from({ length: 10 }, (_, i) => ({
+        type: i === 0 ? 'poison' : 'cmd',
+        payload: i,
+        orderingKey: 'k',
+      })),
     );
     const pub = new RecordingPublisher('p', async (m) => {
       if (m.type === 'poison') {
@@ -129,7 +136,11 @@ describe('the claim', () => {
   it('is a HOT update for every claimed row: it writes no index entry', async () => {
     await outbox().addMany(
       t.db,
-      Array.from({ length: 200 }, (_, i) => ({ type: 'x', payload: i, orderingKey: i % 2 ? `k${i}` : undefined })),
+      Array.from({ length: 200 }, (_, i) => ({
+        type: 'x',
+        payload: i,
+        orderingKey: i % 2 ? `k${i}` : undefined,
+      })),
     );
     const client = await t.pool.connect();
     // The backend's counters of this transaction, plus whatever earlier ones on this connection
