@@ -87,6 +87,12 @@ create or replace view ${s}.all_messages as
       sql: `create index ${concurrently} if not exists messages_key_idx on ${s}.messages (ordering_key, id)
               where ordering_key is not null and delivered_at is null and dead_at is null`,
     },
+    // The park pass's walk: due keyed rows only, so a backlog of unkeyed rows (or of a
+    // destination no relay serves) is never read by it.
+    {
+      sql: `create index ${concurrently} if not exists messages_park_idx on ${s}.messages (available_at, id)
+              where ordering_key is not null and delivered_at is null and dead_at is null and not parked`,
+    },
     // Keys with parked rows, for the sweep that frees a parked row left as its key's head (a
     // write-back by a relay older than v2, or a park racing a head's delivery).
     {

@@ -234,10 +234,11 @@ export class OutboxStore {
     // gone (deleted before we got to it) or locked by a write-back right now is skipped, and its
     // key's followers are left for the next pass: park never waits on a lock, so it cannot
     // deadlock with a write-back, which locks head then successor while park locks the other
-    // way round. $1 now, $2 limit. Returns one row per parked row.
+    // way round. Walks messages_park_idx (due keyed rows only). $1 now, $2 limit. Returns one
+    // row per parked row.
     this.parkSql = `with f as (
         select m.id, m.ordering_key from ${t} m
-         where ${open('m')} and not m.parked and m.available_at <= ${dueBySql('$1')} and m.ordering_key is not null
+         where m.ordering_key is not null and ${open('m')} and not m.parked and m.available_at <= ${dueBySql('$1')}
            and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
            and m.id > (${head('m')})
          order by m.available_at, m.id
