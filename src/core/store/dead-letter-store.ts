@@ -118,23 +118,28 @@ export class DeadLetterStore {
           set status = 'pending', attempts = 0, available_at = ${nowSql(`$${values.length - 1}`)},
               dead_at = null, dead_reason = null, parked = false,
               last_error = 'replayed after: ' || coalesce(m.last_error, '')
-        where m.id in (select id from ${this.t} where ${where} order by id limit $${values.length}
-                       for update skip locked)
+        where m.id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
+                               for update skip locked))
        returning m.id`,
       values,
     );
     return rows.length;
   }
 
-  /** Deletes up to `limit` matching dead rows. */
+  /**
+   * Deletes up to `limit` matching dead rows. Like replay, it picks its rows in an `array(...)`
+   * subquery, run once: written as `id in (select ... limit ... skip locked)`, PostgreSQL may
+   * plan a nested loop that re-runs the locking subquery for every row of the table (seen with
+   * the same shape in moving delivered rows: 3.5 s for 300 rows next to 2,000 pending).
+   */
   async purgeBatch(run: RunSql, filter: DeadFilter, args: { limit: number }): Promise<number> {
     const values: unknown[] = [];
     const where = this.where(filter, values);
     values.push(args.limit);
     const rows = await run(
       `delete from ${this.t}
-        where id in (select id from ${this.t} where ${where} order by id limit $${values.length}
-                     for update skip locked)
+        where id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
+                             for update skip locked))
        returning id`,
       values,
     );
