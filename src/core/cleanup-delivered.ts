@@ -1,23 +1,31 @@
-import { type Queryable, sqlRunner } from './queryable.js';
+import { type Queryable, sqlRunner, withTransaction } from './queryable.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
 import { MaintenanceStore } from './store.js';
 import { requireInt } from './validate-message.js';
 
-/** Rows deleted per statement unless configured. */
+/** Rows moved or deleted per statement unless configured. */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 5000;
 
 /** What a cleanup did. */
 export interface CleanupResult {
+  /**
+   * Archive rows deleted for being older than the cutoff. Rows moved from `messages` to the
+   * archive (delivered in place by a relay older than storage v2) are not counted: they were
+   * moved, not deleted, and are deleted here only if they too are older than the cutoff.
+   */
   deleted: number;
+  /** Statements run, moves and deletes together. */
   batches: number;
-  /** Duration of the slowest single DELETE: the longest any row lock was held. */
+  /** Duration of the slowest single statement: the longest any row lock was held. */
   longestBatchMs: number;
 }
 
 /**
- * Deletes delivered messages older than `olderThanDays`, in batches of `batchSize` rows,
- * each its own short statement: a 10M-row cleanup never holds one giant transaction, and
- * pending or dead rows are never touched.
+ * Deletes delivered messages older than `olderThanDays` from `messages_archive`, in batches of
+ * `batchSize` rows, each its own short statement: a 10M-row cleanup never holds one giant
+ * transaction, never scans the archive sequentially (BRIN on delivered_at), and pending or dead
+ * rows are never touched. First it moves rows that a relay older than storage v2 marked
+ * delivered in place (a rolling deploy) from `messages` to the archive, so retention sees them.
  *
  * @example
  * const { deleted } = await cleanupDelivered(db, { olderThanDays: 30 });
@@ -35,17 +43,27 @@ export async function cleanupDelivered(
   const run = sqlRunner(db);
   const olderThanMs = days * 86_400_000;
   const result: CleanupResult = { deleted: 0, batches: 0, longestBatchMs: 0 };
-  while (!options.signal?.aborted) {
-    const started = performance.now();
-    const n = await store.deleteDeliveredBatch(run, {
-      olderThanMs,
-      ...(options.now ? { now: options.now } : {}),
-      limit: batchSize,
-    });
-    result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
-    result.batches++;
-    result.deleted += n;
-    if (n < batchSize) break;
-  }
+  const batches = async (step: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    while (!options.signal?.aborted) {
+      const started = performance.now();
+      const n = await step();
+      result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
+      result.batches++;
+      total += n;
+      if (n < batchSize) break;
+    }
+    return total;
+  };
+  await batches(() => store.moveDeliveredBatch(run, { limit: batchSize }));
+  result.deleted = await batches(() =>
+    withTransaction(db, (tx) =>
+      store.deleteDeliveredBatch(tx, {
+        olderThanMs,
+        ...(options.now ? { now: options.now } : {}),
+        limit: batchSize,
+      }),
+    ),
+  );
   return result;
 }

@@ -53,9 +53,12 @@ export interface SeenWorkerRow {
 }
 
 /**
- * The status page's read-only SQL over `<schema>.messages` and `<schema>.job_runs`. None of it
- * runs on the relay's hot path, none of it writes, and each statement says which index keeps
- * it fast with millions of retained delivered rows (measured in the README, Status page).
+ * The status page's read-only SQL over `<schema>.messages` (unfinished and dead rows),
+ * `<schema>.messages_archive` (delivered rows) and `<schema>.job_runs`. None of it runs on the
+ * relay's hot path, none of it writes, and each statement says which index keeps it fast with
+ * millions of retained delivered rows (measured in the README, Status page). No statement
+ * filters on `status`: no index names it; unfinished is `delivered_at is null and dead_at is
+ * null`, dead is `dead_at is not null`.
  *
  * @example
  * const store = new StatusStore('outbox');
@@ -66,11 +69,13 @@ export class StatusStore {
   readonly schema: string;
   private readonly s: string;
   private readonly t: string;
+  private readonly archive: string;
 
   constructor(schema: string) {
     this.schema = schema;
     this.s = quoteSchema(schema);
     this.t = `${this.s}.messages`;
+    this.archive = `${this.s}.messages_archive`;
   }
 
   /** The database's time: every window on the status page is measured from it, not the host's. */
@@ -79,7 +84,11 @@ export class StatusStore {
     return row!.now;
   }
 
-  /** Unfinished rows per destination (uses messages_claimable_idx: only pending and in-flight rows). */
+  /**
+   * Unfinished rows per destination (messages_key_idx and messages_claim_idx are partial on the
+   * same predicate; `messages` holds only unfinished and dead rows, so even a scan reads no
+   * delivered ones).
+   */
   async openByDestination(run: RunSql): Promise<OpenDestinationRow[]> {
     const rows = await run<{
       destination: string;
@@ -96,7 +105,7 @@ export class StatusStore {
               min(created_at) as oldest,
               left(max(last_error), ${STATUS_ERROR_MAX_CHARS}) as sample_error
          from ${this.t}
-        where status in ('pending', 'in_flight')
+        where delivered_at is null and dead_at is null
         group by destination`,
     );
     return rows.map((r) => ({
@@ -111,30 +120,40 @@ export class StatusStore {
 
   /**
    * Deliveries per destination and minute since `since`, with how many of them are at or after
-   * `recentSince` (uses messages_delivered_at_idx, migration 6: an index-only range scan over the
-   * window, whatever the number of older delivered rows).
+   * `recentSince`. Reads the archive through messages_archive_delivered_brin: rows arrive in
+   * delivery order, so the window is its last block ranges whatever the number of older rows.
+   * Rows a relay older than storage v2 marked delivered in place count too until cleanup moves
+   * them (a scan of `messages`, which holds no archive).
    */
   deliveredPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
-    return this.perMinute(run, 'delivered', 'delivered_at', args);
+    return this.perMinute(
+      run,
+      `select destination, delivered_at as at from ${this.archive} where delivered_at >= $1
+       union all
+       select destination, delivered_at from ${this.t} where delivered_at >= $1`,
+      args,
+    );
   }
 
-  /** Deaths per destination and minute since `since` (uses messages_dead_idx: dead rows only). */
+  /** Deaths per destination and minute since `since` (uses messages_dead_at_idx: dead rows only). */
   deadPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
-    return this.perMinute(run, 'dead', 'dead_at', args);
+    return this.perMinute(
+      run,
+      `select destination, dead_at as at from ${this.t} where dead_at is not null and dead_at >= $1`,
+      args,
+    );
   }
 
-  /** Rows of one final status per destination and minute of the time column it sets. */
+  /** Rows of `source` (destination, at: the time a final state was reached, since $1) per destination and minute. */
   private async perMinute(
     run: RunSql,
-    status: 'delivered' | 'dead',
-    column: 'delivered_at' | 'dead_at',
+    source: string,
     args: { since: Date; recentSince: Date },
   ): Promise<MinuteCountRow[]> {
     const rows = await run<{ destination: string; minute: Date; n: string; recent: string }>(
-      `select destination, date_trunc('minute', ${column}) as minute, count(*) as n,
-              count(*) filter (where ${column} >= $2) as recent
-         from ${this.t}
-        where status = '${status}' and ${column} >= $1
+      `select destination, date_trunc('minute', at) as minute, count(*) as n,
+              count(*) filter (where at >= $2) as recent
+         from (${source}) finished
         group by 1, 2`,
       [args.since, args.recentSince],
     );
@@ -143,7 +162,7 @@ export class StatusStore {
 
   /**
    * Dead rows grouped by destination and reason, most recently active first, each with its newest
-   * row as the sample (the grouping uses messages_dead_idx; the sample is a primary-key lookup).
+   * row as the sample (the grouping uses messages_dead_at_idx; the sample is a primary-key lookup).
    */
   async deadGroups(run: RunSql, args: { limit: number }): Promise<DeadGroupRow[]> {
     const rows = await run<{
@@ -160,7 +179,7 @@ export class StatusStore {
          select destination, coalesce(dead_reason, '${UNKNOWN_DEAD_REASON}') as reason, count(*) as n,
                 min(dead_at) as first_seen, max(dead_at) as last_seen, max(id) as sample_id
            from ${this.t}
-          where status = 'dead'
+          where dead_at is not null
           group by 1, 2)
        select g.destination, g.reason, g.n, g.first_seen, g.last_seen, m.message_id, m.type,
               left(m.last_error, ${STATUS_ERROR_MAX_CHARS}) as sample_error
@@ -184,7 +203,7 @@ export class StatusStore {
   /**
    * Row ids of one dead group, in id order from `afterId`, so the admin routes can replay or
    * purge the `unknown` group (dead_reason null, which no dead-letter filter names) through the
-   * `ids` filter in pages (uses messages_dead_idx).
+   * `ids` filter in pages (uses messages_dead_at_idx, whose key is id).
    */
   async deadGroupIds(
     run: RunSql,
@@ -192,7 +211,7 @@ export class StatusStore {
   ): Promise<string[]> {
     const rows = await run<{ id: string }>(
       `select id from ${this.t}
-        where status = 'dead' and destination = $1 and coalesce(dead_reason, '${UNKNOWN_DEAD_REASON}') = $2
+        where dead_at is not null and destination = $1 and coalesce(dead_reason, '${UNKNOWN_DEAD_REASON}') = $2
           and id > $3::bigint
         order by id
         limit $4`,
@@ -202,14 +221,15 @@ export class StatusStore {
   }
 
   /**
-   * Worker ids holding leases now (uses messages_claimable_idx: in-flight rows only) and those that
-   * ran a job since `since` (job_runs is pruned to 1000 runs per job, so a scan stays small).
+   * Worker ids holding leases now and those that ran a job since `since`. Leases: no index
+   * names locked_by (the claim's update stays HOT), so this reads `messages`, which holds only
+   * unfinished and dead rows; job_runs is pruned to 1000 runs per job, so its scan stays small.
    */
   async seenWorkers(run: RunSql, args: { since: Date }): Promise<SeenWorkerRow[]> {
     const rows = await run<{ worker_id: string; source: 'lease' | 'job'; n: string; last_seen: Date }>(
       `select locked_by as worker_id, 'lease' as source, count(*) as n, max(locked_until) as last_seen
          from ${this.t}
-        where status = 'in_flight' and locked_by is not null
+        where locked_by is not null and delivered_at is null and dead_at is null
         group by locked_by
        union all
        select worker_id, 'job', count(*), max(started_at)

@@ -17,7 +17,7 @@ async function deliveredCount(url: string): Promise<number> {
   await client.connect();
   try {
     const { rows } = await client.query(
-      `select count(*)::int as n from outbox.messages where status = 'delivered'`,
+      `select count(*)::int as n from outbox.all_messages where status = 'delivered'`,
     );
     return (rows[0] as { n: number }).n;
   } finally {

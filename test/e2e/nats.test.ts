@@ -44,7 +44,7 @@ it('publish --destination nats:orders.created, then run --drain delivers it to J
   const messages = await readStream(nats.url, 'ORDERS', { token: 'e2e-nats-token-123' });
   expect(messages.map((m) => m.subject)).toEqual(['orders.created', 'outbox.order.paid']);
   expect(messages[0]!.msgId).toBe(id);
-  const { rows } = await t.pool.query(`select status, result from "${t.schema}".messages order by id`);
+  const { rows } = await t.pool.query(`select status, result from "${t.schema}".all_messages order by id`);
   expect(rows).toEqual([
     { status: 'delivered', result: { stream: 'ORDERS', seq: 1, duplicate: false } },
     { status: 'delivered', result: { stream: 'ORDERS', seq: 2, duplicate: false } },

@@ -12,7 +12,7 @@ afterAll(() => t.close());
 
 async function counts(): Promise<Record<'pending' | 'in_flight' | 'delivered' | 'dead', number>> {
   const { rows } = await t.pool.query(
-    `select status, count(*)::int as n from "${t.schema}".messages group by status`,
+    `select status, count(*)::int as n from "${t.schema}".all_messages group by status`,
   );
   const out = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
   for (const r of rows) out[r.status as keyof typeof out] = r.n;
@@ -36,6 +36,7 @@ it('start with WORKER_RUN_ONCE: SIGTERM mid-drain exits 0 and gives back its lea
 it('a destination no relay serves waits pending and shows its age in /metrics', async () => {
   const env = { DATABASE_URL: t.url, OUTBOX_SCHEMA: t.schema, LOG_LEVEL: 'info' };
   await t.pool.query(`delete from "${t.schema}".messages`);
+  await t.pool.query(`delete from "${t.schema}".messages_archive`);
   await createOutbox({ schema: t.schema }).addMany(t.db, [
     { type: 'e2e.cmd', payload: 1, destination: 'routeros:tower-9' },
     { type: 'e2e.evt', payload: 2 },

@@ -9,7 +9,7 @@ async function counts(
   t: TestDatabase,
 ): Promise<Record<'pending' | 'in_flight' | 'delivered' | 'dead', number>> {
   const { rows } = await t.pool.query(
-    `select status, count(*)::int as n from "${t.schema}".messages group by status`,
+    `select status, count(*)::int as n from "${t.schema}".all_messages group by status`,
   );
   const out = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
   for (const r of rows) out[r.status as keyof typeof out] = r.n;
@@ -57,6 +57,7 @@ describe('outbox-relay start', () => {
 
   it('serves /metrics whose counters match the deliveries, and guards the admin routes', async () => {
     await t.pool.query(`delete from "${t.schema}".messages`);
+    await t.pool.query(`delete from "${t.schema}".messages_archive`);
     const p = spawnCli(['start'], env(t, { HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', ADMIN_TOKEN }));
     try {
       // Ready once started: until the database answers, /readyz says 503 (database-wait.test.ts).

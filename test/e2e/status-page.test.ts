@@ -277,12 +277,14 @@ describe('the status page in a real browser', () => {
     );
     await waitFor(async () => {
       const { rows } = await t.pool.query(
-        `select count(*)::int as n from "${t.schema}".messages where destination = 'webhook:broken' and status = 'delivered'`,
+        `select count(*)::int as n from "${t.schema}".all_messages where destination = 'webhook:broken' and status = 'delivered'`,
       );
       return rows[0].n === 3;
     }, 'the replayed messages delivered');
     const brokenIds = (
-      await t.pool.query(`select message_id from "${t.schema}".messages where destination = 'webhook:broken'`)
+      await t.pool.query(
+        `select message_id from "${t.schema}".all_messages where destination = 'webhook:broken'`,
+      )
     ).rows.map((r) => r.message_id as string);
     for (const id of brokenIds) expect(receiver.deliveries().get(id)).toBe(1);
     await until(

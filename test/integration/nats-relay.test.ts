@@ -28,7 +28,7 @@ afterAll(async () => {
   await shared?.close();
 });
 beforeEach(async () => {
-  await t.pool.query(`truncate "${t.schema}".messages`);
+  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -73,7 +73,7 @@ function relayWith(publisher: NatsPublisher, extra: Partial<RelayOptions> = {}) 
 
 async function count(where: string): Promise<number> {
   const { rows } = await t.pool.query<{ n: number }>(
-    `select count(*)::int as n from "${t.schema}".messages where ${where}`,
+    `select count(*)::int as n from "${t.schema}".all_messages where ${where}`,
   );
   return rows[0]!.n;
 }
@@ -127,7 +127,7 @@ it('delivers 10,000 messages to JetStream, each exactly once, in per-key order p
   expect(new Set(messages.map((m) => m.subject))).toEqual(
     new Set([`${prefix}.order.created`, `${prefix}.order.paid`]),
   );
-  const { rows } = await t.pool.query(`select result from "${t.schema}".messages order by id limit 1`);
+  const { rows } = await t.pool.query(`select result from "${t.schema}".all_messages order by id limit 1`);
   expect(rows[0].result).toMatchObject({ stream: name, duplicate: false });
 }, 240_000);
 
@@ -185,7 +185,7 @@ it('dead-letters a subject without stream, an oversize message and a denied subj
     dead_reason: string | null;
     last_error: string | null;
     attempts: number;
-  }>(`select message_id, status, dead_reason, last_error, attempts from "${t.schema}".messages`);
+  }>(`select message_id, status, dead_reason, last_error, attempts from "${t.schema}".all_messages`);
   const row = (id: string | undefined) => rows.find((r) => r.message_id === id)!;
   expect(row(good).status).toBe('delivered');
   for (const id of [noStream, oversize, denied]) {
@@ -238,7 +238,7 @@ it('a relay killed between publish and mark-delivered re-publishes as a JetStrea
   await survivor.stop();
 
   const { rows } = await t.pool.query<{ message_id: string; result: { duplicate: boolean } }>(
-    `select message_id, result from "${t.schema}".messages`,
+    `select message_id, result from "${t.schema}".all_messages`,
   );
   const duplicates = new Set(rows.filter((r) => r.result.duplicate).map((r) => r.message_id));
   // Every message the dead relay published but never marked came back as a duplicate...

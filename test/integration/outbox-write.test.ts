@@ -19,7 +19,7 @@ async function rows() {
 }
 
 async function clear() {
-  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".orders`);
+  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive, "${t.schema}".orders`);
 }
 
 describe('outbox.add', () => {

@@ -74,7 +74,7 @@ it('relays on hosts 10 minutes behind and ahead deliver every message once, none
   await waitFor(
     async () => {
       const { rows } = await t.pool.query(
-        `select count(*)::int as n from "${t.schema}".messages where status = 'delivered'`,
+        `select count(*)::int as n from "${t.schema}".all_messages where status = 'delivered'`,
       );
       return rows[0].n === all.length;
     },

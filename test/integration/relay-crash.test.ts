@@ -45,7 +45,7 @@ it('redelivers every message of a relay process killed with SIGKILL mid-batch, a
   await waitFor(
     async () => {
       const r = await t.pool.query(
-        `select count(*)::int as n from "${t.schema}".messages where status <> 'delivered'`,
+        `select count(*)::int as n from "${t.schema}".all_messages where status <> 'delivered'`,
       );
       return r.rows[0].n === 0;
     },

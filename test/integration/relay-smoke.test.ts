@@ -25,6 +25,6 @@ it('delivers a committed message once', async () => {
   expect(r).toEqual({ claimed: 1, delivered: 1, retried: 0, dead: 0 });
   expect(pub.calls[0]?.message.messageId).toBe(id);
   expect(pub.calls[0]?.message.payload).toEqual({ x: 1 });
-  const { rows } = await t.pool.query(`select status from "${t.schema}".messages`);
+  const { rows } = await t.pool.query(`select status from "${t.schema}".all_messages`);
   expect(rows).toEqual([{ status: 'delivered' }]);
 });

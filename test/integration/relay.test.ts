@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 beforeEach(async () => {
-  await t.pool.query(`truncate "${t.schema}".messages`);
+  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
 });
 
 function relayFor(publishers: RelayOptions['publishers'], extra: Partial<RelayOptions> = {}) {
@@ -30,7 +30,7 @@ function relayFor(publishers: RelayOptions['publishers'], extra: Partial<RelayOp
 async function statusRows() {
   const { rows } = await t.pool.query(
     `select id, message_id, status, attempts, available_at, locked_by, locked_until, last_error, result, dead_reason
-       from "${t.schema}".messages order by id`,
+       from "${t.schema}".all_messages order by id`,
   );
   return rows;
 }
@@ -48,7 +48,7 @@ describe('claiming', () => {
     const pub = new RecordingPublisher('p', async (m) => {
       const [row] = (
         await t.pool.query(
-          `select status, locked_by, locked_until, attempts from "${t.schema}".messages where id = $1`,
+          `select status, locked_by, locked_until, attempts from "${t.schema}".all_messages where id = $1`,
           [m.id],
         )
       ).rows;
@@ -158,7 +158,7 @@ describe('claiming', () => {
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(relays.every((r) => r.counters().delivered > 0)).toBe(true);
     const { rows } = await t.pool.query(
-      `select status, count(*)::int as n from "${t.schema}".messages group by status`,
+      `select status, count(*)::int as n from "${t.schema}".all_messages group by status`,
     );
     expect(rows).toEqual([{ status: 'delivered', n: 10_000 }]);
   });
@@ -376,7 +376,7 @@ describe('lease budget', () => {
         const { rows } = await t.pool.query(
           `select count(*) filter (where status = 'in_flight')::int as f,
                   count(*) filter (where status = 'delivered')::int as d
-             from "${t.schema}".messages`,
+             from "${t.schema}".all_messages`,
         );
         maxInFlight = Math.max(maxInFlight, rows[0].f);
         return rows[0].d === 60;

@@ -55,7 +55,7 @@ function relay(routeros: RouterOsPublisher): Relay {
 
 async function counts(): Promise<Record<string, number>> {
   const { rows } = await t.pool.query(
-    `select status, count(*)::int as n from "${t.schema}".messages group by status`,
+    `select status, count(*)::int as n from "${t.schema}".all_messages group by status`,
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
@@ -180,7 +180,7 @@ describe('RouterOS commands through the outbox and relay', () => {
       expect(router.state.rows('/ppp/secret')).toHaveLength(router === routers[0] ? 14 : 13);
     }
     const { rows: results } = await t.pool.query(
-      `select result from "${t.schema}".messages where type = 'pppoe.create' and result is not null limit 1`,
+      `select result from "${t.schema}".all_messages where type = 'pppoe.create' and result is not null limit 1`,
     );
     expect(results[0].result).toMatchObject({
       device: expect.stringMatching(/^tower-/),
@@ -189,7 +189,7 @@ describe('RouterOS commands through the outbox and relay', () => {
   });
 
   it('keeps commands for an offline router waiting and applies them in order when it returns', async () => {
-    await t.pool.query(`truncate "${t.schema}".messages`);
+    await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
     const router = routers[1]!;
     await router.setMode({ offline: true, dropAfterApply: 0 });
     const outbox = createOutbox({ schema: t.schema });

@@ -32,6 +32,20 @@ async function rows(
     lockedBy?: string;
   },
 ): Promise<void> {
+  if (row.status === 'delivered') {
+    // Delivered rows live in the archive (storage v2), ids from the hot table's identity.
+    await t.pool.query(
+      `insert into "${t.schema}".messages_archive
+         (id, message_id, kind, type, destination, payload, headers, attempts, max_attempts,
+          created_at, available_at, delivered_at)
+       select nextval(pg_get_serial_sequence('"${t.schema}".messages', 'id')), gen_random_uuid(), 'event',
+              'status.test', $1, '{"secret":"payload-must-not-show"}', '{}', $2, 25,
+              now() - make_interval(secs => $3), now() - make_interval(secs => $3), now() - make_interval(secs => $4)
+         from generate_series(1, $5)`,
+      [destination, row.attempts ?? 1, row.ageSeconds, row.finishedAgoSeconds ?? row.ageSeconds, n],
+    );
+    return;
+  }
   await t.pool.query(
     `insert into "${t.schema}".messages
        (message_id, type, destination, payload, status, attempts, last_error, dead_reason, locked_by, locked_until,
@@ -57,7 +71,7 @@ async function rows(
 }
 
 async function seed(): Promise<void> {
-  await t.pool.query(`truncate "${t.schema}".messages`);
+  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
   // Healthy: deliveries in the last 5 and 60 minutes, one fresh pending, old history outside the hour.
   await rows('webhook:acme', 3, { status: 'delivered', ageSeconds: 130, finishedAgoSeconds: 120 });
   await rows('webhook:acme', 4, { status: 'delivered', ageSeconds: 1900, finishedAgoSeconds: 1800 });
@@ -102,6 +116,7 @@ async function seed(): Promise<void> {
   await rows('webhook:slowco', 4, { status: 'pending', ageSeconds: 120, attempts: 1 });
   await rows('webhook:slowco', 1, { status: 'delivered', ageSeconds: 100, finishedAgoSeconds: 30 });
   await t.pool.query(`analyze "${t.schema}".messages`);
+  await t.pool.query(`analyze "${t.schema}".messages_archive`);
 }
 
 async function serve(adminToken?: string): Promise<{ server: RunningHttpServer; base: string }> {
@@ -283,7 +298,8 @@ describe('status routes with ADMIN_TOKEN', () => {
     const replay = await post('/api/admin/dead/replay', group);
     expect(await replay.json()).toEqual({ replayed: 2 });
     const count = async (where: string) =>
-      (await t.pool.query(`select count(*)::int as n from "${t.schema}".messages where ${where}`)).rows[0].n;
+      (await t.pool.query(`select count(*)::int as n from "${t.schema}".all_messages where ${where}`)).rows[0]
+        .n;
     expect(await count(`destination = 'webhook:broken' and status = 'pending'`)).toBe(2);
     expect(await count(`destination = 'webhook:broken' and status = 'dead'`)).toBe(2);
     const purge = await post('/api/admin/dead/purge', { destination: 'webhook:broken', reason: 'unknown' });

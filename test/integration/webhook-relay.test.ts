@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 beforeEach(async () => {
-  await t.pool.query(`truncate "${t.schema}".messages`);
+  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
   // Timestamps may come from a fake clock far from now: verify signatures, not freshness, here.
   receiver = await startWebhookReceiver({ secrets: [SECRET], toleranceSeconds: 10 ** 10 });
 });
@@ -68,14 +68,14 @@ interface Row {
 async function rows(): Promise<Row[]> {
   const { rows } = await t.pool.query<Row>(
     `select message_id, status, attempts, available_at, last_error, result, payload::text as payload_text
-       from "${t.schema}".messages order by id`,
+       from "${t.schema}".all_messages order by id`,
   );
   return rows;
 }
 
 async function countByStatus(status: string): Promise<number> {
   const { rows } = await t.pool.query<{ n: number }>(
-    `select count(*)::int as n from "${t.schema}".messages where status = $1`,
+    `select count(*)::int as n from "${t.schema}".all_messages where status = $1`,
     [status],
   );
   return rows[0]!.n;

@@ -47,7 +47,7 @@ export class Ledger {
     if (this.uncertain.size === 0) return;
     const ids = [...this.uncertain.keys()];
     const { rows } = await t.pool.query<{ message_id: string }>(
-      `select message_id::text from "${t.schema}".messages where message_id = any($1::uuid[])`,
+      `select message_id::text from "${t.schema}".all_messages where message_id = any($1::uuid[])`,
       [ids],
     );
     const present = new Set(rows.map((r) => r.message_id));
@@ -195,7 +195,7 @@ export async function statusCounts(
   t: ScenarioDatabase,
 ): Promise<Record<'pending' | 'in_flight' | 'delivered' | 'dead', number>> {
   const { rows } = await t.pool.query<{ status: string; n: number }>(
-    `select status, count(*)::int as n from "${t.schema}".messages group by status`,
+    `select status, count(*)::int as n from "${t.schema}".all_messages group by status`,
   );
   const out = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
   for (const r of rows) out[r.status as keyof typeof out] = r.n;

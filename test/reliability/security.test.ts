@@ -165,7 +165,7 @@ describe('secrets', () => {
       const r = await cli(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    const { rows } = await t.pool.query(`select * from "${t.schema}".messages`);
+    const { rows } = await t.pool.query(`select * from "${t.schema}".all_messages`);
     const { rows: devices } = await t.pool.query(`select * from "${t.schema}".devices`);
     captured.push(JSON.stringify(rows), JSON.stringify(devices));
     const all = captured.join('\n');
@@ -321,7 +321,7 @@ describe('credentials key', () => {
         OUTBOX_CREDENTIALS_KEY: OTHER_KEY,
       });
       const out = `${r.stdout}\n${r.stderr}`;
-      const { rows } = await s.pool.query(`select status, last_error from "${s.schema}".messages`);
+      const { rows } = await s.pool.query(`select status, last_error from "${s.schema}".all_messages`);
       expect(rows[0].status).not.toBe('delivered');
       const said = `${out}\n${rows[0].last_error}`;
       expect(said).toMatch(/encrypted with key id \w+, but the configured credentials key has id \w+/);

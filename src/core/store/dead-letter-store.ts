@@ -19,10 +19,16 @@ export interface DeadFilter {
   lastErrorPrefix?: string;
 }
 
+/** The archive's columns in `STORED_COLUMNS` order: it keeps no status, error or death. */
+const ARCHIVE_COLUMNS = `id, message_id, kind, type, destination, tenant_id, ordering_key, payload, headers,
+  'delivered'::text as status, attempts, max_attempts, null::text as last_error, null::text as dead_reason, result,
+  created_at, available_at, delivered_at, null::timestamptz as dead_at`;
+
 /**
  * The dead-letter statements: list, inspect, replay and purge. Listing, replay and purge use
- * messages_dead_idx (id) where status = 'dead'; a row by id uses the primary key, by
- * message_id its unique index.
+ * messages_dead_at_idx (id) where dead_at is not null. A row by id or message_id is looked up
+ * in `messages` (primary key, unique message_id) and then in `messages_archive`, where
+ * delivered rows live (BRIN on id, unique message_id).
  *
  * @example
  * const dead = new DeadLetterStore('outbox');
@@ -30,13 +36,16 @@ export interface DeadFilter {
  */
 export class DeadLetterStore {
   private readonly t: string;
+  private readonly archive: string;
 
   constructor(schema: string) {
     this.t = `${quoteSchema(schema)}.messages`;
+    this.archive = `${quoteSchema(schema)}.messages_archive`;
   }
 
   private where(filter: DeadFilter, values: unknown[]): string {
-    const clauses = [`status = 'dead'`];
+    // Not status: no index names it; dead_at is what messages_dead_at_idx is partial on.
+    const clauses = ['dead_at is not null'];
     const add = (sqlText: (p: string) => string, value: unknown) => {
       values.push(value);
       clauses.push(sqlText(`$${values.length}`));
@@ -75,19 +84,30 @@ export class DeadLetterStore {
     return rows.map(toStoredMessage);
   }
 
-  /** One row by id or message_id, whatever its status. */
+  /**
+   * One row by id or message_id, whatever its status: unfinished and dead rows from `messages`,
+   * delivered ones (with their result) from the archive. The hot table is probed first and the
+   * archive only when it has no such row (`limit 1` stops the append); a move between the two is
+   * one statement, so this statement's snapshot sees the row on exactly one side.
+   */
   async get(run: RunSql, ref: MessageRef): Promise<StoredMessage | undefined> {
-    const rows =
-      ref.kind === 'id'
-        ? await run(`select ${STORED_COLUMNS} from ${this.t} where id = $1::bigint`, [ref.id])
-        : await run(`select ${STORED_COLUMNS} from ${this.t} where message_id = $1::uuid`, [ref.messageId]);
+    const [where, value] =
+      ref.kind === 'id' ? ['id = $1::bigint', ref.id] : ['message_id = $1::uuid', ref.messageId];
+    const rows = await run(
+      `(select ${STORED_COLUMNS} from ${this.t} where ${where})
+       union all
+       (select ${ARCHIVE_COLUMNS} from ${this.archive} where ${where})
+       limit 1`,
+      [value],
+    );
     return rows[0] ? toStoredMessage(rows[0]) : undefined;
   }
 
   /**
    * Moves up to `limit` matching dead rows back to pending with a fresh attempt budget, due at
    * the database's now. Callers loop until it returns fewer than `limit`, so no statement
-   * holds a huge lock set.
+   * holds a huge lock set. The row is unparked: a parked row is out of the claim index, and a
+   * replayed row is its key's lowest unfinished one again, so nothing would ever unpark it.
    */
   async replayBatch(run: RunSql, filter: DeadFilter, args: { now?: Date; limit: number }): Promise<number> {
     const values: unknown[] = [];
@@ -96,25 +116,30 @@ export class DeadLetterStore {
     const rows = await run(
       `update ${this.t} m
           set status = 'pending', attempts = 0, available_at = ${nowSql(`$${values.length - 1}`)},
-              dead_at = null, dead_reason = null,
+              dead_at = null, dead_reason = null, parked = false,
               last_error = 'replayed after: ' || coalesce(m.last_error, '')
-        where m.id in (select id from ${this.t} where ${where} order by id limit $${values.length}
-                       for update skip locked)
+        where m.id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
+                               for update skip locked))
        returning m.id`,
       values,
     );
     return rows.length;
   }
 
-  /** Deletes up to `limit` matching dead rows. */
+  /**
+   * Deletes up to `limit` matching dead rows. Like replay, it picks its rows in an `array(...)`
+   * subquery, run once: written as `id in (select ... limit ... skip locked)`, PostgreSQL may
+   * plan a nested loop that re-runs the locking subquery for every row of the table (seen with
+   * the same shape in moving delivered rows: 3.5 s for 300 rows next to 2,000 pending).
+   */
   async purgeBatch(run: RunSql, filter: DeadFilter, args: { limit: number }): Promise<number> {
     const values: unknown[] = [];
     const where = this.where(filter, values);
     values.push(args.limit);
     const rows = await run(
       `delete from ${this.t}
-        where id in (select id from ${this.t} where ${where} order by id limit $${values.length}
-                     for update skip locked)
+        where id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
+                             for update skip locked))
        returning id`,
       values,
     );

@@ -76,15 +76,19 @@ export async function growthScenario(
   // Warm-up: plans cached and the connection pool open before anything is measured.
   await measureClaims();
   await t.pool.query(`delete from "${t.schema}".messages`);
+  await t.pool.query(`delete from "${t.schema}".messages_archive`);
   const claimEmptyMs = await measureClaims();
   const statsEmptyMs = await measureStats();
   await t.pool.query(`delete from "${t.schema}".messages`);
 
   const insertMs = await timed(() =>
     t.pool.query(
-      `insert into "${t.schema}".messages
-         (message_id, type, destination, ordering_key, payload, status, attempts, created_at, available_at, delivered_at)
-       select gen_random_uuid(), 'retained', 'default', 'k' || (g % 1000), jsonb_build_object('n', g), 'delivered', 1,
+      // Retained delivered rows live in the archive (storage v2), ids from the hot table's identity.
+      `insert into "${t.schema}".messages_archive
+         (id, message_id, kind, type, destination, ordering_key, payload, headers, attempts, max_attempts,
+          created_at, available_at, delivered_at)
+       select nextval(pg_get_serial_sequence('"${t.schema}".messages', 'id')), gen_random_uuid(), 'event', 'retained',
+              'default', 'k' || (g % 1000), jsonb_build_object('n', g), '{}', 1, 25,
               now() - interval '40 days', now() - interval '40 days', now() - interval '40 days'
          from generate_series(1, $1) g`,
       [options.retained],
@@ -92,6 +96,7 @@ export async function growthScenario(
   );
   // What autovacuum (scale factor 0.02 on this table) does shortly after such a load.
   await t.pool.query(`analyze "${t.schema}".messages`);
+  await t.pool.query(`analyze "${t.schema}".messages_archive`);
   const claimRetainedMs = await measureClaims();
   const statsRetainedMs = await measureStats();
 
