@@ -1,4 +1,4 @@
-import { type Queryable, sqlRunner, withTransaction } from './queryable.js';
+import { type Queryable, sqlRunner } from './queryable.js';
 import { DEFAULT_SCHEMA } from './schema-name.js';
 import { MaintenanceStore } from './store.js';
 import { requireInt } from './validate-message.js';
@@ -23,7 +23,7 @@ export interface CleanupResult {
 /**
  * Deletes delivered messages older than `olderThanDays` from `messages_archive`, in batches of
  * `batchSize` rows, each its own short statement: a 10M-row cleanup never holds one giant
- * transaction, never scans the archive sequentially (BRIN on delivered_at), and pending or dead
+ * transaction, never scans the archive sequentially (an index on delivered_at), and pending or dead
  * rows are never touched. First it moves rows that a relay older than storage v2 marked
  * delivered in place (a rolling deploy) from `messages` to the archive, so retention sees them.
  *
@@ -56,14 +56,16 @@ export async function cleanupDelivered(
     return total;
   };
   await batches(() => store.moveDeliveredBatch(run, { limit: batchSize }));
-  result.deleted = await batches(() =>
-    withTransaction(db, (tx) =>
-      store.deleteDeliveredBatch(tx, {
-        olderThanMs,
-        ...(options.now ? { now: options.now } : {}),
-        limit: batchSize,
-      }),
-    ),
-  );
+  let after: Date | null = null;
+  result.deleted = await batches(async () => {
+    const batch = await store.deleteDeliveredBatch(run, {
+      olderThanMs,
+      ...(options.now ? { now: options.now } : {}),
+      limit: batchSize,
+      after,
+    });
+    after = batch.last ?? after;
+    return batch.deleted;
+  });
   return result;
 }

@@ -120,8 +120,8 @@ export class StatusStore {
 
   /**
    * Deliveries per destination and minute since `since`, with how many of them are at or after
-   * `recentSince`. Reads the archive through messages_archive_delivered_brin: rows arrive in
-   * delivery order, so the window is its last block ranges whatever the number of older rows.
+   * `recentSince`. Reads the archive's window through messages_archive_delivered_idx (an
+   * index-only range scan: it includes destination), whatever the number of older rows.
    * Rows a relay older than storage v2 marked delivered in place count too until cleanup moves
    * them (a scan of `messages`, which holds no archive).
    */

@@ -1,7 +1,7 @@
 // Status page JSON routes against a grown table: npx tsx test/soak/status-timing.ts [retained, default 5000000]
 // Fills `retained` delivered rows 40 days old (as the growth scenario does), plus the last hour a
 // busy relay leaves behind (100 rows/s for an hour: 360k delivered), a backlog and dead rows,
-// then times each route's read (median of 5) with and without the archive's BRIN on delivered_at.
+// then times each route's read (median of 5) with and without the archive's index on delivered_at.
 // Delivered rows go to messages_archive in delivery order, as the relay's write-back appends them.
 import { sqlRunner } from '../../src/core/queryable.js';
 import { StatusStore } from '../../src/core/status-store.js';
@@ -107,7 +107,7 @@ try {
     [new Date(now.getTime() - 3_600_000)],
   );
 
-  await t.pool.query(`drop index "${t.schema}".messages_archive_delivered_brin`);
+  await t.pool.query(`drop index "${t.schema}".messages_archive_delivered_idx`);
   const withoutIndex: Record<string, number> = {};
   for (const route of ['/api/destinations', '/api/throughput'] as const)
     withoutIndex[route] = await timed(routes[route]);
@@ -115,7 +115,7 @@ try {
   console.log(
     `filled ${retained} retained + ${LAST_HOUR} last-hour delivered rows in ${(fillMs / 1000).toFixed(0)} s`,
   );
-  console.log('| route | with messages_archive_delivered_brin | without |');
+  console.log('| route | with messages_archive_delivered_idx | without |');
   console.log('|---|---|---|');
   for (const route of Object.keys(routes))
     console.log(

@@ -52,30 +52,29 @@ export class MaintenanceStore {
   }
 
   /**
-   * Deletes up to `limit` archive rows delivered more than `olderThanMs` ago. The archive is
-   * append-only in delivery order, so the BRIN index on delivered_at finds the oldest block
-   * ranges, and the delete by ctid keeps each statement short. `run` must be inside a
-   * transaction of its own (`withTransaction`): the plan choice below is `set local`.
+   * Deletes up to `limit` archive rows delivered more than `olderThanMs` ago, oldest first,
+   * through messages_archive_delivered_idx, and returns how many and the newest delivered_at it
+   * deleted. Pass that back as `after`: the next batch starts its index range there instead of
+   * stepping over every entry the batches before it deleted (dead until vacuum), so each batch
+   * costs the same however much the cleanup has already deleted.
    */
   async deleteDeliveredBatch(
     run: RunSql,
-    args: { olderThanMs: number; now?: Date; limit: number },
-  ): Promise<number> {
-    // When most of the archive is past the cutoff, the planner costs Seq Scan + Limit below the
-    // BRIN bitmap scan (the first pages match). But the last batch, which finds fewer than
-    // `limit` rows, then reads every page of the retained period: 264-290 ms for 350k retained
-    // rows (1M archived, 650k deleted in batches of 5,000), growing with retention. Through BRIN
-    // the worst statement was 169 ms (most 30-60 ms), as it reads only the ranges past the cutoff.
-    await run('set local enable_seqscan = off');
-    const rows = await run(
-      `delete from ${this.archive}
-        where ctid = any(array(select ctid from ${this.archive}
-                                where delivered_at < ${nowSql('$1')} - $2::float8 * interval '1 ms'
-                                limit $3))
-       returning id`,
-      [nowParam(args.now), args.olderThanMs, args.limit],
+    args: { olderThanMs: number; now?: Date; limit: number; after?: Date | null },
+  ): Promise<{ deleted: number; last: Date | null }> {
+    const [row] = await run<{ n: number; last: Date | null }>(
+      `with d as (
+         delete from ${this.archive}
+          where ctid = any(array(select ctid from ${this.archive}
+                                  where delivered_at < ${nowSql('$1')} - $2::float8 * interval '1 ms'
+                                    and delivered_at >= coalesce($4::timestamptz, '-infinity')
+                                  order by delivered_at
+                                  limit $3))
+         returning delivered_at)
+       select count(*)::int as n, max(delivered_at) as last from d`,
+      [nowParam(args.now), args.olderThanMs, args.limit, args.after ?? null],
     );
-    return rows.length;
+    return { deleted: row?.n ?? 0, last: row?.last ?? null };
   }
 
   /**
