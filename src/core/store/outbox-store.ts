@@ -155,7 +155,9 @@ export class OutboxStore {
     const open = (x: string) => `${x}.delivered_at is null and ${x}.dead_at is null`;
     // The head of a key: its lowest unfinished id, one descent of messages_key_idx. A scalar
     // subquery, not NOT EXISTS (... p.id < m.id): the planner turns that into a hash semi-join
-    // whose id filter is quadratic in a key's backlog.
+    // whose id filter is quadratic in a key's backlog. Migration 7 fixes the column's n_distinct
+    // so that statistics taken while one blocked key holds nearly every row do not make the
+    // planner walk the primary key here instead.
     const head = (x: string) => `select p.id from ${t} p
                   where p.ordering_key = ${x}.ordering_key and ${open('p')}
                   order by p.id limit 1`;
