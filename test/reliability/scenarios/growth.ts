@@ -89,7 +89,9 @@ export async function growthScenario(
           created_at, available_at, delivered_at)
        select nextval(pg_get_serial_sequence('"${t.schema}".messages', 'id')), gen_random_uuid(), 'event', 'retained',
               'default', 'k' || (g % 1000), jsonb_build_object('n', g), '{}', 1, 25,
-              now() - interval '40 days', now() - interval '40 days', now() - interval '40 days'
+              now() - interval '40 days', now() - interval '40 days',
+              -- delivered over 9 days, in delivery order, as a relay leaves them: all past 30 days
+              now() - interval '40 days' + make_interval(secs => g * 777600.0 / $1)
          from generate_series(1, $1) g`,
       [options.retained],
     ),
