@@ -149,9 +149,12 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       if (this.claimInFlight === claiming) this.claimInFlight = undefined;
     }
     this.pump();
-    if (claimed < want) await this.parking.afterShortClaim();
     await this.waitForIdle(Number.POSITIVE_INFINITY);
     await this.writeBack.drain();
+    // Short: the claim walked everything due. Park what waits behind blocked keys for the next
+    // round; a failure here is reported, not the round's (everything claimed is written back).
+    if (claimed < want)
+      await this.parking.afterShortClaim().catch((error: unknown) => this.report(error, 'parking failed'));
     const after = this.totals;
     return {
       claimed,
