@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { migrate } from '../src/core/migrate.js';
 import { MIGRATIONS } from '../src/core/migrations/index.js';
 import { OutboxStore } from '../src/core/store.js';
+import { fillOutbox } from './drain.js';
 import { todayStatements } from './experiments/storage-v2-sql.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
@@ -23,6 +24,7 @@ export interface HotPathRow {
   explained: Explained;
 }
 
+/** Before: migration 6's layout, delivered rows kept in `messages`. After: what `bench/drain.ts` fills. */
 async function fill(
   pool: pg.Pool,
   schema: string,
@@ -30,36 +32,22 @@ async function fill(
   retained: number,
   batch: number,
 ) {
+  if (layout === 'after') return fillOutbox(pool, schema, batch, retained);
   const s = `"${schema}"`;
-  await migrate(pool, {
-    schema,
-    ...(layout === 'before' ? { migrations: MIGRATIONS.filter((m) => m.version <= 6) } : {}),
-  });
-  if (layout === 'before') {
-    await pool.query(
-      `insert into ${s}.messages (message_id, type, destination, payload, status, attempts, delivered_at)
-       select gen_random_uuid(), 'retained', 'noop', jsonb_build_object('seq', g), 'delivered', 1, now()
-         from generate_series(1, $1::int) g`,
-      [retained],
-    );
-  } else {
-    await pool.query(
-      `insert into ${s}.messages_archive (id, message_id, kind, type, destination, payload, headers, attempts,
-                                          max_attempts, created_at, available_at, delivered_at)
-       select nextval(pg_get_serial_sequence('${s}.messages', 'id')), gen_random_uuid(), 'event', 'retained', 'noop',
-              jsonb_build_object('seq', g), '{}', 1, 25, now(), now(), now()
-         from generate_series(1, $1::int) g`,
-      [retained],
-    );
-  }
+  await migrate(pool, { schema, migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+  await pool.query(
+    `insert into ${s}.messages (message_id, type, destination, payload, status, attempts, delivered_at)
+     select gen_random_uuid(), 'retained', 'noop', jsonb_build_object('seq', g), 'delivered', 1, now()
+       from generate_series(1, $1::int) g`,
+    [retained],
+  );
   await pool.query(
     `insert into ${s}.messages (message_id, type, destination, payload)
-     select gen_random_uuid(), 'order.created', 'noop', jsonb_build_object('orderId', g, 'amount', 4200)
+     select gen_random_uuid(), 'order.created', 'noop', jsonb_build_object('orderId', g, 'amount', 4200, 'currency', 'EUR')
        from generate_series(1, $1::int) g`,
     [batch],
   );
   await pool.query(`vacuum analyze ${s}.messages`);
-  if (layout === 'after') await pool.query(`vacuum analyze ${s}.messages_archive`);
 }
 
 /**

@@ -72,22 +72,17 @@ export async function withTransaction<T>(db: Queryable, fn: (run: RunSql) => Pro
     if (db.isTransaction) return fn(sqlRunner(db));
     return db.transaction().execute((trx) => fn(sqlRunner(trx)));
   }
-  const pool = db as pg.Pool;
-  // A Pool hands out a client; a Client/PoolClient is already one connection.
-  const isPool = queryableKind(db) === 'pg-pool';
-  const client = isPool ? await pool.connect() : (db as pg.Client);
-  const run = sqlRunner(client);
-  try {
+  return onOneConnection(db, async (run) => {
     await run('begin');
-    const result = await fn(run);
-    await run('commit');
-    return result;
-  } catch (error) {
-    await run('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    if (isPool) (client as pg.PoolClient).release();
-  }
+    try {
+      const result = await fn(run);
+      await run('commit');
+      return result;
+    } catch (error) {
+      await run('rollback').catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 /**

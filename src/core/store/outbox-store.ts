@@ -153,13 +153,14 @@ export class OutboxStore {
     // "Unfinished": neither delivered (an older relay may still mark a row delivered in place)
     // nor dead. Every partial index of v2 says exactly this, never `status`.
     const open = (x: string) => `${x}.delivered_at is null and ${x}.dead_at is null`;
-    // The head of a key: its lowest unfinished id, one descent of messages_key_idx. A scalar
-    // subquery, not NOT EXISTS (... p.id < m.id): the planner turns that into a hash semi-join
-    // whose id filter is quadratic in a key's backlog. Migration 7 fixes the column's n_distinct
-    // so that statistics taken while one blocked key holds nearly every row do not make the
-    // planner walk the primary key here instead.
-    const head = (x: string) => `select p.id from ${t} p
-                  where p.ordering_key = ${x}.ordering_key and ${open('p')}
+    // The lowest unfinished id of key `key` (above id `after`: a finished row's successor; else
+    // the key's head), one descent of messages_key_idx. A scalar subquery, not NOT EXISTS
+    // (... p.id < m.id): the planner turns that into a hash semi-join whose id filter is
+    // quadratic in a key's backlog. Migration 7 fixes the column's n_distinct so that statistics
+    // taken while one blocked key holds nearly every row do not make the planner walk the
+    // primary key here instead.
+    const nextOfKey = (key: string, after?: string) => `select p.id from ${t} p
+                  where p.ordering_key = ${key} and ${open('p')}${after ? ` and p.id > ${after}` : ''}
                   order by p.id limit 1`;
     // The claim. $1 now (null: the database's), $2 limit, $3 worker, $4 lease ms, $5 attempt cap,
     // then the destination filter. It walks messages_claim_idx (available_at, id) over due,
@@ -171,7 +172,7 @@ export class OutboxStore {
     // dead-lettered right here (it probably crashed or hung its relay every time).
     const eligible = (m: string) => `${open(m)} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
            and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
-           and (${m}.ordering_key is null or ${m}.id = (${head(m)}))`;
+           and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
     const expired = (m: string) =>
       `(${m}.status = 'in_flight' and ${m}.attempts >= least(${m}.max_attempts, coalesce($5::int, ${m}.max_attempts))) as expired`;
     const lease = `${nowSql('$1')} + $4::float8 * interval '1 ms'`;
@@ -224,9 +225,7 @@ export class OutboxStore {
     // not parked the update changes nothing indexed and is HOT.
     function unparkAfter(finished: string): string {
       return `nxt as (
-        select (select n.id from ${t} n
-                 where n.ordering_key = f.ordering_key and ${open('n')} and n.id > f.id
-                 order by n.id limit 1) as id
+        select (${nextOfKey('f.ordering_key', 'f.id')}) as id
           from (select ordering_key, max(id) as id from ${finished} f0 group by 1) f),
       unparked as (update ${t} m set parked = false from nxt where m.id = nxt.id)`;
     }
@@ -242,13 +241,13 @@ export class OutboxStore {
         select m.id, m.ordering_key from ${t} m
          where m.ordering_key is not null and ${open('m')} and not m.parked and m.available_at <= ${dueBySql('$1')}
            and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
-           and m.id > (${head('m')})
+           and m.id > (${nextOfKey('m.ordering_key')})
          order by m.available_at, m.id
          limit $2
          for update of m skip locked),
       heads as (
         select h.ordering_key from ${t} h
-         where h.id in (select (${head('k')}) from (select distinct ordering_key from f) k)
+         where h.id in (select (${nextOfKey('k.ordering_key')}) from (select distinct ordering_key from f) k)
          for share of h skip locked)
       update ${t} m set parked = true from f join heads using (ordering_key) where m.id = f.id
       returning m.id`;
@@ -262,8 +261,7 @@ export class OutboxStore {
           from keys where keys.k is not null),
       heads as (
         select m.id from keys
-          join ${t} m on m.id = (select p.id from ${t} p where p.ordering_key = keys.k and ${open('p')}
-                                 order by p.id limit 1)
+          join ${t} m on m.id = (${nextOfKey('keys.k')})
          where keys.k is not null and m.parked
          for update of m skip locked)
       update ${t} m set parked = false from heads where m.id = heads.id
