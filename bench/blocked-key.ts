@@ -9,12 +9,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { TransientPublishError } from '../src/core/errors.js';
-import { NOOP_LOGGER } from '../src/core/logger.js';
-import { migrate } from '../src/core/migrate.js';
-import { createOutbox } from '../src/core/outbox.js';
-import { createRelay } from '../src/core/relay.js';
-import type { Publisher } from '../src/publishers/publisher.js';
+import { TransientPublishError } from '../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import { migrate } from '../src/core/migrations/migrate.js';
+import { createOutbox } from '../src/core/producer/outbox.js';
+import { createRelay } from '../src/core/relay/relay.js';
+import type { Publisher } from '../src/core/foundation/publisher.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { isMain } from './support/is-main.js';

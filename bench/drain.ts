@@ -5,10 +5,10 @@
  * Run: npx tsx bench/drain.ts [messages=100000] [retained=0] [batchSize] [concurrency]
  */
 import type pg from 'pg';
-import { NOOP_LOGGER } from '../src/core/logger.js';
-import { migrate } from '../src/core/migrate.js';
-import { createOutbox } from '../src/core/outbox.js';
-import { createRelay } from '../src/core/relay.js';
+import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import { migrate } from '../src/core/migrations/migrate.js';
+import { createOutbox } from '../src/core/producer/outbox.js';
+import { createRelay } from '../src/core/relay/relay.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { isMain } from './support/is-main.js';

@@ -7,9 +7,9 @@
  * Run: npx tsx bench/hot-path-explain.ts [retained=1000000] [batch=500]
  */
 import type pg from 'pg';
-import { migrate } from '../src/core/migrate.js';
+import { migrate } from '../src/core/migrations/migrate.js';
 import { MIGRATIONS } from '../src/core/migrations/index.js';
-import { OutboxStore } from '../src/core/store.js';
+import { OutboxStore } from '../src/core/store/index.js';
 import { fillOutbox } from './drain.js';
 import { todayStatements } from './experiments/storage-v2-sql.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';

@@ -5,8 +5,8 @@
  * Run: npx tsx bench/producer.ts [transactions=10000] [clients=1]
  */
 import pg from 'pg';
-import { migrate } from '../src/core/migrate.js';
-import { createOutbox } from '../src/core/outbox.js';
+import { migrate } from '../src/core/migrations/migrate.js';
+import { createOutbox } from '../src/core/producer/outbox.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { isMain } from './support/is-main.js';

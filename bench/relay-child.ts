@@ -3,8 +3,8 @@
  * "stop" stops and reports how many messages it delivered and when (wall clock) the last one was.
  * Run by bench/scale.ts: node --import tsx bench/relay-child.ts <url> <schema>
  */
-import { NOOP_LOGGER } from '../src/core/logger.js';
-import { createRelay } from '../src/core/relay.js';
+import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import { createRelay } from '../src/core/relay/relay.js';
 import { benchPool } from './support/bench-pool.js';
 import { noopPublisher } from './support/noop-publisher.js';
 

@@ -4,9 +4,9 @@
  * Run: npx tsx bench/routeros.ts [commandsPerRouter]
  */
 import { randomUUID } from 'node:crypto';
-import { NOOP_LOGGER } from '../src/core/logger.js';
-import type { OutboxMessage } from '../src/core/message.js';
-import type { PublishContext } from '../src/publishers/publisher.js';
+import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import type { OutboxMessage } from '../src/core/foundation/message.js';
+import type { PublishContext } from '../src/core/foundation/publisher.js';
 import { RouterOsPublisher } from '../src/publishers/routeros/routeros-publisher.js';
 import { type FakeRouter, startFakeRouter } from '../src/testing/fake-router/index.js';
 import { percentile } from './support/stats.js';

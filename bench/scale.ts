@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { OutboxStore } from '../src/core/store.js';
+import { OutboxStore } from '../src/core/store/index.js';
 import { fillOutbox } from './drain.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { median } from './support/stats.js';

@@ -9,8 +9,8 @@ export {
   cleanupDelivered,
   DEFAULT_CLEANUP_BATCH_SIZE,
   type CleanupResult,
-} from './core/cleanup-delivered.js';
-export { type Clock, SystemClock } from './core/clock.js';
+} from './core/maintenance/cleanup-delivered.js';
+export { type Clock, SystemClock } from './core/foundation/clock.js';
 export {
   type DeadFilter,
   type DeadSelector,
@@ -19,7 +19,7 @@ export {
   purgeDead,
   replayDead,
   type StoredMessage,
-} from './core/dead-letters.js';
+} from './core/maintenance/dead-letters.js';
 export {
   ConfigError,
   describeError,
@@ -28,10 +28,15 @@ export {
   OutboxValidationError,
   PermanentPublishError,
   TransientPublishError,
-} from './core/errors.js';
-export { type Logger, NOOP_LOGGER } from './core/logger.js';
-export type { MessageKind, MessageStatus, OutboxMessage } from './core/message.js';
-export { LATEST_MIGRATION_VERSION, type MigrateResult, migrate, schemaVersion } from './core/migrate.js';
+} from './core/foundation/errors.js';
+export { type Logger, NOOP_LOGGER } from './core/foundation/logger.js';
+export type { MessageKind, MessageStatus, OutboxMessage } from './core/foundation/message.js';
+export {
+  LATEST_MIGRATION_VERSION,
+  type MigrateResult,
+  migrate,
+  schemaVersion,
+} from './core/migrations/migrate.js';
 export type { Migration } from './core/migrations/migration.js';
 export {
   createOutbox,
@@ -42,9 +47,9 @@ export {
   type NewMessage,
   type Outbox,
   type OutboxOptions,
-} from './core/outbox.js';
-export { getStats, type OutboxStats } from './core/outbox-stats.js';
-export type { Queryable } from './core/queryable.js';
+} from './core/producer/outbox.js';
+export { getStats, type OutboxStats } from './core/maintenance/outbox-stats.js';
+export type { Queryable } from './core/foundation/queryable.js';
 export {
   createRelay,
   DEFAULT_BATCH_SIZE,
@@ -57,13 +62,13 @@ export {
   type RelayEvents,
   type RelayOptions,
   type RoundResult,
-} from './core/relay.js';
-export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/retry-policy.js';
-export { DEFAULT_SCHEMA } from './core/schema-name.js';
-export { uuidV7 } from './core/uuid-v7.js';
-export { MAX_PAYLOAD_BYTES } from './core/validate-message.js';
+} from './core/relay/relay.js';
+export { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/relay/retry-policy.js';
+export { DEFAULT_SCHEMA } from './core/foundation/schema-name.js';
+export { uuidV7 } from './core/producer/uuid-v7.js';
+export { MAX_PAYLOAD_BYTES } from './core/producer/validate-message.js';
 export { ConsolePublisher, type ConsolePublisherOptions } from './publishers/console/index.js';
-export type { Publisher, PublishContext } from './publishers/publisher.js';
+export type { Publisher, PublishContext } from './core/foundation/publisher.js';
 // Receiver-side webhook verification is light (node:crypto only); the publisher itself lives
 // on `outbox-relay/webhook` so apps that do not send webhooks never load undici.
 export type { SignatureScheme } from './publishers/webhook/sign.js';

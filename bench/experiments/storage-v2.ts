@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import type pg from 'pg';
-import { migrate } from '../../src/core/migrate.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
 import { MIGRATIONS } from '../../src/core/migrations/index.js';
 import { drainGraphile, GRAPHILE_BEST, prepareGraphile } from '../competitors.js';
 import { benchPool, uniqueName } from '../support/bench-pool.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../../src/core/relay.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../../src/core/relay/relay.js';
 import {
   describeGraphile,
   describePgBoss,

@@ -1,7 +1,7 @@
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { migrate } from '../../src/core/migrate.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { createRelay } from '../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { createRelay } from '../../src/core/relay/relay.js';
 import {
   describePgBoss,
   graphileWrite,

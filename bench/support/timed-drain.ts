@@ -1,4 +1,4 @@
-import type { Relay } from '../../src/core/relay.js';
+import type { Relay } from '../../src/core/relay/relay.js';
 
 /** What one timed drain of a publisher bench measured. */
 export interface TimedDrain {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type FlagValues, settingFlagSpecs } from './load-config.js';
-import { integer } from './setting-parsers.js';
-import { SETTINGS } from './settings.js';
+import { type FlagValues, settingFlagSpecs } from './config/load-config.js';
+import { integer } from './config/setting-parsers.js';
+import { SETTINGS } from './config/settings.js';
 
 /** Exit codes of the binary. */
 export const EXIT_OK = 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, describeError } from '../core/errors.js';
+import { ConfigError, describeError } from '../core/foundation/errors.js';
 import {
   type Command,
   commandHelp,

@@ -1,5 +1,5 @@
-import { cleanupDelivered } from '../core/cleanup-delivered.js';
-import type { Queryable } from '../core/queryable.js';
+import { cleanupDelivered } from '../core/maintenance/cleanup-delivered.js';
+import type { Queryable } from '../core/foundation/queryable.js';
 import type { JobFunction } from './scheduler.js';
 
 /**

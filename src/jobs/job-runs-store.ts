@@ -1,5 +1,5 @@
-import type { RunSql } from '../core/queryable.js';
-import { quoteSchema } from '../core/schema-name.js';
+import type { RunSql } from '../core/foundation/queryable.js';
+import { quoteSchema } from '../core/foundation/schema-name.js';
 
 /** One recorded run of a job. */
 export interface JobRun {

@@ -1,4 +1,4 @@
-import type { Relay, RoundResult } from '../core/relay.js';
+import type { Relay, RoundResult } from '../core/relay/relay.js';
 import type { JobFunction } from './scheduler.js';
 
 /** A drain stops after this long so one tick never runs into the next by much. Default 5 minutes. */

@@ -1,5 +1,5 @@
-import { listDead, replayDead } from '../core/dead-letters.js';
-import type { Queryable } from '../core/queryable.js';
+import { listDead, replayDead } from '../core/maintenance/dead-letters.js';
+import type { Queryable } from '../core/foundation/queryable.js';
 import type { JobFunction } from './scheduler.js';
 
 /** Dead rows replayed per run at most, so a long outage does not turn into one huge burst. */

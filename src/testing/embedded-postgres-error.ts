@@ -1,4 +1,4 @@
-import { OutboxError } from '../core/errors.js';
+import { OutboxError } from '../core/foundation/errors.js';
 
 /**
  * Why an embedded PostgreSQL could not start:

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { describeError } from '../core/errors.js';
+import { describeError } from '../core/foundation/errors.js';
 import { EmbeddedPostgresError } from './embedded-postgres-error.js';
 import { type PostgresBinaries, postgresBinaries } from './postgres-binaries.js';
 import {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describeError } from '../core/errors.js';
+import { describeError } from '../core/foundation/errors.js';
 import { EmbeddedPostgresError } from './embedded-postgres-error.js';
 import { firstUnreachableDirectory, type PostgresServerUser } from './postgres-server-user.js';
 

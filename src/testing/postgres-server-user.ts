@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describeError } from '../core/errors.js';
+import { describeError } from '../core/foundation/errors.js';
 import { EmbeddedPostgresError } from './embedded-postgres-error.js';
 
 const run = promisify(execFile);

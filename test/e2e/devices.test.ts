@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/outbox.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runCli } from './cli-process.js';

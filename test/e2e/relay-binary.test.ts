@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/outbox.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/recording-publisher.js';
 import { runCli, spawnCli } from './cli-process.js';

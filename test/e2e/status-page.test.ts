@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/outbox.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';
 import { startBrowser, type TestBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanupDelivered } from '../../src/core/cleanup-delivered.js';
-import { getMessage, listDead, purgeDead, replayDead } from '../../src/core/dead-letters.js';
-import { OutboxValidationError, PermanentPublishError } from '../../src/core/errors.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { getStats } from '../../src/core/outbox-stats.js';
-import { createRelay } from '../../src/core/relay.js';
+import { cleanupDelivered } from '../../src/core/maintenance/cleanup-delivered.js';
+import { getMessage, listDead, purgeDead, replayDead } from '../../src/core/maintenance/dead-letters.js';
+import { OutboxValidationError, PermanentPublishError } from '../../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { getStats } from '../../src/core/maintenance/outbox-stats.js';
+import { createRelay } from '../../src/core/relay/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getMessage } from '../../src/core/dead-letters.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { migrate } from '../../src/core/migrate.js';
+import { getMessage } from '../../src/core/maintenance/dead-letters.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
 import { MIGRATIONS } from '../../src/core/migrations/index.js';
-import { createRelay } from '../../src/core/relay.js';
+import { createRelay } from '../../src/core/relay/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { expect, inject, it } from 'vitest';
-import { LATEST_MIGRATION_VERSION, migrate, schemaVersion } from '../../src/core/migrate.js';
-import { OutboxValidationError } from '../../src/core/errors.js';
+import { LATEST_MIGRATION_VERSION, migrate, schemaVersion } from '../../src/core/migrations/migrate.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
 
 it('applies migrations once even when three processes migrate at the same time', async () => {
   const schema = `m_${randomBytes(5).toString('hex')}`;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutboxValidationError } from '../../src/core/errors.js';
-import { createOutbox } from '../../src/core/outbox.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let t: TestDatabase;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/outbox.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/recording-publisher.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/outbox.js';
-import { createRelay } from '../../src/core/relay.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { createRelay } from '../../src/core/relay/relay.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
 

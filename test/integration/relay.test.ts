@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import type { Queryable } from '../../src/core/queryable.js';
-import { createRelay, type RelayOptions } from '../../src/core/relay.js';
+import { PermanentPublishError, TransientPublishError } from '../../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import type { Queryable } from '../../src/core/foundation/queryable.js';
+import { createRelay, type RelayOptions } from '../../src/core/relay/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { ManualClock, RecordingPublisher, waitFor } from '../support/recording-publisher.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TransientPublishError } from '../../src/core/errors.js';
+import { TransientPublishError } from '../../src/core/foundation/errors.js';
 import { CredentialsCipher, CredentialsError } from '../../src/publishers/routeros/credentials-cipher.js';
 import { DeviceRegistry } from '../../src/publishers/routeros/device-registry.js';
 import { TableDeviceResolver } from '../../src/publishers/routeros/table-device-resolver.js';

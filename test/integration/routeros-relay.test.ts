@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import type { OutboxMessage } from '../../src/core/message.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { createRelay, type Relay } from '../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import type { OutboxMessage } from '../../src/core/foundation/message.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { createRelay, type Relay } from '../../src/core/relay/relay.js';
 import { CredentialsCipher } from '../../src/publishers/routeros/credentials-cipher.js';
 import { DeviceRegistry } from '../../src/publishers/routeros/device-registry.js';
 import { TableDeviceResolver } from '../../src/publishers/routeros/table-device-resolver.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { LATEST_MIGRATION_VERSION } from '../../src/core/migrate.js';
-import { type RunningHttpServer, startHttpServer } from '../../src/cli/http-server.js';
-import { createMetrics } from '../../src/cli/metrics.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { LATEST_MIGRATION_VERSION } from '../../src/core/migrations/migrate.js';
+import { type RunningHttpServer, startHttpServer } from '../../src/cli/http/http-server.js';
+import { createMetrics } from '../../src/cli/http/metrics.js';
 import { STATUS_PAGE_CSP } from '../../src/cli/status-page/status-routes.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 

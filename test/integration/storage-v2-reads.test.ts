@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanupDelivered } from '../../src/core/cleanup-delivered.js';
-import { getMessage, listDead, replayDead } from '../../src/core/dead-letters.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { getStats } from '../../src/core/outbox-stats.js';
-import { sqlRunner } from '../../src/core/queryable.js';
-import { StatusStore } from '../../src/core/status-store.js';
-import { MaintenanceStore } from '../../src/core/store.js';
+import { cleanupDelivered } from '../../src/core/maintenance/cleanup-delivered.js';
+import { getMessage, listDead, replayDead } from '../../src/core/maintenance/dead-letters.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { getStats } from '../../src/core/maintenance/outbox-stats.js';
+import { sqlRunner } from '../../src/core/foundation/queryable.js';
+import { StatusStore } from '../../src/core/store/status-store.js';
+import { MaintenanceStore } from '../../src/core/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let t: TestDatabase;

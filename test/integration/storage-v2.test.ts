@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { sqlRunner } from '../../src/core/queryable.js';
-import { createRelay, type RelayOptions } from '../../src/core/relay.js';
-import { OutboxStore } from '../../src/core/store.js';
+import { PermanentPublishError, TransientPublishError } from '../../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { sqlRunner } from '../../src/core/foundation/queryable.js';
+import { createRelay, type RelayOptions } from '../../src/core/relay/relay.js';
+import { OutboxStore } from '../../src/core/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { RecordingPublisher, waitFor } from '../support/recording-publisher.js';
 

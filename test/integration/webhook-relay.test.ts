@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { createOutbox } from '../../src/core/outbox.js';
-import { createRelay, type RelayOptions } from '../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
+import { createRelay, type RelayOptions } from '../../src/core/relay/relay.js';
 import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

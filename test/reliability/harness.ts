@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
-import { createOutbox } from '../../src/core/outbox.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { waitFor } from '../support/recording-publisher.js';
 
 /** A migrated outbox schema to run a scenario in (a TestDatabase fits). */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentPublishError } from '../../src/core/errors.js';
-import { createOutbox } from '../../src/core/outbox.js';
+import { PermanentPublishError } from '../../src/core/foundation/errors.js';
+import { createOutbox } from '../../src/core/producer/outbox.js';
 import { CredentialsCipher } from '../../src/publishers/routeros/index.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/index.js';
 import { type FakeRouter, startFakeRouter } from '../../src/testing/fake-router/index.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { migrate } from '../../src/core/migrate.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
 import type { Figures, ScenarioDatabase } from '../reliability/harness.js';
 import { FIGURES_HEADER, figuresRow } from '../reliability/harness.js';
 import { startPostgres } from '../support/postgres-server.js';

@@ -3,8 +3,8 @@
 // busy relay leaves behind (100 rows/s for an hour: 360k delivered), a backlog and dead rows,
 // then times each route's read (median of 5) with and without the archive's index on delivered_at.
 // Delivered rows go to messages_archive in delivery order, as the relay's write-back appends them.
-import { sqlRunner } from '../../src/core/queryable.js';
-import { StatusStore } from '../../src/core/status-store.js';
+import { sqlRunner } from '../../src/core/foundation/queryable.js';
+import { StatusStore } from '../../src/core/store/status-store.js';
 import { DeliveredMinutes } from '../../src/cli/status-page/delivered-minutes.js';
 import { FailureCounters } from '../../src/cli/status-page/failure-counters.js';
 import {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { migrate } from '../../src/core/migrate.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
 
 /** A migrated, empty outbox schema of this test's own, on the suite's PostgreSQL. */
 export interface TestDatabase {

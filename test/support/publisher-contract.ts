@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
-import type { Logger } from '../../src/core/logger.js';
-import type { OutboxMessage } from '../../src/core/message.js';
-import type { Publisher, PublishContext } from '../../src/publishers/publisher.js';
+import { PermanentPublishError, TransientPublishError } from '../../src/core/foundation/errors.js';
+import type { Logger } from '../../src/core/foundation/logger.js';
+import type { OutboxMessage } from '../../src/core/foundation/message.js';
+import type { Publisher, PublishContext } from '../../src/core/foundation/publisher.js';
 
 /** How long a publisher may take to give up after its signal aborts. */
 export const CONTRACT_ABORT_DEADLINE_MS = 2_000;

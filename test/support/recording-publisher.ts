@@ -1,5 +1,5 @@
-import type { OutboxMessage } from '../../src/core/message.js';
-import type { Publisher, PublishContext } from '../../src/publishers/publisher.js';
+import type { OutboxMessage } from '../../src/core/foundation/message.js';
+import type { Publisher, PublishContext } from '../../src/core/foundation/publisher.js';
 
 /** What a RecordingPublisher saw for one call. */
 export interface PublishCall {

@@ -13,8 +13,8 @@
 import fs from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { createRelay } from '../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { createRelay } from '../../src/core/relay/relay.js';
 import { NatsPublisher } from '../../src/publishers/nats/nats-publisher.js';
 
 const env = process.env;

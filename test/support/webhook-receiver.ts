@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Clock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/core/foundation/clock.js';
 import { verifyWebhook } from '../../src/publishers/webhook/verify-webhook.js';
 
 /** How the receiver answers one request. */

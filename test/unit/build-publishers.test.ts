@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
-import { ConfigError } from '../../src/core/errors.js';
-import { buildPublishers } from '../../src/cli/build-publishers.js';
-import { defaults } from '../../src/cli/load-config.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { ConfigError } from '../../src/core/foundation/errors.js';
+import { buildPublishers } from '../../src/cli/runtime/build-publishers.js';
+import { defaults } from '../../src/cli/config/load-config.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/errors.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_STOP_TIMEOUT_MS } from '../../src/core/relay.js';
-import { DEFAULT_SCHEMA, quoteSchema } from '../../src/core/schema-name.js';
-import { defaultWorkerId } from '../../src/core/worker-id.js';
+import { ConfigError } from '../../src/core/foundation/errors.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_STOP_TIMEOUT_MS } from '../../src/core/relay/relay.js';
+import { DEFAULT_SCHEMA, quoteSchema } from '../../src/core/foundation/schema-name.js';
+import { defaultWorkerId } from '../../src/core/foundation/worker-id.js';
 import { parseCredentialsKey } from '../../src/publishers/routeros/credentials-cipher.js';
 import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';
-import { defaults, loadConfig, redactConfig, settingFlagSpecs } from '../../src/cli/load-config.js';
-import { ComputedDefault, formatValue } from '../../src/cli/setting.js';
-import { SETTING_LIST } from '../../src/cli/settings.js';
+import { defaults, loadConfig, redactConfig, settingFlagSpecs } from '../../src/cli/config/load-config.js';
+import { ComputedDefault, formatValue } from '../../src/cli/config/setting.js';
+import { SETTING_LIST } from '../../src/cli/config/settings.js';
 
 const DB = 'postgres://app:db-password@localhost:5432/app';
 /** 32 random-looking bytes, base64: valid for WebhookSecret (24..64 bytes). */

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TransientPublishError } from '../../src/core/errors.js';
+import { TransientPublishError } from '../../src/core/foundation/errors.js';
 import { NatsPublisher } from '../../src/publishers/nats/nats-publisher.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';
 import { freePort, type NatsServer, startNatsServer } from '../../bench/support/nats-server.js';

@@ -30,7 +30,11 @@ describe('outbox-relay/nats subpath entry', () => {
   });
 
   it('lets the binary load and validate its settings without the NATS client', () => {
-    for (const entry of ['src/cli/load-config.ts', 'src/cli/build-publishers.ts', 'src/cli/main.ts']) {
+    for (const entry of [
+      'src/cli/config/load-config.ts',
+      'src/cli/runtime/build-publishers.ts',
+      'src/cli/main.ts',
+    ]) {
       expect(
         [...packagesReachedFrom(entry)].filter((p) => p.startsWith('@nats-io/')),
         entry,

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, credsAuthenticator, type NatsConnection, nkeys } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
+import { PermanentPublishError, TransientPublishError } from '../../src/core/foundation/errors.js';
 import { NatsPublisher, type NatsPublisherOptions } from '../../src/publishers/nats/index.js';
 import { natsOperatorSetup } from '../support/nats-creds.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';

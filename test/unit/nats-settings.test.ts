@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildPublishers } from '../../src/cli/build-publishers.js';
-import { loadConfig, redactConfig } from '../../src/cli/load-config.js';
-import { ConfigError } from '../../src/core/errors.js';
-import { NOOP_LOGGER } from '../../src/core/logger.js';
+import { buildPublishers } from '../../src/cli/runtime/build-publishers.js';
+import { loadConfig, redactConfig } from '../../src/cli/config/load-config.js';
+import { ConfigError } from '../../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { NatsPublisher } from '../../src/publishers/nats/nats-publisher.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {

@@ -1,4 +1,4 @@
-import { NOOP_LOGGER } from '../../src/core/logger.js';
+import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { ConsolePublisher } from '../../src/publishers/console/console-publisher.js';
 import { publisherContract } from '../support/publisher-contract.js';
 

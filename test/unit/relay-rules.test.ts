@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { OutboxValidationError } from '../../src/core/errors.js';
-import { parseDestination } from '../../src/core/parse-destination.js';
-import { parseMessageRef, splitMessageRefs } from '../../src/core/parse-message-ref.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
+import { parseDestination } from '../../src/core/foundation/parse-destination.js';
+import { parseMessageRef, splitMessageRefs } from '../../src/core/maintenance/parse-message-ref.js';
 import {
   clampRetryAfterMs,
   isDataError,
   MAX_RETRY_AFTER_MS,
   resultJson,
   storableText,
-} from '../../src/core/storable.js';
+} from '../../src/core/foundation/storable.js';
 
 describe('parseDestination', () => {
   it('splits at the first colon only', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, resolveRetryPolicy } from '../../src/core/retry-policy.js';
-import { OutboxValidationError } from '../../src/core/errors.js';
+import { backoffDelayMs, resolveRetryPolicy } from '../../src/core/relay/retry-policy.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
 
 describe('backoffDelayMs', () => {
   const policy = { baseDelayMs: 1000, factor: 2, maxDelayMs: 10_000, jitter: 0 };

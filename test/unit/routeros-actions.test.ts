@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentPublishError, TransientPublishError } from '../../src/core/errors.js';
+import { PermanentPublishError, TransientPublishError } from '../../src/core/foundation/errors.js';
 import type { SuspendMode } from '../../src/publishers/routeros/actions/routeros-action.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestCommand as command, testContext } from '../support/publisher-contract.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TransientPublishError } from '../../src/core/errors.js';
+import { TransientPublishError } from '../../src/core/foundation/errors.js';
 import type { DeviceConfig } from '../../src/publishers/routeros/device-config.js';
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { makeTestCommand as command, testContext } from '../support/publisher-contract.js';

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/core/clock.js';
-import { OutboxError, OutboxValidationError, PermanentPublishError } from '../../src/core/errors.js';
+import type { Clock } from '../../src/core/foundation/clock.js';
+import {
+  OutboxError,
+  OutboxValidationError,
+  PermanentPublishError,
+} from '../../src/core/foundation/errors.js';
 import type { DeviceConfig } from '../../src/publishers/routeros/device-config.js';
 import { RosConnection } from '../../src/publishers/routeros/ros-connection.js';
 import { RosLoginError, RosTransportError, RosTrapError } from '../../src/publishers/routeros/ros-errors.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { settingsMarkdownTable, withSettingsTable } from '../../src/cli/settings-markdown.js';
-import { SETTING_LIST } from '../../src/cli/settings.js';
+import { settingsMarkdownTable, withSettingsTable } from '../../src/cli/config/settings-markdown.js';
+import { SETTING_LIST } from '../../src/cli/config/settings.js';
 
 const README = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 

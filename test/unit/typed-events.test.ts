@@ -1,5 +1,5 @@
 import { expect, expectTypeOf, it } from 'vitest';
-import { createOutbox, type NewMessage } from '../../src/core/outbox.js';
+import { createOutbox, type NewMessage } from '../../src/core/producer/outbox.js';
 
 type Events = {
   'invoice.paid': { invoiceId: string; amountCents: number };

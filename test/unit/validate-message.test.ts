@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OutboxValidationError } from '../../src/core/errors.js';
-import { quoteSchema } from '../../src/core/schema-name.js';
-import { uuidV7 } from '../../src/core/uuid-v7.js';
-import { toJsonText } from '../../src/core/validate-message.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
+import { quoteSchema } from '../../src/core/foundation/schema-name.js';
+import { uuidV7 } from '../../src/core/producer/uuid-v7.js';
+import { toJsonText } from '../../src/core/producer/validate-message.js';
 
 function errorOf(fn: () => unknown): OutboxValidationError {
   try {

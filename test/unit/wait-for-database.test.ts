@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseWaitTimeoutError, waitForDatabase } from '../../src/cli/wait-for-database.js';
+import { DatabaseWaitTimeoutError, waitForDatabase } from '../../src/cli/runtime/wait-for-database.js';
 
 /** Time that moves only when the wait sleeps, so every pause is exact. */
 function fakeTime() {

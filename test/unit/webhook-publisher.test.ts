@@ -6,7 +6,7 @@ import {
   OutboxValidationError,
   PermanentPublishError,
   TransientPublishError,
-} from '../../src/core/errors.js';
+} from '../../src/core/foundation/errors.js';
 import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { makeTestMessage, testContext } from '../support/publisher-contract.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { OutboxValidationError } from '../../src/core/errors.js';
+import { OutboxValidationError } from '../../src/core/foundation/errors.js';
 import { signWebhook } from '../../src/publishers/webhook/sign.js';
 import { verifyWebhook } from '../../src/publishers/webhook/verify-webhook.js';
 import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';

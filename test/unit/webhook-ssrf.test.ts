@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PermanentPublishError } from '../../src/core/errors.js';
+import { PermanentPublishError } from '../../src/core/foundation/errors.js';
 import { classifyAddress, SsrfBlockedError, SsrfGuard } from '../../src/publishers/webhook/ssrf-guard.js';
 import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';

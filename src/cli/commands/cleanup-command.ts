@@ -1,5 +1,5 @@
-import { cleanupDelivered } from '../../core/cleanup-delivered.js';
-import { withCommandDatabase } from '../cli-database.js';
+import { cleanupDelivered } from '../../core/maintenance/cleanup-delivered.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import { type Command, EXIT_OK, UsageError } from '../command.js';
 
 /** `outbox-relay cleanup [days]`: delete delivered rows older than N days. */

@@ -1,8 +1,8 @@
 import { type Command, EXIT_OK } from '../command.js';
-import { formatTable } from '../format-table.js';
-import { loadConfig, redactConfig } from '../load-config.js';
-import { defaultText, formatValue } from '../setting.js';
-import { SETTING_LIST } from '../settings.js';
+import { formatTable } from './format-table.js';
+import { loadConfig, redactConfig } from '../config/load-config.js';
+import { defaultText, formatValue } from '../config/setting.js';
+import { SETTING_LIST } from '../config/settings.js';
 
 /** `outbox-relay config`: the effective configuration, secrets redacted. */
 export const configCommand: Command = {

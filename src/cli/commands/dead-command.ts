@@ -1,6 +1,12 @@
-import { type DeadSelector, getMessage, listDead, purgeDead, replayDead } from '../../core/dead-letters.js';
-import { isMessageRef, splitMessageRefs } from '../../core/parse-message-ref.js';
-import { withCommandDatabase } from '../cli-database.js';
+import {
+  type DeadSelector,
+  getMessage,
+  listDead,
+  purgeDead,
+  replayDead,
+} from '../../core/maintenance/dead-letters.js';
+import { isMessageRef, splitMessageRefs } from '../../core/maintenance/parse-message-ref.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import {
   type Command,
   type CommandContext,
@@ -9,8 +15,8 @@ import {
   integerFlag,
   UsageError,
 } from '../command.js';
-import type { FlagValues } from '../load-config.js';
-import { formatTable } from '../format-table.js';
+import type { FlagValues } from '../config/load-config.js';
+import { formatTable } from './format-table.js';
 
 const UNITS_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,6 +1,6 @@
 import { type Command, EXIT_FAILURE, EXIT_OK, integerFlag } from '../command.js';
-import { createCliLogger, asCoreLogger } from '../cli-logger.js';
-import { loadConfig } from '../load-config.js';
+import { createCliLogger, asCoreLogger } from '../runtime/cli-logger.js';
+import { loadConfig } from '../config/load-config.js';
 
 /** `outbox-relay demo`: see events flow end to end on a fresh machine, offline. */
 export const demoCommand: Command = {

@@ -1,7 +1,7 @@
-import { withCommandDatabase } from '../cli-database.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
-import { ConfigError } from '../../core/errors.js';
-import { formatTable } from '../format-table.js';
+import { ConfigError } from '../../core/foundation/errors.js';
+import { formatTable } from './format-table.js';
 
 const USAGE = `Usage:
   outbox-relay devices add --name <name> --host <host> --username <user> (--password <pw> | --password-stdin)

@@ -1,9 +1,9 @@
-import { buildPublishers } from '../build-publishers.js';
-import { withCommandDatabase } from '../cli-database.js';
-import { createCliScheduler } from '../cli-jobs.js';
-import { asCoreLogger } from '../cli-logger.js';
+import { buildPublishers } from '../runtime/build-publishers.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
+import { createCliScheduler } from '../runtime/cli-jobs.js';
+import { asCoreLogger } from '../runtime/cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK, UsageError } from '../command.js';
-import { formatTable } from '../format-table.js';
+import { formatTable } from './format-table.js';
 
 const USAGE = `Usage:
   outbox-relay jobs list [--json]     the jobs, their schedule and last recorded run

@@ -1,5 +1,5 @@
-import { migrate } from '../../core/migrate.js';
-import { withCommandDatabase } from '../cli-database.js';
+import { migrate } from '../../core/migrations/migrate.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import { type Command, EXIT_OK } from '../command.js';
 
 /** `outbox-relay migrate`: create or upgrade the outbox schema. */

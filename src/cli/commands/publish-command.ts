@@ -1,5 +1,5 @@
-import { createOutbox } from '../../core/outbox.js';
-import { withCommandDatabase } from '../cli-database.js';
+import { createOutbox } from '../../core/producer/outbox.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import { type Command, EXIT_OK, integerFlag, UsageError } from '../command.js';
 
 /** `outbox-relay publish`: enqueue test messages, like an app would. */

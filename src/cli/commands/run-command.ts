@@ -1,9 +1,9 @@
-import { createRelay } from '../../core/relay.js';
+import { createRelay } from '../../core/relay/relay.js';
 import { drainRelay } from '../../jobs/relay-job.js';
-import { buildPublishers } from '../build-publishers.js';
-import { withCommandDatabase } from '../cli-database.js';
-import { relayOptions } from '../cli-jobs.js';
-import { asCoreLogger } from '../cli-logger.js';
+import { buildPublishers } from '../runtime/build-publishers.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
+import { relayOptions } from '../runtime/cli-jobs.js';
+import { asCoreLogger } from '../runtime/cli-logger.js';
 import { type Command, type CommandContext, EXIT_FAILURE, EXIT_OK } from '../command.js';
 
 /**

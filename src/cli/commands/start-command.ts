@@ -1,16 +1,16 @@
-import { describeError } from '../../core/errors.js';
-import { LATEST_MIGRATION_VERSION } from '../../core/migrate.js';
-import { createRelay, type Relay } from '../../core/relay.js';
+import { describeError } from '../../core/foundation/errors.js';
+import { LATEST_MIGRATION_VERSION } from '../../core/migrations/migrate.js';
+import { createRelay, type Relay } from '../../core/relay/relay.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
-import { buildPublishers } from '../build-publishers.js';
-import { databaseAddress, openDatabase, waitForCliDatabase } from '../cli-database.js';
-import { createCliScheduler, relayOptions } from '../cli-jobs.js';
-import { asCoreLogger, createCliLogger } from '../cli-logger.js';
+import { buildPublishers } from '../runtime/build-publishers.js';
+import { databaseAddress, openDatabase, waitForCliDatabase } from '../runtime/cli-database.js';
+import { createCliScheduler, relayOptions } from '../runtime/cli-jobs.js';
+import { asCoreLogger, createCliLogger } from '../runtime/cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
-import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http-server.js';
-import { loadConfig, redactConfig } from '../load-config.js';
-import { createMetrics } from '../metrics.js';
-import { DatabaseWaitTimeoutError, DB_WAIT_MAX_DELAY_MS } from '../wait-for-database.js';
+import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http/http-server.js';
+import { loadConfig, redactConfig } from '../config/load-config.js';
+import { createMetrics } from '../http/metrics.js';
+import { DatabaseWaitTimeoutError, DB_WAIT_MAX_DELAY_MS } from '../runtime/wait-for-database.js';
 import { runRelayOnce } from './run-command.js';
 
 /** Extra time after SHUTDOWN_TIMEOUT_MS before a stuck shutdown is cut short. */

@@ -1,7 +1,7 @@
-import { getStats } from '../../core/outbox-stats.js';
-import { withCommandDatabase } from '../cli-database.js';
+import { getStats } from '../../core/maintenance/outbox-stats.js';
+import { withCommandDatabase } from '../runtime/cli-database.js';
 import { type Command, EXIT_OK } from '../command.js';
-import { formatTable } from '../format-table.js';
+import { formatTable } from './format-table.js';
 
 /** `outbox-relay stats [--json]`: what is waiting, where, for whom. */
 export const statsCommand: Command = {

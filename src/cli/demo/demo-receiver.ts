@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeError } from '../../core/errors.js';
+import { describeError } from '../../core/foundation/errors.js';
 import { verifyWebhook, WebhookVerificationError } from '../../publishers/webhook/index.js';
 
 /** What the demo's orders put in their payload to steer the receiver. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Publisher } from '../../publishers/publisher.js';
+import type { Publisher } from '../../core/foundation/publisher.js';
 import { type FakeRouter, startFakeRouter } from '../../testing/index.js';
 
 /** The devices the demo's PPPoE commands go to, all served by one fake router. */

@@ -1,4 +1,4 @@
-import { type Logger, NOOP_LOGGER } from '../../core/logger.js';
+import { type Logger, NOOP_LOGGER } from '../../core/foundation/logger.js';
 
 /** Console publisher lines shown before the rest are hidden. */
 const SHOWN_CONSOLE_LINES = 4;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { getMessage, listDead } from '../../core/dead-letters.js';
-import { getStats } from '../../core/outbox-stats.js';
-import type { RelayCounters } from '../../core/relay.js';
+import { getMessage, listDead } from '../../core/maintenance/dead-letters.js';
+import { getStats } from '../../core/maintenance/outbox-stats.js';
+import type { RelayCounters } from '../../core/relay/relay.js';
 import type { DemoReceiver } from './demo-receiver.js';
 import type { DemoRouter } from './demo-router.js';
 import type { WorkloadTally } from './demo-workload.js';

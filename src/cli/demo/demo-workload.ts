@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Outbox } from '../../core/outbox.js';
+import type { Outbox } from '../../core/producer/outbox.js';
 import type { DemoPayload } from './demo-receiver.js';
 import { DEMO_DEVICES } from './demo-router.js';
 import { FAIL_FIRST_HEADER } from './flaky-publisher.js';

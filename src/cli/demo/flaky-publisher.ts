@@ -1,6 +1,6 @@
-import { TransientPublishError } from '../../core/errors.js';
-import type { OutboxMessage } from '../../core/message.js';
-import type { PublishContext, Publisher } from '../../publishers/publisher.js';
+import { TransientPublishError } from '../../core/foundation/errors.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 
 /** The header a demo message carries to plan its failed first attempts. */
 export const FAIL_FIRST_HEADER = 'x-demo-fail-first';

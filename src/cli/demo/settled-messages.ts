@@ -1,4 +1,4 @@
-import type { Relay } from '../../core/relay.js';
+import type { Relay } from '../../core/relay/relay.js';
 
 /**
  * Remembers which messages the relay finished (delivered or dead), from its events, so the

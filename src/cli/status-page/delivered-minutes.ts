@@ -1,5 +1,5 @@
-import type { RunSql } from '../../core/queryable.js';
-import type { MinuteCountRow, StatusStore } from '../../core/status-store.js';
+import type { RunSql } from '../../core/foundation/queryable.js';
+import type { MinuteCountRow, StatusStore } from '../../core/store/status-store.js';
 
 const MINUTE_MS = 60_000;
 

@@ -1,4 +1,4 @@
-import type { Relay } from '../../core/relay.js';
+import type { Relay } from '../../core/relay/relay.js';
 
 /** Minutes of history kept: the status page looks back one hour. */
 export const FAILURE_HISTORY_MINUTES = 60;

@@ -1,8 +1,8 @@
-import { describeError } from '../../core/errors.js';
-import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrate.js';
-import { type Queryable, type RunSql, sqlRunner } from '../../core/queryable.js';
-import type { Relay } from '../../core/relay.js';
-import { type DeadGroupRow, type MinuteCountRow, StatusStore } from '../../core/status-store.js';
+import { describeError } from '../../core/foundation/errors.js';
+import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrations/migrate.js';
+import { type Queryable, type RunSql, sqlRunner } from '../../core/foundation/queryable.js';
+import type { Relay } from '../../core/relay/relay.js';
+import { type DeadGroupRow, type MinuteCountRow, StatusStore } from '../../core/store/status-store.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import {
   DESTINATION_STATE_RULES,

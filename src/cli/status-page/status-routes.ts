@@ -1,11 +1,11 @@
 import type http from 'node:http';
-import { OutboxValidationError } from '../../core/errors.js';
-import { type DeadSelector, purgeDead, replayDead } from '../../core/dead-letters.js';
-import type { Queryable } from '../../core/queryable.js';
-import { sqlRunner } from '../../core/queryable.js';
-import type { Relay } from '../../core/relay.js';
-import { StatusStore, UNKNOWN_DEAD_REASON } from '../../core/status-store.js';
-import type { DeadReason } from '../../core/store.js';
+import { OutboxValidationError } from '../../core/foundation/errors.js';
+import { type DeadSelector, purgeDead, replayDead } from '../../core/maintenance/dead-letters.js';
+import type { Queryable } from '../../core/foundation/queryable.js';
+import { sqlRunner } from '../../core/foundation/queryable.js';
+import type { Relay } from '../../core/relay/relay.js';
+import { StatusStore, UNKNOWN_DEAD_REASON } from '../../core/store/status-store.js';
+import type { DeadReason } from '../../core/store/index.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { DeliveredMinutes } from './delivered-minutes.js';
 import { FailureCounters } from './failure-counters.js';

@@ -1,6 +1,6 @@
-import type { MessageRef } from '../parse-message-ref.js';
-import type { RunSql } from '../queryable.js';
-import { quoteSchema } from '../schema-name.js';
+import type { MessageRef } from '../maintenance/parse-message-ref.js';
+import type { RunSql } from '../foundation/queryable.js';
+import { quoteSchema } from '../foundation/schema-name.js';
 import { nowParam, nowSql } from './database-time.js';
 import { type DeadReason, STORED_COLUMNS, type StoredMessage, toStoredMessage } from './stored-message.js';
 

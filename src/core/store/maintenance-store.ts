@@ -1,6 +1,6 @@
-import type { RunSql } from '../queryable.js';
+import type { RunSql } from '../foundation/queryable.js';
 import { moveDeliveredSql } from '../migrations/0007-storage-v2.js';
-import { quoteSchema } from '../schema-name.js';
+import { quoteSchema } from '../foundation/schema-name.js';
 import { nowParam, nowSql } from './database-time.js';
 
 /** Counts for `stats`. */

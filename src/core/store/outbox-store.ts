@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { MessageKind } from '../message.js';
-import { parseDestination } from '../parse-destination.js';
-import type { RunSql } from '../queryable.js';
-import { quoteSchema } from '../schema-name.js';
+import type { MessageKind } from '../foundation/message.js';
+import { parseDestination } from '../foundation/parse-destination.js';
+import type { RunSql } from '../foundation/queryable.js';
+import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowParam, nowSql } from './database-time.js';
 
 /** A row as the claim returns it (snake_case straight from PostgreSQL). */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type Queryable, queryableKind, type RunSql, sqlRunner } from '../queryable.js';
+import { type Queryable, queryableKind, type RunSql, sqlRunner } from '../foundation/queryable.js';
 
 /**
  * Like `sqlRunner`, but on a plain `pg` Pool/Client the statements listed in `hotPath` run as

@@ -1,4 +1,4 @@
-import type { MessageKind } from '../message.js';
+import type { MessageKind } from '../foundation/message.js';
 
 /** Why a row died (the `dead_reason` column, migration 0004). */
 export type DeadReason = 'max_attempts' | 'permanent' | 'unroutable' | 'lease_expired' | 'unstorable_result';

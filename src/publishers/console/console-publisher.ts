@@ -1,7 +1,7 @@
 import { pino } from 'pino';
-import type { Logger } from '../../core/logger.js';
-import type { OutboxMessage } from '../../core/message.js';
-import type { Publisher, PublishContext } from '../publisher.js';
+import type { Logger } from '../../core/foundation/logger.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import type { Publisher, PublishContext } from '../../core/foundation/publisher.js';
 
 /** Options of `ConsolePublisher`. */
 export interface ConsolePublisherOptions {

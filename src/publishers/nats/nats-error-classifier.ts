@@ -12,7 +12,7 @@ import {
   TimeoutError,
   UserAuthenticationExpiredError,
 } from '@nats-io/transport-node';
-import { describeError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
+import { describeError, PermanentPublishError, TransientPublishError } from '../../core/foundation/errors.js';
 
 /** What the classifier needs to know about the publish that failed. */
 export interface NatsPublishFailure {

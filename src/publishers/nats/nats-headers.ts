@@ -1,6 +1,6 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { PermanentPublishError } from '../../core/errors.js';
-import type { OutboxMessage } from '../../core/message.js';
+import { PermanentPublishError } from '../../core/foundation/errors.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
 import {
   NATS_EXPECTED_STREAM_HEADER,
   NATS_MSG_ID_HEADER,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OutboxValidationError } from '../../core/errors.js';
+import { OutboxValidationError } from '../../core/foundation/errors.js';
 import { DEFAULT_NATS_HEADER_PREFIX } from './nats-header-names.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX, type NatsSubjectFn, natsSubjectProblem } from './nats-subject.js';
 

@@ -1,9 +1,9 @@
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { TransientPublishError } from '../../core/errors.js';
-import { type Logger, NOOP_LOGGER } from '../../core/logger.js';
-import type { OutboxMessage } from '../../core/message.js';
-import type { PublishContext, Publisher } from '../publisher.js';
+import { TransientPublishError } from '../../core/foundation/errors.js';
+import { type Logger, NOOP_LOGGER } from '../../core/foundation/logger.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 import { classifyNatsError } from './nats-error-classifier.js';
 import { natsConnectOptions } from './nats-connect-options.js';
 import { natsHeaders, natsHeadersBytes } from './nats-headers.js';

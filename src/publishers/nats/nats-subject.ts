@@ -1,5 +1,5 @@
-import { PermanentPublishError } from '../../core/errors.js';
-import type { OutboxMessage } from '../../core/message.js';
+import { PermanentPublishError } from '../../core/foundation/errors.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
 
 /** Subject prefix of messages whose destination names no subject: `<prefix>.<type>`. */
 export const DEFAULT_NATS_SUBJECT_PREFIX = 'outbox';

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { OutboxError } from '../../core/errors.js';
+import { OutboxError } from '../../core/foundation/errors.js';
 
 /** AES-256 needs exactly this many key bytes. */
 const KEY_BYTES = 32;

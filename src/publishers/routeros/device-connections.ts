@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/foundation/clock.js';
 import { type DeviceConfig, routerOsPort } from './device-config.js';
 import { RosConnection } from './ros-connection.js';
 import { RosTransportError } from './ros-errors.js';

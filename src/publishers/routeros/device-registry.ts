@@ -1,6 +1,6 @@
-import { OutboxError, OutboxValidationError } from '../../core/errors.js';
-import { type Queryable, sqlRunner } from '../../core/queryable.js';
-import { DEFAULT_SCHEMA, quoteSchema } from '../../core/schema-name.js';
+import { OutboxError, OutboxValidationError } from '../../core/foundation/errors.js';
+import { type Queryable, sqlRunner } from '../../core/foundation/queryable.js';
+import { DEFAULT_SCHEMA, quoteSchema } from '../../core/foundation/schema-name.js';
 import { type CredentialsCipher, CredentialsError } from './credentials-cipher.js';
 import { type DeviceConfig, type DeviceTlsOptions, routerOsPort } from './device-config.js';
 

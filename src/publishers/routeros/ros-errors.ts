@@ -1,4 +1,4 @@
-import { OutboxError } from '../../core/errors.js';
+import { OutboxError } from '../../core/foundation/errors.js';
 
 /**
  * Stable codes of the errors a RouterOS connection throws; the publisher turns each into a

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type Clock, SystemClock } from '../../core/clock.js';
-import { OutboxValidationError, PermanentPublishError, TransientPublishError } from '../../core/errors.js';
-import type { Logger } from '../../core/logger.js';
-import type { OutboxMessage } from '../../core/message.js';
-import { parseDestination } from '../../core/parse-destination.js';
-import { positiveOption } from '../positive-option.js';
-import type { PublishContext, Publisher } from '../publisher.js';
+import { type Clock, SystemClock } from '../../core/foundation/clock.js';
+import {
+  OutboxValidationError,
+  PermanentPublishError,
+  TransientPublishError,
+} from '../../core/foundation/errors.js';
+import type { Logger } from '../../core/foundation/logger.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import { parseDestination } from '../../core/foundation/parse-destination.js';
+import { positiveOption } from '../../core/foundation/positive-option.js';
+import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 import { ROUTEROS_ACTIONS } from './actions/action-catalog.js';
 import { parseActionParams } from './actions/action-params.js';
 import type { ActionResult, RosCommandRunner, SuspendMode } from './actions/routeros-action.js';

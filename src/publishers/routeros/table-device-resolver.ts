@@ -1,5 +1,5 @@
-import { type Clock, SystemClock } from '../../core/clock.js';
-import type { Queryable } from '../../core/queryable.js';
+import { type Clock, SystemClock } from '../../core/foundation/clock.js';
+import type { Queryable } from '../../core/foundation/queryable.js';
 import type { CredentialsCipher } from './credentials-cipher.js';
 import type { DeviceConfig } from './device-config.js';
 import { DeviceRegistry } from './device-registry.js';

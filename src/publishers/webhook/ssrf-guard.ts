@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { buildConnector } from 'undici';
-import { OutboxError, OutboxValidationError } from '../../core/errors.js';
+import { OutboxError, OutboxValidationError } from '../../core/foundation/errors.js';
 
 /** Why a URL or address was refused. */
 export type SsrfRefusal =

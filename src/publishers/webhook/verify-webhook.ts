@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type Clock, SystemClock } from '../../core/clock.js';
-import { OutboxError } from '../../core/errors.js';
+import { type Clock, SystemClock } from '../../core/foundation/clock.js';
+import { OutboxError } from '../../core/foundation/errors.js';
 import {
   DEFAULT_SIGNATURE_HEADERS,
   githubSignature,

@@ -1,8 +1,8 @@
 import type { LookupFunction } from 'node:net';
-import { type Clock, SystemClock } from '../../core/clock.js';
-import { OutboxValidationError } from '../../core/errors.js';
-import type { OutboxMessage } from '../../core/message.js';
-import { positiveOption } from '../positive-option.js';
+import { type Clock, SystemClock } from '../../core/foundation/clock.js';
+import { OutboxValidationError } from '../../core/foundation/errors.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import { positiveOption } from '../../core/foundation/positive-option.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './retry-after.js';
 import { DEFAULT_SIGNATURE_HEADERS, type SignatureScheme } from './sign.js';
 import type { SsrfPolicy } from './ssrf-guard.js';

@@ -1,9 +1,9 @@
 import { Agent, type Dispatcher, request } from 'undici';
-import type { Clock } from '../../core/clock.js';
-import { PermanentPublishError, TransientPublishError } from '../../core/errors.js';
-import type { OutboxMessage } from '../../core/message.js';
-import { parseDestination } from '../../core/parse-destination.js';
-import type { PublishContext, Publisher } from '../publisher.js';
+import type { Clock } from '../../core/foundation/clock.js';
+import { PermanentPublishError, TransientPublishError } from '../../core/foundation/errors.js';
+import type { OutboxMessage } from '../../core/foundation/message.js';
+import { parseDestination } from '../../core/foundation/parse-destination.js';
+import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 import { type DrainedBody, drain, quoteSnippet } from './response-body.js';
 import { signWebhook } from './sign.js';
 import { SsrfBlockedError, SsrfGuard } from './ssrf-guard.js';

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { OutboxValidationError } from '../../core/errors.js';
+import { OutboxValidationError } from '../../core/foundation/errors.js';
 
 /** The Standard Webhooks prefix of a symmetric signing secret. */
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';

@@ -1,5 +1,5 @@
-import { NOOP_LOGGER } from '../../../src/core/logger.js';
-import { createRelay } from '../../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../../src/core/foundation/logger.js';
+import { createRelay } from '../../../src/core/relay/relay.js';
 import { WebhookPublisher } from '../../../src/publishers/webhook/index.js';
 import { type ReceiverReply, reply, startWebhookReceiver } from '../../support/webhook-receiver.js';
 import {

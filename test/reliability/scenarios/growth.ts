@@ -1,8 +1,8 @@
-import { cleanupDelivered } from '../../../src/core/cleanup-delivered.js';
-import { createOutbox } from '../../../src/core/outbox.js';
-import { getStats } from '../../../src/core/outbox-stats.js';
-import { sqlRunner } from '../../../src/core/queryable.js';
-import { OutboxStore } from '../../../src/core/store.js';
+import { cleanupDelivered } from '../../../src/core/maintenance/cleanup-delivered.js';
+import { createOutbox } from '../../../src/core/producer/outbox.js';
+import { getStats } from '../../../src/core/maintenance/outbox-stats.js';
+import { sqlRunner } from '../../../src/core/foundation/queryable.js';
+import { OutboxStore } from '../../../src/core/store/index.js';
 import type { ScenarioDatabase } from '../harness.js';
 
 /** The growth scenario's measurements (milliseconds). */

@@ -1,8 +1,8 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { NOOP_LOGGER } from '../../../src/core/logger.js';
-import { migrate } from '../../../src/core/migrate.js';
-import { createRelay } from '../../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../../src/core/foundation/logger.js';
+import { migrate } from '../../../src/core/migrations/migrate.js';
+import { createRelay } from '../../../src/core/relay/relay.js';
 import { WebhookPublisher } from '../../../src/publishers/webhook/index.js';
 import { startEmbeddedPostgres } from '../../../src/testing/embedded-postgres.js';
 import { spawnCli } from '../../e2e/cli-process.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { OutboxValidationError, PermanentPublishError } from '../../../src/core/errors.js';
-import { NOOP_LOGGER } from '../../../src/core/logger.js';
-import { createOutbox } from '../../../src/core/outbox.js';
-import { createRelay } from '../../../src/core/relay.js';
-import { MAX_PAYLOAD_BYTES } from '../../../src/core/validate-message.js';
+import { OutboxValidationError, PermanentPublishError } from '../../../src/core/foundation/errors.js';
+import { NOOP_LOGGER } from '../../../src/core/foundation/logger.js';
+import { createOutbox } from '../../../src/core/producer/outbox.js';
+import { createRelay } from '../../../src/core/relay/relay.js';
+import { MAX_PAYLOAD_BYTES } from '../../../src/core/producer/validate-message.js';
 import { waitFor } from '../../support/recording-publisher.js';
 import {
   Deliveries,

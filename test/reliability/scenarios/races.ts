@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { NOOP_LOGGER } from '../../../src/core/logger.js';
-import { createRelay, type Relay } from '../../../src/core/relay.js';
+import { NOOP_LOGGER } from '../../../src/core/foundation/logger.js';
+import { createRelay, type Relay } from '../../../src/core/relay/relay.js';
 import { waitFor } from '../../support/recording-publisher.js';
 import {
   Deliveries,

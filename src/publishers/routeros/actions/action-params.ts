@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PermanentPublishError } from '../../../core/errors.js';
+import { PermanentPublishError } from '../../../core/foundation/errors.js';
 
 /** RouterOS words are length-prefixed, so any text is safe on the wire; control characters are still refused as a sign of bad input. */
 const text = (max = 255) =>

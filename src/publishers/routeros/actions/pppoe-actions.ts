@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PermanentPublishError } from '../../../core/errors.js';
+import { PermanentPublishError } from '../../../core/foundation/errors.js';
 import type { RosRow } from '../ros-connection.js';
 import { RosTrapError } from '../ros-errors.js';
 import { isAlreadyExistsTrap, isNoSuchItemTrap } from '../trap-classifier.js';

@@ -1,0 +1,401 @@
+import { DEFAULT_MAX_ATTEMPTS } from '../../core/producer/outbox.js';
+import { defaultWorkerId } from '../../core/foundation/worker-id.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+} from '../../core/relay/relay.js';
+import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
+import { MAX_ATTEMPTS_LIMIT } from '../../core/producer/validate-message.js';
+import { DEFAULT_NATS_TIMEOUT_MS } from '../../publishers/nats/nats-publisher-options.js';
+import { DEFAULT_NATS_SUBJECT_PREFIX } from '../../publishers/nats/nats-subject.js';
+import { natsNkeySeed, natsServers, natsSubjectPrefix } from './nats-setting-parsers.js';
+import {
+  commaListOf,
+  credentialsKey,
+  cron,
+  flag,
+  httpUrl,
+  integer,
+  oneOf,
+  postgresUrl,
+  schemaName,
+  text,
+  webhookSecrets,
+} from './setting-parsers.js';
+import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
+import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
+
+/** Publishers the binary can build from env. */
+export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
+/** One of `PUBLISHER_TYPES`. */
+export type PublisherType = (typeof PUBLISHER_TYPES)[number];
+
+/** What `start` runs. */
+export const WORKER_MODES = ['relay', 'jobs', 'all'] as const;
+/** One of `WORKER_MODES`. */
+export type WorkerMode = (typeof WORKER_MODES)[number];
+
+/**
+ * Every setting of the binary, in help order, keyed by its name in `CliConfig`.
+ * A new setting is one entry here: its type, default, flag, `--help` line, `config` row and
+ * README row all follow (run `npm run docs:settings` to regenerate the README table).
+ */
+export const SETTINGS = {
+  databaseUrl: setting({
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    parse: postgresUrl,
+    default: undefined,
+    redact: redactUrl,
+    description: 'PostgreSQL connection string (required except for demo)',
+  }),
+  schema: setting({
+    env: 'OUTBOX_SCHEMA',
+    flag: 'schema',
+    parse: schemaName,
+    default: DEFAULT_SCHEMA,
+    description: 'schema of the outbox tables',
+  }),
+  publisherTypes: setting({
+    env: 'OUTBOX_PUBLISHER_TYPE',
+    flag: 'publisher-type',
+    parse: commaListOf(PUBLISHER_TYPES),
+    default: ['console'],
+    description: `publishers to run: ${PUBLISHER_TYPES.join(', ')} (comma list; the first also serves destination "default")`,
+  }),
+  webhookUrl: setting({
+    env: 'OUTBOX_WEBHOOK_URL',
+    flag: 'webhook-url',
+    parse: httpUrl,
+    default: undefined,
+    description: 'webhook endpoint (required with the webhook publisher)',
+  }),
+  webhookSecrets: setting({
+    env: 'OUTBOX_WEBHOOK_SECRET',
+    flag: 'webhook-secret',
+    parse: webhookSecrets,
+    default: [],
+    redact: hidden,
+    description:
+      'whsec_<base64> signing secret(s) of 24..64 bytes, comma-separated for rotation (current first)',
+  }),
+  webhookAllowPrivate: setting({
+    env: 'OUTBOX_WEBHOOK_ALLOW_PRIVATE',
+    flag: 'webhook-allow-private',
+    parse: flag,
+    default: false,
+    description: 'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise)',
+  }),
+  credentialsKey: setting({
+    env: 'OUTBOX_CREDENTIALS_KEY',
+    flag: 'credentials-key',
+    parse: credentialsKey,
+    default: undefined,
+    redact: hidden,
+    description: 'key for device passwords: 32 bytes as base64 or hex (RouterOS)',
+  }),
+  natsServers: setting({
+    env: 'NATS_URL',
+    flag: 'nats-url',
+    parse: natsServers,
+    default: undefined,
+    redact: (servers) => servers.map((s) => (URL.canParse(s) ? redactUrl(s) : s)),
+    description: 'NATS server URL(s), comma-separated (required with the nats publisher)',
+  }),
+  natsCredsFile: setting({
+    env: 'NATS_CREDS_FILE',
+    flag: 'nats-creds-file',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'NATS .creds file (JWT + NKey seed), re-read on every reconnect',
+  }),
+  natsNkeySeed: setting({
+    env: 'NATS_NKEY_SEED',
+    flag: 'nats-nkey-seed',
+    parse: natsNkeySeed,
+    default: undefined,
+    redact: hidden,
+    description: 'NATS user NKey seed (SU...) for NKey authentication',
+  }),
+  natsToken: setting({
+    env: 'NATS_TOKEN',
+    flag: 'nats-token',
+    parse: text({ min: 1, rule: 'a non-empty token' }),
+    default: undefined,
+    redact: hidden,
+    description: 'NATS token authentication',
+  }),
+  natsUser: setting({
+    env: 'NATS_USER',
+    flag: 'nats-user',
+    parse: text({ min: 1, rule: 'a non-empty user name' }),
+    default: undefined,
+    description: 'NATS user (with NATS_PASSWORD)',
+  }),
+  natsPassword: setting({
+    env: 'NATS_PASSWORD',
+    flag: 'nats-password',
+    parse: text({ min: 1, rule: 'a non-empty password' }),
+    default: undefined,
+    redact: hidden,
+    description: 'NATS password (with NATS_USER)',
+  }),
+  natsTlsCa: setting({
+    env: 'NATS_TLS_CA',
+    flag: 'nats-tls-ca',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'PEM file of the CA that signed the NATS server certificate (turns TLS on)',
+  }),
+  natsTlsCert: setting({
+    env: 'NATS_TLS_CERT',
+    flag: 'nats-tls-cert',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'client certificate (PEM file) for NATS servers that verify clients (with NATS_TLS_KEY)',
+  }),
+  natsTlsKey: setting({
+    env: 'NATS_TLS_KEY',
+    flag: 'nats-tls-key',
+    parse: text({ min: 1, rule: 'a file path' }),
+    default: undefined,
+    description: 'client key (PEM file) of NATS_TLS_CERT',
+  }),
+  natsSubjectPrefix: setting({
+    env: 'NATS_SUBJECT_PREFIX',
+    flag: 'nats-subject-prefix',
+    parse: natsSubjectPrefix,
+    default: DEFAULT_NATS_SUBJECT_PREFIX,
+    description: 'subject of destination "nats" is <prefix>.<type>; "nats:<subject>" names its own',
+  }),
+  natsExpectStream: setting({
+    env: 'NATS_EXPECT_STREAM',
+    flag: 'nats-expect-stream',
+    parse: text({ min: 1, rule: 'a stream name' }),
+    default: undefined,
+    description: 'publish only into this stream (Nats-Expected-Stream); other streams dead-letter',
+  }),
+  natsTimeoutMs: setting({
+    env: 'NATS_TIMEOUT_MS',
+    flag: 'nats-timeout-ms',
+    parse: integer(1, 600_000),
+    default: DEFAULT_NATS_TIMEOUT_MS,
+    description: 'how long a publish waits for the JetStream PubAck',
+  }),
+  enableJobs: setting({
+    env: 'ENABLE_JOBS',
+    flag: 'enable-jobs',
+    parse: flag,
+    default: true,
+    description: 'run the cron jobs in `start`',
+  }),
+  relaySchedule: setting({
+    env: 'RELAY_SCHEDULE',
+    flag: 'relay-schedule',
+    parse: oneOf(['continuous', 'cron']),
+    default: 'continuous',
+    description:
+      'continuous: the relay polls all the time; cron: one drain per OUTBOX_CRON tick (the `relay` job)',
+  }),
+  relayCron: setting({
+    env: 'OUTBOX_CRON',
+    flag: 'outbox-cron',
+    parse: cron,
+    default: '* * * * *',
+    description: 'relay round when not running continuously (RELAY_SCHEDULE=cron)',
+  }),
+  cleanupCron: setting({
+    env: 'CLEANUP_CRON',
+    flag: 'cleanup-cron',
+    parse: cron,
+    default: '0 3 * * *',
+    description: 'when the cleanup job deletes old delivered rows',
+  }),
+  retentionDays: setting({
+    env: 'RETENTION_DAYS',
+    flag: 'retention-days',
+    parse: integer(0, 36_500),
+    default: 30,
+    description: 'delivered rows older than this many days are deleted by cleanup',
+  }),
+  enableRetryDead: setting({
+    env: 'ENABLE_RETRY_DEAD',
+    flag: 'enable-retry-dead',
+    parse: flag,
+    default: false,
+    description: 'opt in to the retry-dead job (replays rows that died of transient errors)',
+  }),
+  retryCron: setting({
+    env: 'RETRY_CRON',
+    flag: 'retry-cron',
+    parse: cron,
+    default: '0 * * * *',
+    description: 'when the retry-dead job runs (with ENABLE_RETRY_DEAD=true)',
+  }),
+  workerId: setting({
+    env: 'WORKER_ID',
+    flag: 'worker-id',
+    parse: text({ min: 1, max: 200, rule: 'a non-empty text of at most 200 characters' }),
+    default: new ComputedDefault('<hostname>:<pid>:<random>', defaultWorkerId),
+    description: 'name of this relay in locked_by, logs and job runs',
+  }),
+  batchSize: setting({
+    env: 'BATCH_SIZE',
+    flag: 'batch-size',
+    parse: integer(1, 10_000),
+    default: DEFAULT_BATCH_SIZE,
+    description: 'rows claimed per statement (see `batchSize`)',
+  }),
+  concurrency: setting({
+    env: 'CONCURRENCY',
+    flag: 'concurrency',
+    parse: integer(1, 10_000),
+    default: DEFAULT_CONCURRENCY,
+    description: 'publishes running at once',
+  }),
+  pollIntervalMs: setting({
+    env: 'POLL_INTERVAL_MS',
+    flag: 'poll-interval-ms',
+    parse: integer(1, 3_600_000),
+    default: DEFAULT_POLL_INTERVAL_MS,
+    description: 'idle poll interval of the relay',
+  }),
+  leaseMs: setting({
+    env: 'LEASE_MS',
+    flag: 'lease-ms',
+    parse: integer(100, 86_400_000),
+    default: DEFAULT_LEASE_MS,
+    description: 'claim lease; a crashed relay’s rows come back after it',
+  }),
+  maxRetries: setting({
+    env: 'MAX_RETRIES',
+    flag: 'max-retries',
+    parse: integer(1, MAX_ATTEMPTS_LIMIT),
+    // Unset means no cap: a row keeps the max_attempts its producer chose. A default here would
+    // silently cut every producer's own budget down to it.
+    default: undefined,
+    description: `when set, caps the attempts of every row the relay delivers; also the max_attempts of messages the binary writes (publish, demo), which otherwise get ${DEFAULT_MAX_ATTEMPTS}`,
+  }),
+  workerMode: setting({
+    env: 'WORKER_MODE',
+    flag: 'worker-mode',
+    parse: oneOf(WORKER_MODES),
+    default: 'all',
+    description: '`start` runs the relay, the jobs, or all',
+  }),
+  workerRunOnce: setting({
+    env: 'WORKER_RUN_ONCE',
+    flag: 'worker-run-once',
+    parse: flag,
+    default: false,
+    description: '`start` drains the outbox once and exits (like `run --drain`)',
+  }),
+  httpPort: setting({
+    env: 'HTTP_PORT',
+    flag: 'http-port',
+    parse: integer(0, 65_535),
+    default: undefined,
+    description:
+      'port of the health/metrics/admin endpoint and the status page (off when unset; 0 = any free port)',
+  }),
+  httpHost: setting({
+    env: 'HTTP_HOST',
+    flag: 'http-host',
+    parse: text({ min: 1, rule: 'a host name or address' }),
+    default: '0.0.0.0',
+    description: 'address the HTTP endpoint listens on',
+  }),
+  adminToken: setting({
+    env: 'ADMIN_TOKEN',
+    flag: 'admin-token',
+    parse: text({ min: 16, rule: 'at least 16 characters' }),
+    default: undefined,
+    redact: hidden,
+    description:
+      'bearer token of the admin POST routes and the status page (when unset: routes off, page read-only)',
+  }),
+  logLevel: setting({
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'pino level',
+  }),
+  logPretty: setting({
+    env: 'LOG_PRETTY',
+    flag: 'log-pretty',
+    parse: flag,
+    default: new ComputedDefault('when stdout is a TTY', (ctx) => ctx.isTty),
+    description: 'human-readable logs instead of JSON lines',
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    flag: 'shutdown-timeout-ms',
+    parse: integer(0, 3_600_000),
+    default: DEFAULT_STOP_TIMEOUT_MS,
+    description: 'how long SIGTERM waits for in-flight publishes and jobs',
+  }),
+  dbWaitTimeoutMs: setting({
+    env: 'DB_WAIT_TIMEOUT_MS',
+    flag: 'db-wait-timeout-ms',
+    parse: integer(0, 2_147_483_647),
+    default: undefined,
+    description: `how long a command waits for an unreachable database before it exits 1 (unset: \`start\` waits as long as it takes, other commands ${DEFAULT_ONE_SHOT_DB_WAIT_MS} ms; 0 = one attempt)`,
+  }),
+};
+
+/** The name of a setting in `CliConfig`. */
+export type SettingKey = keyof typeof SETTINGS;
+
+/** A setting's parsed type, plus `undefined` when it is unset by default. */
+type ValueOf<S> = S extends Setting<infer T, infer D> ? T | Extract<D, undefined> : never;
+
+/** The binary's whole configuration, validated: one property per entry of `SETTINGS`. */
+export type CliConfig = { [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** A setting with its key, as the loader and the help walk them. */
+export type KeyedSetting = Setting<unknown> & { readonly key: SettingKey };
+
+/** `SETTINGS` as a list, in help order. */
+export const SETTING_LIST: readonly KeyedSetting[] = (Object.keys(SETTINGS) as SettingKey[]).map(
+  (key): KeyedSetting => ({ ...SETTINGS[key], key }),
+);
+
+/** A setting needed because of other settings (or the command), checked after every setting parsed. */
+export interface Requirement {
+  readonly key: SettingKey;
+  /** Whether the setting must be given. */
+  when(config: CliConfig, options: { requireDatabase?: boolean }): boolean;
+  /** Ends `<ENV> is required ...`. */
+  readonly because: string;
+}
+
+/** Settings required by other settings, in the order their problems are listed. */
+export const REQUIREMENTS: readonly Requirement[] = [
+  {
+    key: 'databaseUrl',
+    when: (_config, options) => options.requireDatabase === true,
+    because: `(or --${SETTINGS.databaseUrl.flag}): a postgres:// connection string`,
+  },
+  ...(['webhookUrl', 'webhookSecrets'] as const).map((key) => ({
+    key,
+    when: (config: CliConfig) => config.publisherTypes.includes('webhook'),
+    because: `when ${SETTINGS.publisherTypes.env} includes webhook`,
+  })),
+  {
+    key: 'credentialsKey',
+    when: (config) => config.publisherTypes.includes('routeros'),
+    because: `when ${SETTINGS.publisherTypes.env} includes routeros`,
+  },
+  {
+    key: 'natsServers',
+    when: (config) => config.publisherTypes.includes('nats'),
+    because: `when ${SETTINGS.publisherTypes.env} includes nats`,
+  },
+  { key: 'natsPassword', when: (config) => config.natsUser !== undefined, because: 'with NATS_USER' },
+  { key: 'natsUser', when: (config) => config.natsPassword !== undefined, because: 'with NATS_PASSWORD' },
+  { key: 'natsTlsKey', when: (config) => config.natsTlsCert !== undefined, because: 'with NATS_TLS_CERT' },
+];

@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from '../../core/foundation/logger.js';
+import { createRelay } from '../../core/relay/relay.js';
+import type { Publisher } from '../../core/foundation/publisher.js';
+import { cleanupJob } from '../../jobs/cleanup-job.js';
+import { relayJob } from '../../jobs/relay-job.js';
+import { retryDeadJob } from '../../jobs/retry-dead-job.js';
+import { createScheduler, type Scheduler } from '../../jobs/scheduler.js';
+import type { CliConfig } from '../config/settings.js';
+
+/** Relay options from the config, shared by `start`, `run` and the relay job. */
+export function relayOptions(config: CliConfig) {
+  return {
+    schema: config.schema,
+    workerId: config.workerId,
+    batchSize: config.batchSize,
+    concurrency: config.concurrency,
+    pollIntervalMs: config.pollIntervalMs,
+    leaseMs: config.leaseMs,
+    stopTimeoutMs: config.shutdownTimeoutMs,
+    maxAttempts: config.maxRetries,
+  };
+}
+
+/**
+ * The binary's scheduler with the built-in jobs: `relay` (on OUTBOX_CRON when
+ * RELAY_SCHEDULE=cron, otherwise on demand only), `cleanup` (CLEANUP_CRON, RETENTION_DAYS)
+ * and `retry-dead` (RETRY_CRON when ENABLE_RETRY_DEAD=true, otherwise on demand only).
+ * Publishers are built on the relay job's first run, so `jobs list` needs no publisher config.
+ *
+ * @example
+ * const scheduler = createCliScheduler(config, { db, logger, publishers: () => buildPublishers(config, { logger, db }) });
+ */
+export function createCliScheduler(
+  config: CliConfig,
+  context: {
+    db: Kysely<any>;
+    logger: Logger;
+    publishers: () => Promise<Record<string, Publisher>>;
+    /** Which schedules this process keeps: the relay job's, the maintenance jobs'. Default both. */
+    roles?: { relay: boolean; maintenance: boolean };
+  },
+): Scheduler {
+  const roles = context.roles ?? { relay: true, maintenance: true };
+  const scheduler = createScheduler({
+    db: context.db,
+    schema: config.schema,
+    workerId: config.workerId,
+    logger: context.logger,
+  });
+  let publishers: Promise<Record<string, Publisher>> | undefined;
+  scheduler.register(
+    'relay',
+    roles.relay && config.relaySchedule === 'cron' ? config.relayCron : null,
+    async (job) => {
+      publishers ??= context.publishers();
+      // A relay of its own per run: it never shares in-flight state with a continuous relay.
+      const relay = createRelay({
+        db: context.db,
+        ...relayOptions(config),
+        publishers: await publishers,
+        logger: job.logger,
+        closePublishers: false,
+      });
+      return relayJob(relay)(job);
+    },
+  );
+  scheduler.register(
+    'cleanup',
+    roles.maintenance ? config.cleanupCron : null,
+    cleanupJob({ db: context.db, schema: config.schema, retentionDays: config.retentionDays }),
+  );
+  scheduler.register(
+    'retry-dead',
+    roles.maintenance && config.enableRetryDead ? config.retryCron : null,
+    retryDeadJob({ db: context.db, schema: config.schema }),
+  );
+  return scheduler;
+}

@@ -1,0 +1,36 @@
+import type { Logger } from './logger.js';
+import type { OutboxMessage } from './message.js';
+
+/**
+ * What a publisher is told about the attempt it is making.
+ */
+export interface PublishContext {
+  /** Aborted when the attempt deadline passes or the relay stops: stop work and reject. */
+  readonly signal: AbortSignal;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+  readonly logger: Logger;
+}
+
+/**
+ * Delivers one outbox message somewhere. Resolve when delivered; throw
+ * `TransientPublishError` to retry later (any other thrown value counts as transient too)
+ * or `PermanentPublishError` to dead-letter now. A resolved value, if any, is stored
+ * in the row's `result` column (e.g. the `.id` a router created).
+ *
+ * @example
+ * class SlackPublisher implements Publisher {
+ *   readonly name = 'slack';
+ *   async publish(message: OutboxMessage, { signal }: PublishContext) {
+ *     const res = await fetch(hookUrl, { method: 'POST', body: message.body, signal });
+ *     if (res.status >= 500) throw new TransientPublishError(`slack answered ${res.status}`);
+ *     if (!res.ok) throw new PermanentPublishError(`slack answered ${res.status}`);
+ *   }
+ * }
+ */
+export interface Publisher {
+  readonly name: string;
+  publish(message: OutboxMessage, context: PublishContext): Promise<unknown>;
+  /** Releases connections; the relay calls it from `stop()`. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import { type Queryable, sqlRunner } from '../foundation/queryable.js';
+import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
+import { MaintenanceStore } from '../store/index.js';
+import { requireInt } from '../producer/validate-message.js';
+
+/** Rows moved or deleted per statement unless configured. */
+export const DEFAULT_CLEANUP_BATCH_SIZE = 5000;
+
+/** What a cleanup did. */
+export interface CleanupResult {
+  /**
+   * Archive rows deleted for being older than the cutoff. Rows moved from `messages` to the
+   * archive (delivered in place by a relay older than storage v2) are not counted: they were
+   * moved, not deleted, and are deleted here only if they too are older than the cutoff.
+   */
+  deleted: number;
+  /** Statements run, moves and deletes together. */
+  batches: number;
+  /** Duration of the slowest single statement: the longest any row lock was held. */
+  longestBatchMs: number;
+}
+
+/**
+ * Deletes delivered messages older than `olderThanDays` from `messages_archive`, in batches of
+ * `batchSize` rows, each its own short statement: a 10M-row cleanup never holds one giant
+ * transaction, never scans the archive sequentially (an index on delivered_at), and pending or dead
+ * rows are never touched. First it moves rows that a relay older than storage v2 marked
+ * delivered in place (a rolling deploy) from `messages` to the archive, so retention sees them.
+ *
+ * @example
+ * const { deleted } = await cleanupDelivered(db, { olderThanDays: 30 });
+ */
+export async function cleanupDelivered(
+  db: Queryable,
+  options: { olderThanDays: number; schema?: string; batchSize?: number; now?: Date; signal?: AbortSignal },
+): Promise<CleanupResult> {
+  const days = options.olderThanDays;
+  if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
+    requireInt(days, 'olderThanDays', 0, 36_500);
+  }
+  const batchSize = requireInt(options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE, 'batchSize', 1, 1_000_000);
+  const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
+  const run = sqlRunner(db);
+  const olderThanMs = days * 86_400_000;
+  const result: CleanupResult = { deleted: 0, batches: 0, longestBatchMs: 0 };
+  const batches = async (step: () => Promise<number>): Promise<number> => {
+    let total = 0;
+    while (!options.signal?.aborted) {
+      const started = performance.now();
+      const n = await step();
+      result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
+      result.batches++;
+      total += n;
+      if (n < batchSize) break;
+    }
+    return total;
+  };
+  await batches(() => store.moveDeliveredBatch(run, { limit: batchSize }));
+  let after: Date | null = null;
+  result.deleted = await batches(async () => {
+    const batch = await store.deleteDeliveredBatch(run, {
+      olderThanMs,
+      ...(options.now ? { now: options.now } : {}),
+      limit: batchSize,
+      after,
+    });
+    after = batch.last ?? after;
+    return batch.deleted;
+  });
+  return result;
+}

@@ -1,0 +1,158 @@
+import { describeError, OutboxError } from '../foundation/errors.js';
+import { MIGRATIONS } from './index.js';
+import type { Migration, OnlineStep } from './migration.js';
+import type { Kysely } from 'kysely';
+import {
+  onOneConnection,
+  type Queryable,
+  queryableKind,
+  type RunSql,
+  sqlRunner,
+  withTransaction,
+} from '../foundation/queryable.js';
+import { DEFAULT_SCHEMA, quoteSchema } from '../foundation/schema-name.js';
+
+/** What `migrate` did. */
+export interface MigrateResult {
+  /** Versions applied by this call (empty when the schema was already current). */
+  readonly applied: readonly number[];
+  /** The schema's version after the call. */
+  readonly version: number;
+}
+
+/** The newest migration version this build of outbox-relay knows. */
+export const LATEST_MIGRATION_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+/**
+ * Creates or upgrades the outbox schema. Safe to run from many processes at once: the
+ * whole run holds a transaction-scoped advisory lock, so one process applies and the others
+ * wait and then find nothing to do. Forward-only, and a no-op when already current.
+ *
+ * @example
+ * await migrate(db, { schema: 'outbox' }); // { applied: [1], version: 1 } the first time
+ */
+export async function migrate(
+  db: Queryable,
+  options: { schema?: string; migrations?: readonly Migration[] } = {},
+): Promise<MigrateResult> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
+  const lockKey = `outbox-relay:migrate:${schema}`;
+  // A caller's transaction cannot run CREATE INDEX CONCURRENTLY: everything runs inside it.
+  const inCallerTransaction = queryableKind(db) === 'kysely' && (db as Kysely<any>).isTransaction;
+  const applied: number[] = [];
+  for (;;) {
+    const pass = await withTransaction(db, async (run) => {
+      // hashtext keeps the lock per schema, so two apps with different schemas never wait on each other.
+      await run(`select pg_advisory_xact_lock(hashtext($1))`, [lockKey]);
+      await run(`create schema if not exists ${s}`);
+      await run(
+        `create table if not exists ${s}.migrations (
+           version int primary key, name text not null, applied_at timestamptz not null default now())`,
+      );
+      const done = new Set(
+        (await run<{ version: number }>(`select version from ${s}.migrations`)).map((r) => r.version),
+      );
+      // A schema created by this very call holds no rows: its online steps run in the transaction.
+      const fresh = !done.has(migrations[0]?.version ?? 1);
+      for (const migration of migrations) {
+        if (done.has(migration.version)) continue;
+        await guarded(migration, () => run(migration.sql(s)));
+        if (migration.online && !fresh && !inCallerTransaction) return { online: migration, done };
+        for (const step of migration.online?.(s, '') ?? []) {
+          await guarded(migration, () => runStep(run, step));
+        }
+        await record(run, s, migration);
+        done.add(migration.version);
+        applied.push(migration.version);
+      }
+      return { online: undefined, done };
+    });
+    if (!pass.online) return { applied, version: Math.max(0, ...pass.done) };
+    if (await applyOnline(db, schema, lockKey, pass.online)) applied.push(pass.online.version);
+  }
+}
+
+/**
+ * Runs a migration's online part on one dedicated connection, outside any transaction, under a
+ * session advisory lock on the same key as migrate()'s transaction lock (they share one lock
+ * space), then records its version. Returns false when another process finished it meanwhile.
+ */
+async function applyOnline(
+  db: Queryable,
+  schema: string,
+  lockKey: string,
+  migration: Migration,
+): Promise<boolean> {
+  const s = quoteSchema(schema);
+  return onOneConnection(db, async (run) => {
+    await run(`select pg_advisory_lock(hashtext($1))`, [lockKey]);
+    try {
+      const [again] = await run(`select 1 from ${s}.migrations where version = $1`, [migration.version]);
+      if (again) return false;
+      // An interrupted CREATE INDEX CONCURRENTLY leaves an invalid index that "if not exists"
+      // would then keep forever: drop it so the step builds it again.
+      const invalid = await run<{ name: string }>(
+        `select format('%I.%I', n.nspname, c.relname) as name
+           from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+          where not i.indisvalid and n.nspname = $1`,
+        [schema],
+      );
+      for (const { name } of invalid) await run(`drop index concurrently if exists ${name}`);
+      for (const step of migration.online?.(s, 'concurrently') ?? []) {
+        await guarded(migration, () => runStep(run, step));
+      }
+      await record(run, s, migration);
+      return true;
+    } finally {
+      await run(`select pg_advisory_unlock(hashtext($1))`, [lockKey]);
+    }
+  });
+}
+
+async function runStep(run: RunSql, step: OnlineStep): Promise<void> {
+  if (!step.repeat) {
+    await run(step.sql);
+    return;
+  }
+  while ((await run(step.sql)).length > 0) {
+    // each batch is its own autocommit statement: no lock is held between batches
+  }
+}
+
+async function record(run: RunSql, s: string, migration: Migration): Promise<void> {
+  await run(`insert into ${s}.migrations (version, name) values ($1, $2) on conflict (version) do nothing`, [
+    migration.version,
+    migration.name,
+  ]);
+}
+
+async function guarded<T>(migration: Migration, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new OutboxError(
+      'MIGRATION_FAILED',
+      `migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The schema's applied migration version, or 0 when outbox-relay was never migrated there.
+ * `/readyz` compares it with `LATEST_MIGRATION_VERSION`.
+ *
+ * @example
+ * if ((await schemaVersion(db)) < LATEST_MIGRATION_VERSION) console.log('run outbox-relay migrate');
+ */
+export async function schemaVersion(db: Queryable, options: { schema?: string } = {}): Promise<number> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const run = sqlRunner(db);
+  const [exists] = await run<{ t: string | null }>(`select to_regclass($1) as t`, [`${s}.migrations`]);
+  if (!exists?.t) return 0;
+  const [row] = await run<{ v: number | null }>(`select max(version) as v from ${s}.migrations`);
+  return row?.v ?? 0;
+}

@@ -1,0 +1,132 @@
+import type { PublishContext, Publisher } from '../foundation/publisher.js';
+import type { ClaimedMessage } from './claimed-message.js';
+import { describeError, PermanentPublishError, TransientPublishError } from '../foundation/errors.js';
+import type { Logger } from '../foundation/logger.js';
+
+/** A claimed message and its lease, from claim to write-back. */
+export interface Job {
+  message: ClaimedMessage;
+  /** performance.now() by which the lease surely ends: measured from before the claim. */
+  leaseEnd: number;
+  started: boolean;
+  /** Made on first read of the publish context's signal: most publishes never read it. */
+  controller?: AbortController;
+  /** Set when the attempt was cut off (deadline or stop), even before any signal existed. */
+  abortReason?: unknown;
+  /** Aborted by `stop()`: unless it delivered anyway, the attempt is given back. */
+  stopped?: boolean;
+}
+
+/** What one attempt came to; the write-back turns it into a row update. */
+export type Outcome =
+  | { kind: 'delivered'; job: Job; result: unknown; durationMs: number }
+  | {
+      kind: 'failed';
+      job: Job;
+      error: unknown;
+      reason: string;
+      retryAfterMs?: number;
+      permanent: boolean;
+      /** No publisher for its destination (only when the relay claims every destination). */
+      unroutable?: boolean;
+      durationMs: number;
+    }
+  /** Never started, or stopped before it delivered: give the row back with its attempt. */
+  | { kind: 'released'; job: Job; durationMs?: undefined };
+
+/**
+ * Aborts an attempt: its signal now, or at once when the publisher reads it later.
+ *
+ * @example
+ * abortJob(job, new Error('relay stopping'));
+ */
+export function abortJob(job: Job, reason: unknown): void {
+  if (job.abortReason !== undefined) return;
+  job.abortReason = reason;
+  job.controller?.abort(reason);
+}
+
+/**
+ * The context of one publish. AbortController and child logger cost more than a no-op
+ * publish (bench/drain.ts profile): they are made only when the publisher reads them.
+ * Getters on an object literal are own enumerable properties, so `{ ...context }` still works.
+ */
+function publishContext(job: Job, logger: Logger, publisherName: string): PublishContext {
+  let child: Logger | undefined;
+  return {
+    attempt: job.message.attempts,
+    get signal() {
+      if (!job.controller) {
+        job.controller = new AbortController();
+        if (job.abortReason !== undefined) job.controller.abort(job.abortReason);
+      }
+      return job.controller.signal;
+    },
+    get logger() {
+      child ??= logger.child({ messageId: job.message.messageId, publisher: publisherName });
+      return child;
+    },
+  };
+}
+
+/**
+ * Runs one publish with its deadline and turns whatever happens into an `Outcome`; never
+ * throws. `publisher` undefined means no route matched (`routes` names the configured ones).
+ *
+ * @example
+ * const outcome = await attemptPublish(job, publisher, { logger, publishTimeoutMs: 30_000, routes: 'webhook' });
+ */
+export async function attemptPublish(
+  job: Job,
+  publisher: Publisher | undefined,
+  options: { logger: Logger; publishTimeoutMs: number; routes: string },
+): Promise<Outcome> {
+  const message = job.message;
+  if (!publisher) {
+    return {
+      kind: 'failed',
+      job,
+      error: undefined,
+      reason: `no publisher for destination "${message.destination}" (configured: ${options.routes})`,
+      permanent: true,
+      unroutable: true,
+      durationMs: 0,
+    };
+  }
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = await new Promise((resolve, reject) => {
+      // A publisher that ignores its signal must not keep the attempt open forever.
+      timer = setTimeout(() => {
+        const error = new TransientPublishError(`publish timed out after ${options.publishTimeoutMs} ms`);
+        abortJob(job, error);
+        reject(error);
+      }, options.publishTimeoutMs);
+      try {
+        Promise.resolve(publisher.publish(message, publishContext(job, options.logger, publisher.name))).then(
+          resolve,
+          reject,
+        );
+      } catch (error) {
+        reject(error); // thrown synchronously: the same as a rejection
+      }
+    });
+    return { kind: 'delivered', job, result, durationMs: performance.now() - started };
+  } catch (error) {
+    // Stopping is the relay's doing, not the message's: no attempt is used up.
+    if (job.stopped) return { kind: 'released', job };
+    const retryAfterMs = error instanceof TransientPublishError ? error.retryAfterMs : undefined;
+    return {
+      kind: 'failed',
+      job,
+      error,
+      reason: describeError(error),
+      permanent: error instanceof PermanentPublishError,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

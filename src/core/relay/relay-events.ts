@@ -1,0 +1,75 @@
+import { EventEmitter } from 'node:events';
+import { describeError } from '../foundation/errors.js';
+import type { Logger } from '../foundation/logger.js';
+import type { OutboxMessage } from '../foundation/message.js';
+
+/** Details given with each relay event. */
+export interface DeliveredInfo {
+  durationMs: number;
+  result: unknown;
+}
+
+/**
+ * The relay's events, emitted after the database accepted what they report. `error` reports
+ * loop errors (database down...); the relay keeps running.
+ */
+export interface RelayEvents {
+  delivered: [message: OutboxMessage, info: DeliveredInfo];
+  failed: [message: OutboxMessage, error: unknown, info: { retryAt: Date; durationMs: number }];
+  dead: [message: OutboxMessage, reason: string];
+  claimed: [count: number, info: { durationMs: number }];
+  error: [error: unknown];
+}
+
+/** How often a listener that keeps throwing is logged again, per event name. */
+const LISTENER_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * An EventEmitter whose `notify` calls each listener in isolation: a listener that throws (or
+ * whose promise rejects) is the user's bug, so it is logged at error with the event name and
+ * counted, and never reaches the relay's state, retries or the process. Without listeners,
+ * `error` is dropped instead of thrown (the relay logs it anyway).
+ *
+ * @example
+ * class Relay extends RelayEventEmitter {}
+ * relay.notify('delivered', message, { durationMs: 3, result: undefined });
+ */
+export class RelayEventEmitter extends EventEmitter {
+  /** Listener calls that threw or rejected. */
+  listenerErrors = 0;
+  protected listenerLogger: Logger | undefined;
+  readonly #lastLogged = new Map<string, { at: number; suppressed: number }>();
+
+  /** Calls every listener of `event`; a throwing one never affects the others or the caller. */
+  notify<E extends keyof RelayEvents>(event: E, ...args: RelayEvents[E]): void {
+    if (this.listenerCount(event) === 0) return;
+    for (const listener of this.rawListeners(event)) {
+      try {
+        const returned: unknown = listener.apply(this, args);
+        if (returned instanceof Promise)
+          returned.catch((error: unknown) => this.#listenerFailed(event, error));
+      } catch (error) {
+        this.#listenerFailed(event, error);
+      }
+    }
+  }
+
+  #listenerFailed(event: string, error: unknown): void {
+    this.listenerErrors++;
+    const now = performance.now();
+    const last = this.#lastLogged.get(event);
+    if (last && now - last.at < LISTENER_ERROR_LOG_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    this.#lastLogged.set(event, { at: now, suppressed: 0 });
+    this.listenerLogger?.error(
+      {
+        event,
+        err: describeError(error),
+        ...(last?.suppressed ? { suppressedSinceLastLog: last.suppressed } : {}),
+      },
+      `a "${event}" listener threw; the relay carries on (fix the listener)`,
+    );
+  }
+}

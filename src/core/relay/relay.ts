@@ -1,0 +1,373 @@
+import type { Publisher } from '../foundation/publisher.js';
+import { ClaimPacing } from './claim-pacing.js';
+import { ClaimedMessage } from './claimed-message.js';
+import { describeError } from '../foundation/errors.js';
+import { FollowerParking } from './follower-parking.js';
+import type { OutboxMessage } from '../foundation/message.js';
+import { parseDestination } from '../foundation/parse-destination.js';
+import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
+import { type RunSql, sqlRunner } from '../foundation/queryable.js';
+import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
+import { RelayEventEmitter } from './relay-events.js';
+import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+import { OutboxStore, preparedRunner } from '../store/index.js';
+import { WakeableSleep } from './wakeable-sleep.js';
+import { WriteBack, type Written } from './write-back.js';
+
+export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
+export type { DeliveredInfo, RelayEvents } from './relay-events.js';
+export {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type RelayOptions,
+} from './relay-options.js';
+
+/**
+ * Poll interval while messages are flowing (the last claim found some, but not a full batch):
+ * a steady stream waits at most this long instead of `pollIntervalMs`. Idle relays still
+ * poll every `pollIntervalMs`.
+ */
+export const BUSY_POLL_INTERVAL_MS = 10;
+/** How long after the last claim that found messages the relay keeps polling at the busy interval. */
+const BUSY_WINDOW_MS = 200;
+/**
+ * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
+ * not see the row yet. A woken claim that finds nothing looks again after these pauses.
+ */
+const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
+/** Longest pause between retries of a failing claim in the loop. */
+const MAX_ERROR_BACKOFF_MS = 5_000;
+/** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
+const ABORT_GRACE_MS = 1_000;
+
+/**
+ * Creates a relay. Several relays (in one or many processes) can run on one table: each row
+ * is delivered by one of them at a time, and a crashed relay's rows come back after `leaseMs`.
+ *
+ * @example
+ * const relay = createRelay({ db, publishers: { default: new ConsolePublisher() } });
+ * relay.start();
+ * process.on('SIGTERM', () => relay.stop());
+ */
+export function createRelay(options: RelayOptions): Relay {
+  return new OutboxRelay(options);
+}
+
+/** Lifecycle and loop; the rules live in claim-pacing, publish-attempt and write-back. */
+class OutboxRelay extends RelayEventEmitter implements Relay {
+  readonly workerId: string;
+  private readonly o: ResolvedRelayOptions;
+  private readonly run: RunSql;
+  private readonly store: OutboxStore;
+  private readonly pacing: ClaimPacing;
+  private readonly parking: FollowerParking;
+  private readonly writeBack: WriteBack;
+  private readonly routes: string;
+  private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
+  private isRunning = false;
+  private loopDone: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
+  private claimInFlight: Promise<unknown> | undefined;
+  private readonly pause = new WakeableSleep();
+  /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
+  private wakeRecheck = -1;
+  /** Number of wake() calls, to tell whether one arrived during a claim. */
+  private wakes = 0;
+  /** performance.now() of the last claim that found messages. */
+  private lastFoundAt = Number.NEGATIVE_INFINITY;
+  /** Claimed, not yet started. */
+  private readonly queue: Job[] = [];
+  /** Publishing now. */
+  private readonly active = new Set<Job>();
+  /** Waiting for queue and publishes to be empty (runOnce, stop: several at once). */
+  private readonly idleWaiters = new Set<() => void>();
+
+  constructor(options: RelayOptions) {
+    super();
+    const o = resolveRelayOptions(options);
+    this.o = o;
+    this.workerId = o.workerId;
+    this.listenerLogger = o.logger;
+    this.store = new OutboxStore(o.schema);
+    this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
+    this.routes = Object.keys(o.publishers).join(', ');
+    this.pacing = new ClaimPacing(o);
+    this.parking = new FollowerParking(this.store, this.run, () => o.clock?.now());
+    this.writeBack = new WriteBack({
+      ...o,
+      store: this.store,
+      run: this.run,
+      onWritten: (w) => this.written(w),
+      onError: (error, msg) => this.report(error, msg),
+      isStopping: () => this.stopping !== undefined,
+    });
+    if (options.signal?.aborted) void this.stop();
+    else options.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  get running(): boolean {
+    return this.isRunning;
+  }
+
+  counters(): RelayCounters {
+    return { ...this.totals, listenerErrors: this.listenerErrors };
+  }
+
+  wake(): void {
+    this.wakeRecheck = 0;
+    this.wakes++;
+    this.nudge();
+  }
+
+  /** Ends the loop's current sleep (or the next one) without arming the wake-up re-checks. */
+  private nudge(): void {
+    this.pause.nudge();
+  }
+
+  start(): void {
+    if (this.isRunning) return;
+    if (this.stopping) throw new Error('relay was stopped; create a new one');
+    this.isRunning = true;
+    this.loopDone = this.loop();
+    this.o.logger.info({ batchSize: this.o.batchSize, concurrency: this.o.concurrency }, 'relay started');
+  }
+
+  async runOnce(): Promise<RoundResult> {
+    if (this.stopping) throw new Error('relay was stopped; create a new one');
+    const before = this.counters();
+    const want = this.pacing.claimRoom(this.held());
+    const claiming = this.claim(want);
+    this.claimInFlight = claiming;
+    let claimed: number;
+    try {
+      claimed = (await claiming).length;
+    } finally {
+      if (this.claimInFlight === claiming) this.claimInFlight = undefined;
+    }
+    this.pump();
+    await this.waitForIdle(Number.POSITIVE_INFINITY);
+    await this.writeBack.drain();
+    // Short: the claim walked everything due. Park what waits behind blocked keys for the next
+    // round; a failure here is reported, not the round's (everything claimed is written back).
+    if (claimed < want)
+      await this.parking.afterShortClaim().catch((error: unknown) => this.report(error, 'parking failed'));
+    const after = this.totals;
+    return {
+      claimed,
+      delivered: after.delivered - before.delivered,
+      retried: after.retried - before.retried,
+      dead: after.dead - before.dead,
+    };
+  }
+
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options.timeoutMs ?? this.o.stopTimeoutMs);
+    return this.stopping;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.isRunning = false;
+    this.nudge();
+    await this.loopDone;
+    await this.claimInFlight?.catch(() => undefined); // its failure is runOnce's to report
+    // Claimed but never started: give them back with their attempt, claimable at once.
+    for (const job of this.queue.splice(0)) this.writeBack.add({ kind: 'released', job });
+    if (!(await this.waitForIdle(timeoutMs))) {
+      // Stopping is not the message's failure: an aborted publish gives its attempt back.
+      for (const job of this.active) {
+        job.stopped = true;
+        abortJob(job, new Error('relay stopping'));
+      }
+      if (!(await this.waitForIdle(ABORT_GRACE_MS))) {
+        // Still running despite the abort: it may yet reach the receiver, so the row is not
+        // released (another relay would send it at the same time); its lease expires instead.
+        this.o.logger.warn(
+          { messageIds: [...this.active].map((j) => j.message.messageId) },
+          'publishes ignored the stop; leaving their rows to lease expiry',
+        );
+        this.active.clear();
+        this.settleIdle();
+      }
+    }
+    await this.writeBack.drain();
+    if (this.o.closePublishers) {
+      for (const p of new Set(Object.values(this.o.publishers))) {
+        await p.close?.().catch((error: unknown) => this.report(error, `closing publisher ${p.name} failed`));
+      }
+    }
+    this.o.logger.info({ ...this.counters() }, 'relay stopped');
+  }
+
+  private async loop(): Promise<void> {
+    let errorsInRow = 0;
+    while (this.isRunning) {
+      try {
+        // Prefetch: claim the next batch while the current one is still publishing.
+        const want = this.pacing.claimRoom(this.held());
+        if (want > 0) {
+          const wakesBefore = this.wakes;
+          const jobs = await this.claim(want);
+          errorsInRow = 0;
+          if (jobs.length > 0) {
+            this.pump();
+            if (jobs.length === want) continue;
+          }
+          // Short: the claim walked everything due. Park what waits behind blocked keys, while
+          // the batch just claimed is publishing.
+          await this.parking.afterShortClaim();
+          if (jobs.length > 0) {
+            // Found what the last wake-up announced, unless another came in during the claim.
+            if (this.wakes === wakesBefore) this.wakeRecheck = -1;
+            this.lastFoundAt = performance.now();
+          }
+          // A wake-up's row may not be committed yet: look again soon, also while busy.
+          const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
+          if (recheckMs !== undefined) {
+            this.wakeRecheck++;
+            await this.pause.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
+            continue;
+          }
+          this.wakeRecheck = -1;
+          // Messages flowed recently: poll at the busy interval. Finished publishes nudge the
+          // loop, so an empty claim right after a full one is normal under a steady stream and
+          // must not drop the relay back to the idle interval.
+          if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
+            await this.pause.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            continue;
+          }
+        }
+        await this.pause.sleep(this.o.pollIntervalMs);
+      } catch (error) {
+        errorsInRow++;
+        this.report(error, 'claiming failed; retrying');
+        await this.pause.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.o.pollIntervalMs * 2 ** errorsInRow));
+      }
+    }
+  }
+
+  private held(): number {
+    return this.queue.length + this.active.size;
+  }
+
+  /** Claims up to `limit` rows into the queue; returns the jobs to publish. */
+  private async claim(limit: number): Promise<Job[]> {
+    if (limit <= 0) return [];
+    const started = performance.now();
+    const rows = await this.store.claim(this.run, {
+      ...(this.o.clock ? { now: this.o.clock.now() } : {}),
+      leaseMs: this.o.leaseMs,
+      limit,
+      workerId: this.workerId,
+      ...(this.o.destinations ? { destinations: this.o.destinations } : {}),
+      ...(this.o.maxAttempts !== undefined ? { maxAttempts: this.o.maxAttempts } : {}),
+    });
+    const durationMs = performance.now() - started;
+    // Measured from before the statement: the database's lease surely ends later than this.
+    const leaseEnd = started + this.o.leaseMs;
+    const jobs: Job[] = [];
+    const dead: Array<[OutboxMessage, string]> = [];
+    for (const row of rows) {
+      const message = new ClaimedMessage(row);
+      if (row.dead_error === null) jobs.push({ message, leaseEnd, started: false });
+      else dead.push([message, row.dead_error]);
+    }
+    this.totals.claimBatches++;
+    this.totals.claimed += jobs.length;
+    this.queue.push(...jobs);
+    // Events after the state they describe is in place: a throwing listener cannot strand rows.
+    if (jobs.length > 0) this.notify('claimed', jobs.length, { durationMs });
+    for (const [message, reason] of dead) this.written({ kind: 'dead', message, reason });
+    return jobs;
+  }
+
+  /** Starts queued jobs up to the concurrency limit. */
+  private pump(): void {
+    let nowMs = 0;
+    while (!this.stopping && this.active.size < this.o.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      nowMs ||= performance.now();
+      // A publish whose deadline passes its lease end could still run when another relay
+      // takes the row: give it back unstarted, with its attempt, instead.
+      if (nowMs + this.o.publishTimeoutMs > job.leaseEnd) {
+        this.o.logger.debug({ messageId: job.message.messageId }, 'not started within its lease; released');
+        this.writeBack.add({ kind: 'released', job });
+        continue;
+      }
+      job.started = true;
+      this.active.add(job);
+      const publisher = this.route(job.message.destination);
+      void attemptPublish(job, publisher, {
+        logger: this.o.logger,
+        publishTimeoutMs: this.o.publishTimeoutMs,
+        routes: this.routes,
+      }).then((outcome) => this.finished(job, outcome));
+    }
+    if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.settleIdle();
+  }
+
+  private finished(job: Job, outcome: Outcome): void {
+    if (!this.active.delete(job)) return; // cut off by stop(): left to lease expiry
+    if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
+    this.writeBack.add(outcome);
+    this.pump();
+    if (this.pacing.claimRoom(this.held()) > 0) this.nudge();
+  }
+
+  private route(destination: string): Publisher | undefined {
+    return this.o.publishers[destination] ?? this.o.publishers[parseDestination(destination).route];
+  }
+
+  /** Resolves true when nothing is queued or publishing, false when `timeoutMs` passed first. */
+  private async waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.active.size === 0 && this.queue.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    let waiter: (() => void) | undefined;
+    const settled = await Promise.race([
+      new Promise<true>((resolve) => {
+        waiter = () => resolve(true);
+        this.idleWaiters.add(waiter);
+      }),
+      ...(Number.isFinite(timeoutMs)
+        ? [new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]
+        : []),
+    ]);
+    clearTimeout(timer);
+    if (waiter) this.idleWaiters.delete(waiter);
+    return settled;
+  }
+
+  private settleIdle(): void {
+    for (const waiter of [...this.idleWaiters]) waiter();
+    this.idleWaiters.clear();
+  }
+
+  /** Counts and announces what the database accepted. */
+  private written(w: Written): void {
+    if (w.kind === 'delivered') {
+      this.totals.delivered++;
+      this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
+    } else if (w.kind === 'failed') {
+      this.totals.retried++;
+      this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
+    } else {
+      this.totals.dead++;
+      if (w.reason.startsWith('lease expired')) {
+        this.o.logger.warn(
+          { messageId: w.message.messageId, reason: w.reason },
+          'dead-lettered by the claim',
+        );
+      }
+      this.notify('dead', w.message, w.reason);
+    }
+  }
+
+  private report(error: unknown, msg: string): void {
+    this.totals.errors++;
+    this.o.logger.error({ err: describeError(error) }, msg);
+    this.notify('error', error);
+  }
+}

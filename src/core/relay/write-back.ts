@@ -1,0 +1,257 @@
+import type { Clock } from '../foundation/clock.js';
+import type { Logger } from '../foundation/logger.js';
+import type { OutboxMessage } from '../foundation/message.js';
+import type { Outcome } from './publish-attempt.js';
+import type { RunSql } from '../foundation/queryable.js';
+import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
+import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../foundation/storable.js';
+import type { FailedRow, OutboxStore } from '../store/index.js';
+
+/** Longest pause between retries of a failing write-back. */
+const MAX_ERROR_BACKOFF_MS = 5_000;
+/** Failed write-back rounds after which a stopping relay gives up and leaves rows to lease expiry. */
+const STOP_GIVE_UP_ROUNDS = 8;
+
+/** What the database accepted, for the relay to count and announce. */
+export type Written =
+  | { kind: 'delivered'; message: OutboxMessage; result: unknown; durationMs: number }
+  | { kind: 'failed'; message: OutboxMessage; error: unknown; retryAt: Date; durationMs: number }
+  | { kind: 'dead'; message: OutboxMessage; reason: string };
+
+/** What the write-back needs from its relay. */
+export interface WriteBackOptions {
+  store: OutboxStore;
+  run: RunSql;
+  workerId: string;
+  retry: RetryPolicy;
+  random: () => number;
+  /** Caps every row's max_attempts (the relay's `maxAttempts`). */
+  maxAttempts: number | undefined;
+  /** A test's clock; undefined: the database's now(). */
+  clock: Clock | undefined;
+  logger: Logger;
+  /** Called after each statement, with what it confirmed. Never throws (the relay isolates listeners). */
+  onWritten: (written: Written) => void;
+  /** Logs and counts a database error. */
+  onError: (error: unknown, msg: string) => void;
+  isStopping: () => boolean;
+}
+
+type Of<K extends Outcome['kind']> = Extract<Outcome, { kind: K }>;
+
+/**
+ * Writes finished outcomes back to the table. While one write is running, new outcomes pile up
+ * and the next write takes them all: one statement per kind per batch under load, no added
+ * latency when idle. A batch the database refuses for its data (a value PostgreSQL cannot
+ * store) is split and written row by row, so one bad row never blocks the others.
+ *
+ * @example
+ * const writeBack = new WriteBack({ store, run, workerId, ... });
+ * writeBack.add(outcome); await writeBack.drain();
+ */
+export class WriteBack {
+  private readonly queue: Outcome[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly o: WriteBackOptions) {}
+
+  /** Queues an outcome and starts a write if none is running. */
+  add(outcome: Outcome): void {
+    this.queue.push(outcome);
+    void this.flush();
+  }
+
+  /** Resolves when everything queued so far is written (or given up on stop). */
+  async drain(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await this.flush();
+  }
+
+  private flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      let errorsInRow = 0;
+      try {
+        while (this.queue.length > 0) {
+          const batch = this.queue.splice(0);
+          const done = new Set<Outcome>();
+          try {
+            await this.write(batch, done);
+            errorsInRow = 0;
+          } catch (error) {
+            // Keep what is not written: a delivered message must end up marked delivered, or its
+            // lease expires and it is sent again. Retry with backoff until the database answers.
+            this.queue.unshift(...batch.filter((x) => !done.has(x)));
+            errorsInRow++;
+            this.o.onError(error, 'writing back results failed; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow)));
+            if (this.o.isStopping() && errorsInRow > STOP_GIVE_UP_ROUNDS) {
+              this.o.logger.error(
+                { pending: this.queue.length },
+                'giving up write-back on stop; leases will expire',
+              );
+              this.queue.length = 0;
+            }
+          }
+        }
+      } finally {
+        this.flushing = undefined;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async write(batch: Outcome[], done: Set<Outcome>): Promise<void> {
+    const delivered = batch.filter((x): x is Of<'delivered'> => x.kind === 'delivered');
+    const failed = batch.filter((x): x is Of<'failed'> => x.kind === 'failed');
+    const released = batch.filter((x): x is Of<'released'> => x.kind === 'released');
+    if (delivered.length > 0) await this.isolating(delivered, done, (part) => this.writeDelivered(part));
+    if (failed.length > 0) await this.isolating(failed, done, (part) => this.writeFailed(part));
+    if (released.length > 0) {
+      await this.o.store.release(this.o.run, {
+        ids: released.map((x) => x.job.message.id),
+        started: released.map(() => false),
+        attempts: released.map((x) => x.job.message.attempts),
+        workerId: this.o.workerId,
+      });
+      for (const x of released) done.add(x);
+    }
+  }
+
+  /**
+   * Writes `part` in one statement; on a data error (SQLSTATE class 22/23) splits it down to
+   * single rows, and a single row that still fails is written in its storable fallback form.
+   */
+  private async isolating<T extends Outcome>(
+    part: T[],
+    done: Set<Outcome>,
+    writeRows: (rows: T[]) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await writeRows(part);
+      for (const x of part) done.add(x);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (part.length > 1) {
+        for (const x of part) await this.isolating([x], done, writeRows);
+        return;
+      }
+      const [x] = part as Outcome[];
+      await this.writeUnstorable(x!, error);
+      done.add(x!);
+    }
+  }
+
+  private async writeDelivered(part: Of<'delivered'>[]): Promise<void> {
+    const confirmed = new Set(
+      await this.o.store.markDelivered(this.o.run, {
+        ids: part.map((x) => x.job.message.id),
+        results: part.map((x) => resultJson(x.result)),
+        ...this.now(),
+      }),
+    );
+    for (const x of part) {
+      const m = x.job.message;
+      if (confirmed.has(m.id))
+        this.o.onWritten({ kind: 'delivered', message: m, result: x.result, durationMs: x.durationMs });
+      else this.leaseLost(m, 'delivered');
+    }
+  }
+
+  private async writeFailed(part: Of<'failed'>[]): Promise<void> {
+    const rows = part.map((x) => this.failedRow(x));
+    const confirmed = new Set(
+      await this.o.store.markFailed(this.o.run, { rows, workerId: this.o.workerId, ...this.now() }),
+    );
+    // The retry time as this process sees it (for the event); the row holds the database's.
+    const nowMs = this.o.clock?.now().getTime() ?? Date.now();
+    part.forEach((x, i) => {
+      const row = rows[i]!;
+      const m = x.job.message;
+      if (!confirmed.has(m.id)) {
+        this.leaseLost(m, row.deadReason ? 'dead' : 'failed');
+      } else if (row.deadReason) {
+        this.o.logger.warn(
+          { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
+          'dead-lettered',
+        );
+        this.o.onWritten({ kind: 'dead', message: m, reason: row.error });
+      } else {
+        const retryAt = new Date(nowMs + row.delayMs);
+        this.o.logger.debug(
+          { messageId: m.messageId, attempt: m.attempts, retryAt, reason: row.error },
+          'will retry',
+        );
+        this.o.onWritten({ kind: 'failed', message: m, error: x.error, retryAt, durationMs: x.durationMs });
+      }
+    });
+  }
+
+  private failedRow(x: Of<'failed'>): FailedRow {
+    const m = x.job.message;
+    const maxAttempts = Math.min(m.maxAttempts, this.o.maxAttempts ?? m.maxAttempts);
+    const deadReason = x.unroutable
+      ? 'unroutable'
+      : x.permanent
+        ? 'permanent'
+        : m.attempts >= maxAttempts
+          ? 'max_attempts'
+          : null;
+    const retryAfterMs = clampRetryAfterMs(x.retryAfterMs, this.o.retry.maxDelayMs);
+    return {
+      id: m.id,
+      attempts: m.attempts,
+      delayMs: deadReason ? 0 : (retryAfterMs ?? backoffDelayMs(m.attempts, this.o.retry, this.o.random)),
+      error: storableText(
+        deadReason === 'max_attempts' ? `gave up after ${m.attempts} attempts: ${x.reason}` : x.reason,
+      ),
+      deadReason,
+    };
+  }
+
+  /**
+   * The last resort for one row the database refused: a delivered one is marked delivered
+   * without its result; a failed one dead, saying its error could not be stored. If even that
+   * is refused, the row is left to lease expiry (logged), never retried in a loop.
+   */
+  private async writeUnstorable(x: Outcome, error: unknown): Promise<void> {
+    const m = x.job.message;
+    const why = storableText(error instanceof Error ? error.message : String(error), 1024);
+    this.o.logger.warn(
+      { messageId: m.messageId, kind: x.kind, err: why },
+      'outcome could not be stored as it was',
+    );
+    try {
+      if (x.kind === 'delivered') {
+        await this.writeDelivered([{ ...x, result: undefined }]);
+      } else if (x.kind === 'failed') {
+        const row: FailedRow = {
+          ...this.failedRow(x),
+          delayMs: 0,
+          deadReason: 'unstorable_result',
+          // Not the refused text again: it would most likely be refused again.
+          error: `the outcome of attempt ${m.attempts} could not be stored: ${why}`,
+        };
+        const confirmed = await this.o.store.markFailed(this.o.run, {
+          rows: [row],
+          workerId: this.o.workerId,
+          ...this.now(),
+        });
+        if (confirmed.includes(m.id)) this.o.onWritten({ kind: 'dead', message: m, reason: row.error });
+        else this.leaseLost(m, 'dead');
+      }
+    } catch (again) {
+      if (!isDataError(again)) throw again;
+      this.o.onError(again, `could not store any outcome for message ${m.messageId}; its lease will expire`);
+    }
+  }
+
+  private leaseLost(m: OutboxMessage, outcome: string): void {
+    this.o.logger.info(
+      { messageId: m.messageId, attempt: m.attempts, outcome },
+      'lease lost: another relay owns the row now; its outcome counts, this one is dropped',
+    );
+  }
+
+  private now(): { now?: Date } {
+    return this.o.clock ? { now: this.o.clock.now() } : {};
+  }
+}

@@ -1,0 +1,253 @@
+import type { RunSql } from '../foundation/queryable.js';
+import { quoteSchema } from '../foundation/schema-name.js';
+
+/** Longest error text the status page is given per row: enough to read, bounded to ship. */
+export const STATUS_ERROR_MAX_CHARS = 500;
+
+/** The reason shown for dead rows that have no `dead_reason` (died before something wrote it). */
+export const UNKNOWN_DEAD_REASON = 'unknown';
+
+/** Pending and in-flight rows of one destination. */
+export interface OpenDestinationRow {
+  destination: string;
+  pending: number;
+  inFlight: number;
+  /** Rows that have been claimed at least once (attempts > 0). */
+  attempted: number;
+  /** created_at of the oldest unfinished row. */
+  oldestCreatedAt: Date;
+  /** One last_error among the unfinished rows, cut to STATUS_ERROR_MAX_CHARS. */
+  sampleError: string | null;
+}
+
+/** Deliveries (or deaths) of one destination in one minute. */
+export interface MinuteCountRow {
+  destination: string;
+  /** Start of the minute. */
+  minute: Date;
+  count: number;
+  /** Of `count`, those at or after the `recentSince` bound of the query. */
+  recent: number;
+}
+
+/** Dead rows of one destination that died for one reason. */
+export interface DeadGroupRow {
+  destination: string;
+  /** `dead_reason`, or UNKNOWN_DEAD_REASON when the column is null. */
+  reason: string;
+  count: number;
+  firstSeen: Date | null;
+  lastSeen: Date | null;
+  sampleMessageId: string;
+  sampleType: string;
+  sampleError: string | null;
+}
+
+/** A worker id seen holding a lease or running a job. */
+export interface SeenWorkerRow {
+  workerId: string;
+  source: 'lease' | 'job';
+  /** Leases held now (source lease) or runs started in the window (source job). */
+  count: number;
+  lastSeen: Date;
+}
+
+/**
+ * The status page's read-only SQL over `<schema>.messages` (unfinished and dead rows),
+ * `<schema>.messages_archive` (delivered rows) and `<schema>.job_runs`. None of it runs on the
+ * relay's hot path, none of it writes, and each statement says which index keeps it fast with
+ * millions of retained delivered rows (measured in the README, Status page). No statement
+ * filters on `status`: no index names it; unfinished is `delivered_at is null and dead_at is
+ * null`, dead is `dead_at is not null`.
+ *
+ * @example
+ * const store = new StatusStore('outbox');
+ * const now = await store.now(sqlRunner(db));
+ * const open = await store.openByDestination(sqlRunner(db));
+ */
+export class StatusStore {
+  readonly schema: string;
+  private readonly s: string;
+  private readonly t: string;
+  private readonly archive: string;
+
+  constructor(schema: string) {
+    this.schema = schema;
+    this.s = quoteSchema(schema);
+    this.t = `${this.s}.messages`;
+    this.archive = `${this.s}.messages_archive`;
+  }
+
+  /** The database's time: every window on the status page is measured from it, not the host's. */
+  async now(run: RunSql): Promise<Date> {
+    const [row] = await run<{ now: Date }>('select now() as now');
+    return row!.now;
+  }
+
+  /**
+   * Unfinished rows per destination (messages_key_idx and messages_claim_idx are partial on the
+   * same predicate; `messages` holds only unfinished and dead rows, so even a scan reads no
+   * delivered ones).
+   */
+  async openByDestination(run: RunSql): Promise<OpenDestinationRow[]> {
+    const rows = await run<{
+      destination: string;
+      pending: string;
+      in_flight: string;
+      attempted: string;
+      oldest: Date;
+      sample_error: string | null;
+    }>(
+      `select destination,
+              count(*) filter (where status = 'pending') as pending,
+              count(*) filter (where status = 'in_flight') as in_flight,
+              count(*) filter (where attempts > 0) as attempted,
+              min(created_at) as oldest,
+              left(max(last_error), ${STATUS_ERROR_MAX_CHARS}) as sample_error
+         from ${this.t}
+        where delivered_at is null and dead_at is null
+        group by destination`,
+    );
+    return rows.map((r) => ({
+      destination: r.destination,
+      pending: Number(r.pending),
+      inFlight: Number(r.in_flight),
+      attempted: Number(r.attempted),
+      oldestCreatedAt: r.oldest,
+      sampleError: r.sample_error,
+    }));
+  }
+
+  /**
+   * Deliveries per destination and minute since `since`, with how many of them are at or after
+   * `recentSince`. Reads the archive's window through messages_archive_delivered_idx (an
+   * index-only range scan: it includes destination), whatever the number of older rows.
+   * Rows a relay older than storage v2 marked delivered in place count too until cleanup moves
+   * them (a scan of `messages`, which holds no archive).
+   */
+  deliveredPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
+    return this.perMinute(
+      run,
+      `select destination, delivered_at as at from ${this.archive} where delivered_at >= $1
+       union all
+       select destination, delivered_at from ${this.t} where delivered_at >= $1`,
+      args,
+    );
+  }
+
+  /** Deaths per destination and minute since `since` (uses messages_dead_at_idx: dead rows only). */
+  deadPerMinute(run: RunSql, args: { since: Date; recentSince: Date }): Promise<MinuteCountRow[]> {
+    return this.perMinute(
+      run,
+      `select destination, dead_at as at from ${this.t} where dead_at is not null and dead_at >= $1`,
+      args,
+    );
+  }
+
+  /** Rows of `source` (destination, at: the time a final state was reached, since $1) per destination and minute. */
+  private async perMinute(
+    run: RunSql,
+    source: string,
+    args: { since: Date; recentSince: Date },
+  ): Promise<MinuteCountRow[]> {
+    const rows = await run<{ destination: string; minute: Date; n: string; recent: string }>(
+      `select destination, date_trunc('minute', at) as minute, count(*) as n,
+              count(*) filter (where at >= $2) as recent
+         from (${source}) finished
+        group by 1, 2`,
+      [args.since, args.recentSince],
+    );
+    return rows.map(toMinuteRow);
+  }
+
+  /**
+   * Dead rows grouped by destination and reason, most recently active first, each with its newest
+   * row as the sample (the grouping uses messages_dead_at_idx; the sample is a primary-key lookup).
+   */
+  async deadGroups(run: RunSql, args: { limit: number }): Promise<DeadGroupRow[]> {
+    const rows = await run<{
+      destination: string;
+      reason: string;
+      n: string;
+      first_seen: Date | null;
+      last_seen: Date | null;
+      message_id: string;
+      type: string;
+      sample_error: string | null;
+    }>(
+      `with g as (
+         select destination, coalesce(dead_reason, '${UNKNOWN_DEAD_REASON}') as reason, count(*) as n,
+                min(dead_at) as first_seen, max(dead_at) as last_seen, max(id) as sample_id
+           from ${this.t}
+          where dead_at is not null
+          group by 1, 2)
+       select g.destination, g.reason, g.n, g.first_seen, g.last_seen, m.message_id, m.type,
+              left(m.last_error, ${STATUS_ERROR_MAX_CHARS}) as sample_error
+         from g join ${this.t} m on m.id = g.sample_id
+        order by g.last_seen desc nulls last, g.destination, g.reason
+        limit $1`,
+      [args.limit],
+    );
+    return rows.map((r) => ({
+      destination: r.destination,
+      reason: r.reason,
+      count: Number(r.n),
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      sampleMessageId: r.message_id,
+      sampleType: r.type,
+      sampleError: r.sample_error,
+    }));
+  }
+
+  /**
+   * Row ids of one dead group, in id order from `afterId`, so the admin routes can replay or
+   * purge the `unknown` group (dead_reason null, which no dead-letter filter names) through the
+   * `ids` filter in pages (uses messages_dead_at_idx, whose key is id).
+   */
+  async deadGroupIds(
+    run: RunSql,
+    args: { destination: string; reason: string; afterId: string; limit: number },
+  ): Promise<string[]> {
+    const rows = await run<{ id: string }>(
+      `select id from ${this.t}
+        where dead_at is not null and destination = $1 and coalesce(dead_reason, '${UNKNOWN_DEAD_REASON}') = $2
+          and id > $3::bigint
+        order by id
+        limit $4`,
+      [args.destination, args.reason, args.afterId, args.limit],
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  /**
+   * Worker ids holding leases now and those that ran a job since `since`. Leases: no index
+   * names locked_by (the claim's update stays HOT), so this reads `messages`, which holds only
+   * unfinished and dead rows; job_runs is pruned to 1000 runs per job, so its scan stays small.
+   */
+  async seenWorkers(run: RunSql, args: { since: Date }): Promise<SeenWorkerRow[]> {
+    const rows = await run<{ worker_id: string; source: 'lease' | 'job'; n: string; last_seen: Date }>(
+      `select locked_by as worker_id, 'lease' as source, count(*) as n, max(locked_until) as last_seen
+         from ${this.t}
+        where locked_by is not null and delivered_at is null and dead_at is null
+        group by locked_by
+       union all
+       select worker_id, 'job', count(*), max(started_at)
+         from ${this.s}.job_runs
+        where started_at >= $1
+        group by worker_id
+        order by 4 desc`,
+      [args.since],
+    );
+    return rows.map((r) => ({
+      workerId: r.worker_id,
+      source: r.source,
+      count: Number(r.n),
+      lastSeen: r.last_seen,
+    }));
+  }
+}
+
+function toMinuteRow(r: { destination: string; minute: Date; n: string; recent: string }): MinuteCountRow {
+  return { destination: r.destination, minute: r.minute, count: Number(r.n), recent: Number(r.recent) };
+}
