@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK } from '../src/core/foundation/clock.js';
 /**
  * Scale: the same backlog drained by 1, 2 or 4 relay processes on one database (a lock convoy
  * would make more relays slower), and the claim statement's time with few and many delivered
@@ -79,7 +80,7 @@ export async function claimTime(url: string, retained: number): Promise<number> 
       for (let i = 0; i < 60; i++) {
         await client.query('begin');
         const t = performance.now();
-        await store.claim(run, { now: new Date(), leaseMs: 30_000, limit: 200, workerId: 'bench' });
+        await store.claim(run, { clock: SYSTEM_CLOCK, leaseMs: 30_000, limit: 200, workerId: 'bench' });
         if (i >= 10) samples.push(performance.now() - t);
         await client.query('rollback');
       }

@@ -124,7 +124,7 @@ export function integerFlag(
   const raw = flags[name];
   if (raw === undefined) return options.fallback;
   const text = String(Array.isArray(raw) ? raw.at(-1) : raw);
-  const parsed = integer(options.min, options.max).parse({
+  const parsed = integer(options).parse({
     raw: text,
     label: `--${name}`,
     shown: JSON.stringify(text),

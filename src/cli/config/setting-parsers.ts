@@ -1,3 +1,4 @@
+import type { IntBounds } from '../../core/foundation/option-checks.js';
 import { OutboxValidationError } from '../../core/foundation/errors.js';
 import { quoteSchema } from '../../core/foundation/schema-name.js';
 import { cronProblem } from '../../jobs/cron-expression.js';
@@ -53,9 +54,9 @@ function libraryRule<T>(value: T, validate: () => unknown): ParseResult<T> {
  * A whole number in `min..max`.
  *
  * @example
- * integer(1, 10_000).parse({ raw: '500', label: 'BATCH_SIZE', shown: '"500"' }) // { ok: true, value: 500 }
+ * integer({ min: 1, max: 10_000 }).parse({ raw: '500', label: 'BATCH_SIZE', shown: '"500"' }) // { ok: true, value: 500 }
  */
-export function integer(min: number, max: number): SettingParser<number> {
+export function integer({ min, max }: IntBounds): SettingParser<number> {
   return textParser((input) => {
     const text = input.raw.trim();
     const value = Number(text);

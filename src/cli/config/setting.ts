@@ -25,7 +25,7 @@ export class ComputedDefault<T> {
  * the defaults and the loader need, declared once.
  *
  * @example
- * batchSize: setting({ env: 'BATCH_SIZE', flag: 'batch-size', parse: integer(1, 10_000), default: 500, description: 'rows claimed per statement' })
+ * batchSize: setting({ env: 'BATCH_SIZE', flag: 'batch-size', parse: integer({ min: 1, max: 10_000 }), default: 500, description: 'rows claimed per statement' })
  */
 export interface Setting<T, D extends T | undefined = T | undefined> {
   /** The environment variable (the contract existing deployments use). */
@@ -46,7 +46,7 @@ export interface Setting<T, D extends T | undefined = T | undefined> {
  * Declares a setting; only here so TypeScript infers its value type from `parse` and `default`.
  *
  * @example
- * setting({ env: 'LEASE_MS', flag: 'lease-ms', parse: integer(1000, 3_600_000), default: 60_000, description: 'lease per claimed message' })
+ * setting({ env: 'LEASE_MS', flag: 'lease-ms', parse: integer({ min: 1000, max: 3_600_000 }), default: 60_000, description: 'lease per claimed message' })
  */
 export function setting<T, const D extends T | undefined>(declaration: {
   readonly env: string;

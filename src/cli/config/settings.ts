@@ -6,12 +6,10 @@ import {
   DEFAULT_LEASE_MS,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
+  RELAY_OPTION_BOUNDS,
 } from '../../core/relay/relay.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
-import { MAX_ATTEMPTS_LIMIT } from '../../core/producer/validate-message.js';
-import { DEFAULT_NATS_TIMEOUT_MS } from '../../publishers/nats/nats-publisher-options.js';
-import { DEFAULT_NATS_SUBJECT_PREFIX } from '../../publishers/nats/nats-subject.js';
-import { natsNkeySeed, natsServers, natsSubjectPrefix } from './nats-setting-parsers.js';
+import { NATS_SETTINGS } from './nats-settings.js';
 import {
   commaListOf,
   credentialsKey,
@@ -97,94 +95,7 @@ export const SETTINGS = {
     redact: hidden,
     description: 'key for device passwords: 32 bytes as base64 or hex (RouterOS)',
   }),
-  natsServers: setting({
-    env: 'NATS_URL',
-    flag: 'nats-url',
-    parse: natsServers,
-    default: undefined,
-    redact: (servers) => servers.map((s) => (URL.canParse(s) ? redactUrl(s) : s)),
-    description: 'NATS server URL(s), comma-separated (required with the nats publisher)',
-  }),
-  natsCredsFile: setting({
-    env: 'NATS_CREDS_FILE',
-    flag: 'nats-creds-file',
-    parse: text({ min: 1, rule: 'a file path' }),
-    default: undefined,
-    description: 'NATS .creds file (JWT + NKey seed), re-read on every reconnect',
-  }),
-  natsNkeySeed: setting({
-    env: 'NATS_NKEY_SEED',
-    flag: 'nats-nkey-seed',
-    parse: natsNkeySeed,
-    default: undefined,
-    redact: hidden,
-    description: 'NATS user NKey seed (SU...) for NKey authentication',
-  }),
-  natsToken: setting({
-    env: 'NATS_TOKEN',
-    flag: 'nats-token',
-    parse: text({ min: 1, rule: 'a non-empty token' }),
-    default: undefined,
-    redact: hidden,
-    description: 'NATS token authentication',
-  }),
-  natsUser: setting({
-    env: 'NATS_USER',
-    flag: 'nats-user',
-    parse: text({ min: 1, rule: 'a non-empty user name' }),
-    default: undefined,
-    description: 'NATS user (with NATS_PASSWORD)',
-  }),
-  natsPassword: setting({
-    env: 'NATS_PASSWORD',
-    flag: 'nats-password',
-    parse: text({ min: 1, rule: 'a non-empty password' }),
-    default: undefined,
-    redact: hidden,
-    description: 'NATS password (with NATS_USER)',
-  }),
-  natsTlsCa: setting({
-    env: 'NATS_TLS_CA',
-    flag: 'nats-tls-ca',
-    parse: text({ min: 1, rule: 'a file path' }),
-    default: undefined,
-    description: 'PEM file of the CA that signed the NATS server certificate (turns TLS on)',
-  }),
-  natsTlsCert: setting({
-    env: 'NATS_TLS_CERT',
-    flag: 'nats-tls-cert',
-    parse: text({ min: 1, rule: 'a file path' }),
-    default: undefined,
-    description: 'client certificate (PEM file) for NATS servers that verify clients (with NATS_TLS_KEY)',
-  }),
-  natsTlsKey: setting({
-    env: 'NATS_TLS_KEY',
-    flag: 'nats-tls-key',
-    parse: text({ min: 1, rule: 'a file path' }),
-    default: undefined,
-    description: 'client key (PEM file) of NATS_TLS_CERT',
-  }),
-  natsSubjectPrefix: setting({
-    env: 'NATS_SUBJECT_PREFIX',
-    flag: 'nats-subject-prefix',
-    parse: natsSubjectPrefix,
-    default: DEFAULT_NATS_SUBJECT_PREFIX,
-    description: 'subject of destination "nats" is <prefix>.<type>; "nats:<subject>" names its own',
-  }),
-  natsExpectStream: setting({
-    env: 'NATS_EXPECT_STREAM',
-    flag: 'nats-expect-stream',
-    parse: text({ min: 1, rule: 'a stream name' }),
-    default: undefined,
-    description: 'publish only into this stream (Nats-Expected-Stream); other streams dead-letter',
-  }),
-  natsTimeoutMs: setting({
-    env: 'NATS_TIMEOUT_MS',
-    flag: 'nats-timeout-ms',
-    parse: integer(1, 600_000),
-    default: DEFAULT_NATS_TIMEOUT_MS,
-    description: 'how long a publish waits for the JetStream PubAck',
-  }),
+  ...NATS_SETTINGS,
   enableJobs: setting({
     env: 'ENABLE_JOBS',
     flag: 'enable-jobs',
@@ -217,7 +128,7 @@ export const SETTINGS = {
   retentionDays: setting({
     env: 'RETENTION_DAYS',
     flag: 'retention-days',
-    parse: integer(0, 36_500),
+    parse: integer({ min: 0, max: 36_500 }),
     default: 30,
     description: 'delivered rows older than this many days are deleted by cleanup',
   }),
@@ -245,35 +156,35 @@ export const SETTINGS = {
   batchSize: setting({
     env: 'BATCH_SIZE',
     flag: 'batch-size',
-    parse: integer(1, 10_000),
+    parse: integer(RELAY_OPTION_BOUNDS.batchSize),
     default: DEFAULT_BATCH_SIZE,
     description: 'rows claimed per statement (see `batchSize`)',
   }),
   concurrency: setting({
     env: 'CONCURRENCY',
     flag: 'concurrency',
-    parse: integer(1, 10_000),
+    parse: integer(RELAY_OPTION_BOUNDS.concurrency),
     default: DEFAULT_CONCURRENCY,
     description: 'publishes running at once',
   }),
   pollIntervalMs: setting({
     env: 'POLL_INTERVAL_MS',
     flag: 'poll-interval-ms',
-    parse: integer(1, 3_600_000),
+    parse: integer(RELAY_OPTION_BOUNDS.pollIntervalMs),
     default: DEFAULT_POLL_INTERVAL_MS,
     description: 'idle poll interval of the relay',
   }),
   leaseMs: setting({
     env: 'LEASE_MS',
     flag: 'lease-ms',
-    parse: integer(100, 86_400_000),
+    parse: integer(RELAY_OPTION_BOUNDS.leaseMs),
     default: DEFAULT_LEASE_MS,
     description: 'claim lease; a crashed relay’s rows come back after it',
   }),
   maxRetries: setting({
     env: 'MAX_RETRIES',
     flag: 'max-retries',
-    parse: integer(1, MAX_ATTEMPTS_LIMIT),
+    parse: integer(RELAY_OPTION_BOUNDS.maxAttempts),
     // Unset means no cap: a row keeps the max_attempts its producer chose. A default here would
     // silently cut every producer's own budget down to it.
     default: undefined,
@@ -296,7 +207,7 @@ export const SETTINGS = {
   httpPort: setting({
     env: 'HTTP_PORT',
     flag: 'http-port',
-    parse: integer(0, 65_535),
+    parse: integer({ min: 0, max: 65_535 }),
     default: undefined,
     description:
       'port of the health/metrics/admin endpoint and the status page (off when unset; 0 = any free port)',
@@ -334,14 +245,14 @@ export const SETTINGS = {
   shutdownTimeoutMs: setting({
     env: 'SHUTDOWN_TIMEOUT_MS',
     flag: 'shutdown-timeout-ms',
-    parse: integer(0, 3_600_000),
+    parse: integer(RELAY_OPTION_BOUNDS.stopTimeoutMs),
     default: DEFAULT_STOP_TIMEOUT_MS,
     description: 'how long SIGTERM waits for in-flight publishes and jobs',
   }),
   dbWaitTimeoutMs: setting({
     env: 'DB_WAIT_TIMEOUT_MS',
     flag: 'db-wait-timeout-ms',
-    parse: integer(0, 2_147_483_647),
+    parse: integer({ min: 0, max: 2_147_483_647 }),
     default: undefined,
     description: `how long a command waits for an unreachable database before it exits 1 (unset: \`start\` waits as long as it takes, other commands ${DEFAULT_ONE_SHOT_DB_WAIT_MS} ms; 0 = one attempt)`,
   }),

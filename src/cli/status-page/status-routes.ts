@@ -1,11 +1,7 @@
 import type http from 'node:http';
-import { OutboxValidationError } from '../../core/foundation/errors.js';
-import { type DeadSelector, purgeDead, replayDead } from '../../core/maintenance/dead-letters.js';
 import type { Queryable } from '../../core/foundation/queryable.js';
-import { sqlRunner } from '../../core/foundation/queryable.js';
 import type { Relay } from '../../core/relay/relay.js';
-import { StatusStore, UNKNOWN_DEAD_REASON } from '../../core/store/status-store.js';
-import type { DeadReason } from '../../core/store/index.js';
+import { StatusStore } from '../../core/store/index.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { DeliveredMinutes } from './delivered-minutes.js';
 import { FailureCounters } from './failure-counters.js';
@@ -37,9 +33,6 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
 };
-
-/** Rows replayed or purged per page when a whole dead group is acted on. */
-const GROUP_PAGE_SIZE = 5000;
 
 /** What the status page reads from and how it checks the token. */
 export interface StatusRoutesOptions {
@@ -125,73 +118,4 @@ export function createStatusRoutes(options: StatusRoutesOptions): StatusRoutes {
       return true;
     },
   };
-}
-
-/** One dead-letter group of the status page: a destination and a reason. */
-export interface DeadGroup {
-  destination: string;
-  reason: string;
-}
-
-/**
- * The group named by an admin request body (`{ destination, reason }`), or undefined when the
- * body has no `reason` (then the body is an ordinary dead-letter filter).
- *
- * @example
- * deadGroupOf({ destination: 'webhook:acme', reason: 'permanent' }) // { destination: 'webhook:acme', reason: 'permanent' }
- */
-export function deadGroupOf(body: Record<string, unknown>): DeadGroup | undefined {
-  if (body.reason === undefined) return undefined;
-  if (typeof body.reason !== 'string' || body.reason === '')
-    throw new OutboxValidationError('reason', 'must be a dead reason (e.g. "permanent")');
-  if (typeof body.destination !== 'string' || body.destination === '')
-    throw new OutboxValidationError('destination', 'is required with reason (a dead-letter group)');
-  return { destination: body.destination, reason: body.reason };
-}
-
-/** The reasons dead-letters' `deadReason` filter can name (the column's check constraint, migration 4). */
-const DEAD_REASONS: readonly DeadReason[] = [
-  'max_attempts',
-  'permanent',
-  'unroutable',
-  'lease_expired',
-  'unstorable_result',
-];
-
-/**
- * Replays or purges every dead row of one group through dead-letters' filters (`destination` and
- * `deadReason`). The `unknown` group (rows whose dead_reason is null) has no filter that names
- * it, so its rows are acted on by id, page by page.
- *
- * @example
- * await actOnDeadGroup(db, 'outbox', { destination: 'webhook:acme', reason: 'permanent' }, 'replay'); // { replayed: 12 }
- */
-export async function actOnDeadGroup(
-  db: Queryable,
-  schema: string,
-  group: DeadGroup,
-  action: 'replay' | 'purge',
-): Promise<{ replayed: number } | { purged: number }> {
-  const act = (selector: DeadSelector) =>
-    action === 'replay' ? replayDead(db, selector, { schema }) : purgeDead(db, selector, { schema });
-  const known = DEAD_REASONS.find((r) => r === group.reason);
-  if (known) return act({ destination: group.destination, deadReason: known });
-  if (group.reason !== UNKNOWN_DEAD_REASON)
-    throw new OutboxValidationError(
-      'reason',
-      `must be one of ${[...DEAD_REASONS, UNKNOWN_DEAD_REASON].join(', ')}, got ${JSON.stringify(group.reason)}`,
-    );
-  const store = new StatusStore(schema);
-  const run = sqlRunner(db);
-  let afterId = '0';
-  let done = 0;
-  for (;;) {
-    const ids = await store.deadGroupIds(run, { ...group, afterId, limit: GROUP_PAGE_SIZE });
-    if (ids.length === 0) break;
-    const result = await act({ ids });
-    done += 'replayed' in result ? result.replayed : result.purged;
-    afterId = ids[ids.length - 1]!;
-    if (ids.length < GROUP_PAGE_SIZE) break;
-  }
-  return action === 'replay' ? { replayed: done } : { purged: done };
 }

@@ -1,7 +1,9 @@
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import { MaintenanceStore } from '../store/index.js';
-import { requireInt } from '../producer/validate-message.js';
+import type { Clock } from '../foundation/clock.js';
+import { repeatUntilShort } from '../foundation/repeat-until-short.js';
+import { requireInt } from '../foundation/option-checks.js';
 
 /** Rows moved or deleted per statement unless configured. */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 5000;
@@ -32,35 +34,45 @@ export interface CleanupResult {
  */
 export async function cleanupDelivered(
   db: Queryable,
-  options: { olderThanDays: number; schema?: string; batchSize?: number; now?: Date; signal?: AbortSignal },
+  options: {
+    olderThanDays: number;
+    schema?: string;
+    batchSize?: number;
+    clock?: Clock;
+    signal?: AbortSignal;
+  },
 ): Promise<CleanupResult> {
   const days = options.olderThanDays;
   if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
-    requireInt(days, 'olderThanDays', 0, 36_500);
+    requireInt(days, 'olderThanDays', { min: 0, max: 36_500 });
   }
-  const batchSize = requireInt(options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE, 'batchSize', 1, 1_000_000);
+  const batchSize = requireInt(options.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE, 'batchSize', {
+    min: 1,
+    max: 1_000_000,
+  });
   const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
   const run = sqlRunner(db);
   const olderThanMs = days * 86_400_000;
   const result: CleanupResult = { deleted: 0, batches: 0, longestBatchMs: 0 };
-  const batches = async (step: () => Promise<number>): Promise<number> => {
-    let total = 0;
-    while (!options.signal?.aborted) {
-      const started = performance.now();
-      const n = await step();
-      result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
-      result.batches++;
-      total += n;
-      if (n < batchSize) break;
-    }
-    return total;
-  };
+  // Each statement timed: the longest is the longest any row lock was held.
+  const batches = (step: () => Promise<number>): Promise<number> =>
+    repeatUntilShort(
+      batchSize,
+      async () => {
+        const started = performance.now();
+        const n = await step();
+        result.longestBatchMs = Math.max(result.longestBatchMs, performance.now() - started);
+        result.batches++;
+        return n;
+      },
+      options.signal,
+    );
   await batches(() => store.moveDeliveredBatch(run, { limit: batchSize }));
   let after: Date | null = null;
   result.deleted = await batches(async () => {
     const batch = await store.deleteDeliveredBatch(run, {
       olderThanMs,
-      ...(options.now ? { now: options.now } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       limit: batchSize,
       after,
     });

@@ -3,7 +3,9 @@ import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import { parseMessageRef } from './parse-message-ref.js';
 import { type DeadFilter, DeadLetterStore, type StoredMessage } from '../store/index.js';
-import { requireInt } from '../producer/validate-message.js';
+import type { Clock } from '../foundation/clock.js';
+import { requireInt } from '../foundation/option-checks.js';
+import { repeatUntilShort } from '../foundation/repeat-until-short.js';
 
 export type { DeadFilter, StoredMessage };
 
@@ -40,7 +42,7 @@ export async function listDead(
   filter: DeadFilter = {},
   options: { schema?: string; limit?: number; afterId?: string } = {},
 ): Promise<StoredMessage[]> {
-  const limit = requireInt(options.limit ?? 100, 'limit', 1, 100_000);
+  const limit = requireInt(options.limit ?? 100, 'limit', { min: 1, max: 100_000 });
   return deadStore(options.schema).list(sqlRunner(db), filter, {
     limit,
     ...(options.afterId ? { afterId: options.afterId } : {}),
@@ -73,20 +75,18 @@ export async function getMessage(
 export async function replayDead(
   db: Queryable,
   selector: DeadSelector,
-  options: { schema?: string; now?: Date } = {},
+  options: { schema?: string; clock?: Clock } = {},
 ): Promise<{ replayed: number }> {
   const filter = requireSelector(selector, 'replayDead');
   const store = deadStore(options.schema);
   const run = sqlRunner(db);
-  let replayed = 0;
-  for (;;) {
-    const n = await store.replayBatch(run, filter, {
-      ...(options.now ? { now: options.now } : {}),
+  const replayed = await repeatUntilShort(DEAD_BATCH_SIZE, () =>
+    store.replayBatch(run, filter, {
+      ...(options.clock ? { clock: options.clock } : {}),
       limit: DEAD_BATCH_SIZE,
-    });
-    replayed += n;
-    if (n < DEAD_BATCH_SIZE) return { replayed };
-  }
+    }),
+  );
+  return { replayed };
 }
 
 /**
@@ -103,10 +103,8 @@ export async function purgeDead(
   const filter = requireSelector(selector, 'purgeDead');
   const store = deadStore(options.schema);
   const run = sqlRunner(db);
-  let purged = 0;
-  for (;;) {
-    const n = await store.purgeBatch(run, filter, { limit: DEAD_BATCH_SIZE });
-    purged += n;
-    if (n < DEAD_BATCH_SIZE) return { purged };
-  }
+  const purged = await repeatUntilShort(DEAD_BATCH_SIZE, () =>
+    store.purgeBatch(run, filter, { limit: DEAD_BATCH_SIZE }),
+  );
+  return { purged };
 }

@@ -1,5 +1,6 @@
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
+import type { Clock } from '../foundation/clock.js';
 import { MaintenanceStore, type OutboxStats } from '../store/index.js';
 
 export type { OutboxStats };
@@ -14,11 +15,11 @@ export type { OutboxStats };
  */
 export async function getStats(
   db: Queryable,
-  options: { schema?: string; now?: Date; exact?: boolean } = {},
+  options: { schema?: string; clock?: Clock; exact?: boolean } = {},
 ): Promise<OutboxStats> {
   const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
   return store.stats(sqlRunner(db), {
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     exact: options.exact ?? false,
   });
 }

@@ -1,19 +1,10 @@
-import { messagesMigration } from './0001-messages.js';
-import { devicesMigration } from './0002-devices.js';
-import { jobsMigration } from './0003-jobs.js';
-import { deadReasonMigration } from './0004-dead-reason.js';
-import { routeIndexMigration } from './0005-route-index.js';
-import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
-import { storageV2Migration } from './0007-storage-v2.js';
-import type { Migration } from './migration.js';
-
-/** Every migration, in version order. Append new ones; never edit an applied one. */
-export const MIGRATIONS: readonly Migration[] = [
-  messagesMigration,
-  devicesMigration,
-  jobsMigration,
-  deadReasonMigration,
-  routeIndexMigration,
-  deliveredAtIndexMigration,
-  storageV2Migration,
-];
+/**
+ * Migrations: numbered, forward-only, idempotent schema changes that `migrate` applies under an
+ * advisory lock. A released migration is frozen; runtime statements live in ../store.
+ *
+ * @example
+ * import { migrate } from '../migrations/index.js';
+ */
+export { LATEST_MIGRATION_VERSION, type MigrateResult, migrate, schemaVersion } from './migrate.js';
+export type { Migration, OnlineStep } from './migration.js';
+export { MIGRATIONS } from './migration-list.js';

@@ -1,5 +1,5 @@
 import { describeError, OutboxError } from '../foundation/errors.js';
-import { MIGRATIONS } from './index.js';
+import { MIGRATIONS } from './migration-list.js';
 import type { Migration, OnlineStep } from './migration.js';
 import type { Kysely } from 'kysely';
 import {

@@ -1,15 +1,15 @@
 import { OutboxValidationError } from '../foundation/errors.js';
+import { requireInt } from '../foundation/option-checks.js';
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import { type InsertRow, OutboxStore, preparedRunner } from '../store/index.js';
 import { uuidV7 } from './uuid-v7.js';
 import {
   headersJson,
-  MAX_ATTEMPTS_LIMIT,
+  MAX_ATTEMPTS_BOUNDS,
   MAX_PAYLOAD_BYTES,
   optionalDate,
   optionalText,
-  requireInt,
   requireText,
   requireUuid,
   toJsonText,
@@ -116,12 +116,11 @@ export function createOutbox<Events extends EventMap = EventMap>(
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const store = new OutboxStore(schema);
   const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
-  requireInt(maxPayloadBytes, 'maxPayloadBytes', 1, 256 * 1024 * 1024);
+  requireInt(maxPayloadBytes, 'maxPayloadBytes', { min: 1, max: 256 * 1024 * 1024 });
   const defaultMaxAttempts = requireInt(
     options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     'maxAttempts',
-    1,
-    MAX_ATTEMPTS_LIMIT,
+    MAX_ATTEMPTS_BOUNDS,
   );
   const defaultDestination = requireText(
     options.defaultDestination ?? DEFAULT_DESTINATION,
@@ -151,7 +150,7 @@ export function createOutbox<Events extends EventMap = EventMap>(
       maxAttempts:
         m.maxAttempts === undefined
           ? defaultMaxAttempts
-          : requireInt(m.maxAttempts, f('maxAttempts'), 1, MAX_ATTEMPTS_LIMIT),
+          : requireInt(m.maxAttempts, f('maxAttempts'), MAX_ATTEMPTS_BOUNDS),
     };
   }
 

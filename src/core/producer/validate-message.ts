@@ -6,6 +6,9 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** Upper bound for `maxAttempts`, so a typo cannot make a message retry for years. */
 export const MAX_ATTEMPTS_LIMIT = 1000;
 
+/** The range of a message's `maxAttempts` (and of every cap on it). */
+export const MAX_ATTEMPTS_BOUNDS = { min: 1, max: MAX_ATTEMPTS_LIMIT } as const;
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // JSON.stringify escapes lone surrogates (\udXXX) and NUL (\u0000); paired surrogates are
@@ -100,14 +103,6 @@ export function headersJson(value: unknown, field: string): string {
     }
   }
   return toJsonText(value, field, 64 * 1024);
-}
-
-/** An integer within [min, max]. */
-export function requireInt(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new OutboxValidationError(field, `must be an integer ${min}..${max}, got ${JSON.stringify(value)}`);
-  }
-  return value;
 }
 
 /** An optional valid Date. */

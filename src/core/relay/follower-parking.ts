@@ -1,4 +1,6 @@
+import type { Clock } from '../foundation/clock.js';
 import type { RunSql } from '../foundation/queryable.js';
+import { repeatUntilShort } from '../foundation/repeat-until-short.js';
 import type { OutboxStore } from '../store/index.js';
 
 /** Most rows one park statement moves: short statements, few row locks held at a time. */
@@ -27,7 +29,7 @@ export class FollowerParking {
   constructor(
     private readonly store: OutboxStore,
     private readonly run: RunSql,
-    private readonly now: () => Date | undefined = () => undefined,
+    private readonly clock?: Clock,
   ) {}
 
   /** Runs a park pass (and, now and then, the sweep) unless one ran moments ago; returns rows parked. */
@@ -38,13 +40,9 @@ export class FollowerParking {
       await this.store.unparkHeads(this.run);
     }
     if (started < this.nextPassAt) return 0;
-    let parked = 0;
-    for (;;) {
-      const now = this.now();
-      const n = await this.store.park(this.run, { ...(now ? { now } : {}), limit: PARK_BATCH_SIZE });
-      parked += n;
-      if (n < PARK_BATCH_SIZE) break;
-    }
+    const parked = await repeatUntilShort(PARK_BATCH_SIZE, () =>
+      this.store.park(this.run, { ...(this.clock ? { clock: this.clock } : {}), limit: PARK_BATCH_SIZE }),
+    );
     this.nextPassAt = performance.now() + PARK_IDLE_INTERVAL_MS;
     return parked;
   }

@@ -7,7 +7,8 @@ import type { Queryable } from '../foundation/queryable.js';
 import { type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import type { ClaimRoutes } from '../store/index.js';
-import { requireInt } from '../producer/validate-message.js';
+import { type IntBounds, requireInt } from '../foundation/option-checks.js';
+import { MAX_ATTEMPTS_BOUNDS } from '../producer/validate-message.js';
 import { defaultWorkerId } from '../foundation/worker-id.js';
 
 /**
@@ -23,6 +24,22 @@ export const DEFAULT_POLL_INTERVAL_MS = 50;
 export const DEFAULT_LEASE_MS = 60_000;
 /** How long `stop()` waits for in-flight publishes before cutting them off. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The range of each integer option of `createRelay`, declared once: the validator below and the
+ * binary's settings table (BATCH_SIZE, CONCURRENCY, ...) both read it.
+ */
+export const RELAY_OPTION_BOUNDS = {
+  batchSize: { min: 1, max: 10_000 },
+  concurrency: { min: 1, max: 10_000 },
+  pollIntervalMs: { min: 1, max: 3_600_000 },
+  leaseMs: { min: 100, max: 86_400_000 },
+  stopTimeoutMs: { min: 0, max: 3_600_000 },
+  /** No row can hold more attempts than a producer may give it. */
+  maxAttempts: MAX_ATTEMPTS_BOUNDS,
+} as const satisfies Record<string, IntBounds>;
+
+const B = RELAY_OPTION_BOUNDS;
 
 /** Options of `createRelay`. */
 export interface RelayOptions {
@@ -131,7 +148,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     }
   }
   const keys = Object.keys(options.publishers);
-  const leaseMs = requireInt(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', 100, 24 * 3_600_000);
+  const leaseMs = requireInt(options.leaseMs ?? DEFAULT_LEASE_MS, 'leaseMs', B.leaseMs);
   const workerId = options.workerId ?? defaultWorkerId();
   return {
     schema: options.schema ?? DEFAULT_SCHEMA,
@@ -140,32 +157,28 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       ? undefined
       : { routes: keys.filter((k) => !k.includes(':')), exact: keys.filter((k) => k.includes(':')) },
     workerId,
-    batchSize: requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', 1, 10_000),
-    concurrency: requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', 1, 10_000),
+    batchSize: requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', B.batchSize),
+    concurrency: requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', B.concurrency),
     pollIntervalMs: requireInt(
       options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       'pollIntervalMs',
-      1,
-      3_600_000,
+      B.pollIntervalMs,
     ),
     leaseMs,
-    publishTimeoutMs: requireInt(
-      options.publishTimeoutMs ?? Math.floor(leaseMs / 2),
-      'publishTimeoutMs',
-      1,
-      Math.floor(leaseMs * 0.9),
-    ),
+    publishTimeoutMs: requireInt(options.publishTimeoutMs ?? Math.floor(leaseMs / 2), 'publishTimeoutMs', {
+      min: 1,
+      max: Math.floor(leaseMs * 0.9),
+    }),
     stopTimeoutMs: requireInt(
       options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
       'stopTimeoutMs',
-      0,
-      3_600_000,
+      B.stopTimeoutMs,
     ),
     retry: resolveRetryPolicy(options.retry),
     maxAttempts:
       options.maxAttempts === undefined
         ? undefined
-        : requireInt(options.maxAttempts, 'maxAttempts', 1, 1_000_000),
+        : requireInt(options.maxAttempts, 'maxAttempts', B.maxAttempts),
     logger: (options.logger ?? defaultLogger()).child({ component: 'relay', workerId }),
     clock: options.clock,
     random: options.random ?? Math.random,

@@ -22,6 +22,7 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
+  RELAY_OPTION_BOUNDS,
   type RelayOptions,
 } from './relay-options.js';
 
@@ -96,7 +97,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
-    this.parking = new FollowerParking(this.store, this.run, () => o.clock?.now());
+    this.parking = new FollowerParking(this.store, this.run, o.clock);
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
@@ -258,7 +259,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (limit <= 0) return [];
     const started = performance.now();
     const rows = await this.store.claim(this.run, {
-      ...(this.o.clock ? { now: this.o.clock.now() } : {}),
+      ...(this.o.clock ? { clock: this.o.clock } : {}),
       leaseMs: this.o.leaseMs,
       limit,
       workerId: this.workerId,

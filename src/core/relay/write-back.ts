@@ -1,4 +1,4 @@
-import type { Clock } from '../foundation/clock.js';
+import { type Clock, epochMs, sleep } from '../foundation/clock.js';
 import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import type { Outcome } from './publish-attempt.js';
@@ -82,7 +82,7 @@ export class WriteBack {
             this.queue.unshift(...batch.filter((x) => !done.has(x)));
             errorsInRow++;
             this.o.onError(error, 'writing back results failed; retrying');
-            await new Promise((r) => setTimeout(r, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow)));
+            await sleep(this.o.clock, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow));
             if (this.o.isStopping() && errorsInRow > STOP_GIVE_UP_ROUNDS) {
               this.o.logger.error(
                 { pending: this.queue.length },
@@ -162,7 +162,7 @@ export class WriteBack {
       await this.o.store.markFailed(this.o.run, { rows, workerId: this.o.workerId, ...this.now() }),
     );
     // The retry time as this process sees it (for the event); the row holds the database's.
-    const nowMs = this.o.clock?.now().getTime() ?? Date.now();
+    const nowMs = epochMs(this.o.clock);
     part.forEach((x, i) => {
       const row = rows[i]!;
       const m = x.job.message;
@@ -251,7 +251,7 @@ export class WriteBack {
     );
   }
 
-  private now(): { now?: Date } {
-    return this.o.clock ? { now: this.o.clock.now() } : {};
+  private now(): { clock?: Clock } {
+    return this.o.clock ? { clock: this.o.clock } : {};
   }
 }

@@ -1,3 +1,5 @@
+import type { Clock } from '../foundation/clock.js';
+
 /**
  * Time in the outbox is the database's. Every statement that stores or compares a time takes
  * one `now` parameter: null (production) means PostgreSQL's `now()`, so relays on hosts whose
@@ -23,11 +25,12 @@ export function dueBySql(param: string): string {
 }
 
 /**
- * The `now` parameter for a statement: the injected clock's time, or null for the database's.
+ * The `now` parameter for a statement: the injected clock's time (tests), or null for the
+ * database's now() (production).
  *
  * @example
- * nowParam(undefined) // null
+ * nowParam(undefined) // null: the database's now()
  */
-export function nowParam(now: Date | undefined): Date | null {
-  return now ?? null;
+export function nowParam(clock: Clock | undefined): Date | null {
+  return clock ? clock.now() : null;
 }

@@ -2,7 +2,10 @@ import type { MessageRef } from '../maintenance/parse-message-ref.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { nowParam, nowSql } from './database-time.js';
-import { type DeadReason, STORED_COLUMNS, type StoredMessage, toStoredMessage } from './stored-message.js';
+import type { DeadReason } from './dead-reason.js';
+import { STORED_ARCHIVE_COLUMNS, STORED_COLUMNS } from './message-columns.js';
+import { type StoredMessage, toStoredMessage } from './stored-message.js';
+import type { Clock } from '../foundation/clock.js';
 
 /** Filters shared by dead-letter list, replay and purge. All given filters must match. */
 export interface DeadFilter {
@@ -18,11 +21,6 @@ export interface DeadFilter {
   /** Only rows whose last_error starts with this text. */
   lastErrorPrefix?: string;
 }
-
-/** The archive's columns in `STORED_COLUMNS` order: it keeps no status, error or death. */
-const ARCHIVE_COLUMNS = `id, message_id, kind, type, destination, tenant_id, ordering_key, payload, headers,
-  'delivered'::text as status, attempts, max_attempts, null::text as last_error, null::text as dead_reason, result,
-  created_at, available_at, delivered_at, null::timestamptz as dead_at`;
 
 /**
  * The dead-letter statements: list, inspect, replay and purge. Listing, replay and purge use
@@ -96,7 +94,7 @@ export class DeadLetterStore {
     const rows = await run(
       `(select ${STORED_COLUMNS} from ${this.t} where ${where})
        union all
-       (select ${ARCHIVE_COLUMNS} from ${this.archive} where ${where})
+       (select ${STORED_ARCHIVE_COLUMNS} from ${this.archive} where ${where})
        limit 1`,
       [value],
     );
@@ -109,10 +107,14 @@ export class DeadLetterStore {
    * holds a huge lock set. The row is unparked: a parked row is out of the claim index, and a
    * replayed row is its key's lowest unfinished one again, so nothing would ever unpark it.
    */
-  async replayBatch(run: RunSql, filter: DeadFilter, args: { now?: Date; limit: number }): Promise<number> {
+  async replayBatch(
+    run: RunSql,
+    filter: DeadFilter,
+    args: { clock?: Clock; limit: number },
+  ): Promise<number> {
     const values: unknown[] = [];
     const where = this.where(filter, values);
-    values.push(nowParam(args.now), args.limit);
+    values.push(nowParam(args.clock), args.limit);
     const rows = await run(
       `update ${this.t} m
           set status = 'pending', attempts = 0, available_at = ${nowSql(`$${values.length - 1}`)},

@@ -1,12 +1,19 @@
 /**
- * The store: every SQL statement of the outbox, in one module. The hot path (inserts, claim,
- * write-backs, release) is in store/outbox-store.ts, dead letters in store/dead-letter-store.ts,
- * cleanup and stats in store/maintenance-store.ts; each statement names the index it uses.
- * Times in those statements are the database's (store/database-time.ts).
+ * The store: every SQL statement of the outbox outside migrations, in one folder. The hot path
+ * (inserts, claim, parking, write-backs, release) is in hot-path-sql.ts, run by outbox-store.ts;
+ * dead letters in dead-letter-store.ts, cleanup and stats in maintenance-store.ts, the status
+ * page's reads in status-store.ts. Each statement names the index it uses. The columns, the
+ * "unfinished" predicate and the dead reasons are declared once (message-columns.ts,
+ * dead-reason.ts); times are the database's (database-time.ts).
+ *
+ * @example
+ * import { OutboxStore } from '../store/index.js';
  */
 export { nowSql } from './database-time.js';
+export { asDeadReason, DEAD_REASONS, type DeadReason, UNKNOWN_DEAD_REASON } from './dead-reason.js';
 export { type DeadFilter, DeadLetterStore } from './dead-letter-store.js';
 export { MaintenanceStore, type OutboxStats } from './maintenance-store.js';
+export { STORED_COLUMNS, unfinished } from './message-columns.js';
 export {
   type ClaimArgs,
   type ClaimedRow,
@@ -16,4 +23,12 @@ export {
   OutboxStore,
 } from './outbox-store.js';
 export { preparedRunner } from './prepared-runner.js';
-export { type DeadReason, type StoredMessage, toStoredMessage } from './stored-message.js';
+export {
+  type DeadGroupRow,
+  type MinuteCountRow,
+  type OpenDestinationRow,
+  type SeenWorkerRow,
+  STATUS_ERROR_MAX_CHARS,
+  StatusStore,
+} from './status-store.js';
+export { type StoredMessage, toStoredMessage } from './stored-message.js';

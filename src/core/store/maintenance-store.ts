@@ -1,7 +1,8 @@
 import type { RunSql } from '../foundation/queryable.js';
-import { moveDeliveredSql } from '../migrations/0007-storage-v2.js';
 import { quoteSchema } from '../foundation/schema-name.js';
+import type { Clock } from '../foundation/clock.js';
 import { nowParam, nowSql } from './database-time.js';
+import { archiveCopy } from './message-columns.js';
 
 /** Counts for `stats`. */
 export interface OutboxStats {
@@ -44,10 +45,24 @@ export class MaintenanceStore {
   /**
    * Moves up to `limit` rows marked delivered in place in `messages` (by a relay older than
    * storage v2, during a rolling deploy) to the archive, keeping id, message_id and result.
-   * Returns how many moved. `limit` is written into the SQL: callers pass a validated integer.
+   * Returns how many moved.
    */
   async moveDeliveredBatch(run: RunSql, args: { limit: number }): Promise<number> {
-    const rows = await run(moveDeliveredSql(this.s, args.limit));
+    // `= any(array(...))` runs the locking subquery once; `in (...)` may be planned as a nested
+    // loop that runs it again per row (3.5 s for 300 rows, measured). Migration 7 keeps its own
+    // copy of this statement: a released migration is frozen, this one follows the columns.
+    const { into, select } = archiveCopy();
+    const rows = await run(
+      `with d as (
+         delete from ${this.t}
+          where id = any(array(select id from ${this.t} where delivered_at is not null order by id limit $1
+                               for update skip locked))
+         returning *)
+       insert into ${this.archive} (${into})
+       select ${select} from d order by delivered_at, id
+       returning id`,
+      [args.limit],
+    );
     return rows.length;
   }
 
@@ -60,7 +75,7 @@ export class MaintenanceStore {
    */
   async deleteDeliveredBatch(
     run: RunSql,
-    args: { olderThanMs: number; now?: Date; limit: number; after?: Date | null },
+    args: { olderThanMs: number; clock?: Clock; limit: number; after?: Date | null },
   ): Promise<{ deleted: number; last: Date | null }> {
     const [row] = await run<{ n: number; last: Date | null }>(
       `with d as (
@@ -72,7 +87,7 @@ export class MaintenanceStore {
                                   limit $3))
          returning delivered_at)
        select count(*)::int as n, max(delivered_at) as last from d`,
-      [nowParam(args.now), args.olderThanMs, args.limit, args.after ?? null],
+      [nowParam(args.clock), args.olderThanMs, args.limit, args.after ?? null],
     );
     return { deleted: row?.n ?? 0, last: row?.last ?? null };
   }
@@ -84,7 +99,7 @@ export class MaintenanceStore {
    * archive's planner estimate (`deliveredIsEstimate`) plus any still marked delivered in place,
    * unless `exact` asks for a full count of the archive.
    */
-  async stats(run: RunSql, options: { now?: Date; exact?: boolean }): Promise<OutboxStats> {
+  async stats(run: RunSql, options: { clock?: Clock; exact?: boolean }): Promise<OutboxStats> {
     // Status is read from the columns v2 decides by (never filtered on): delivered_at set means
     // delivered in place by an old relay, dead_at set means dead.
     const groups = await run<{
@@ -103,7 +118,7 @@ export class MaintenanceStore {
                       destination, tenant_id, created_at
                  from ${this.t}) hot
         group by status, destination, tenant_id`,
-      [nowParam(options.now)],
+      [nowParam(options.clock)],
     );
     const byStatus = { pending: 0, in_flight: 0, delivered: 0, dead: 0 };
     const dest = new Map<string, OutboxStats['byDestination'][number]>();

@@ -1,11 +1,10 @@
 import type { RunSql } from '../foundation/queryable.js';
 import { quoteSchema } from '../foundation/schema-name.js';
+import { UNKNOWN_DEAD_REASON } from './dead-reason.js';
+import { unfinished } from './message-columns.js';
 
 /** Longest error text the status page is given per row: enough to read, bounded to ship. */
 export const STATUS_ERROR_MAX_CHARS = 500;
-
-/** The reason shown for dead rows that have no `dead_reason` (died before something wrote it). */
-export const UNKNOWN_DEAD_REASON = 'unknown';
 
 /** Pending and in-flight rows of one destination. */
 export interface OpenDestinationRow {
@@ -57,8 +56,8 @@ export interface SeenWorkerRow {
  * `<schema>.messages_archive` (delivered rows) and `<schema>.job_runs`. None of it runs on the
  * relay's hot path, none of it writes, and each statement says which index keeps it fast with
  * millions of retained delivered rows (measured in the README, Status page). No statement
- * filters on `status`: no index names it; unfinished is `delivered_at is null and dead_at is
- * null`, dead is `dead_at is not null`.
+ * filters on `status`: no index names it; unfinished is `unfinished()`,
+ * dead is `dead_at is not null`.
  *
  * @example
  * const store = new StatusStore('outbox');
@@ -105,7 +104,7 @@ export class StatusStore {
               min(created_at) as oldest,
               left(max(last_error), ${STATUS_ERROR_MAX_CHARS}) as sample_error
          from ${this.t}
-        where delivered_at is null and dead_at is null
+        where ${unfinished()}
         group by destination`,
     );
     return rows.map((r) => ({
@@ -229,7 +228,7 @@ export class StatusStore {
     const rows = await run<{ worker_id: string; source: 'lease' | 'job'; n: string; last_seen: Date }>(
       `select locked_by as worker_id, 'lease' as source, count(*) as n, max(locked_until) as last_seen
          from ${this.t}
-        where locked_by is not null and delivered_at is null and dead_at is null
+        where locked_by is not null and ${unfinished()}
         group by locked_by
        union all
        select worker_id, 'job', count(*), max(started_at)

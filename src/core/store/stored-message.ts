@@ -1,7 +1,6 @@
 import type { MessageKind } from '../foundation/message.js';
-
-/** Why a row died (the `dead_reason` column, migration 0004). */
-export type DeadReason = 'max_attempts' | 'permanent' | 'unroutable' | 'lease_expired' | 'unstorable_result';
+import type { DeadReason } from './dead-reason.js';
+import { MESSAGE_COLUMNS } from './message-columns.js';
 
 /** A dead (or any) row as listed for operators. */
 export interface StoredMessage {
@@ -27,9 +26,15 @@ export interface StoredMessage {
   deadAt: Date | null;
 }
 
-/** The columns `toStoredMessage` reads. */
-export const STORED_COLUMNS = `id, message_id, kind, type, destination, tenant_id, ordering_key, payload, headers,
-  status, attempts, max_attempts, last_error, dead_reason, result, created_at, available_at, delivered_at, dead_at`;
+// Fails to compile when a StoredMessage field has no column in MESSAGE_COLUMNS, or the reverse.
+type Fields = (typeof MESSAGE_COLUMNS)[number]['field'];
+const everyField: [Exclude<keyof StoredMessage, Fields>, Exclude<Fields, keyof StoredMessage>] extends [
+  never,
+  never,
+]
+  ? true
+  : never = true;
+void everyField;
 
 /**
  * A selected row (`STORED_COLUMNS`) in the library's camelCase shape.
@@ -38,25 +43,5 @@ export const STORED_COLUMNS = `id, message_id, kind, type, destination, tenant_i
  * const rows = await run(`select ${STORED_COLUMNS} from ...`); rows.map(toStoredMessage);
  */
 export function toStoredMessage(r: Record<string, any>): StoredMessage {
-  return {
-    id: r.id,
-    messageId: r.message_id,
-    kind: r.kind,
-    type: r.type,
-    destination: r.destination,
-    tenantId: r.tenant_id,
-    orderingKey: r.ordering_key,
-    payload: r.payload,
-    headers: r.headers,
-    status: r.status,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    lastError: r.last_error,
-    deadReason: r.dead_reason,
-    result: r.result,
-    createdAt: r.created_at,
-    availableAt: r.available_at,
-    deliveredAt: r.delivered_at,
-    deadAt: r.dead_at,
-  };
+  return Object.fromEntries(MESSAGE_COLUMNS.map((c) => [c.field, r[c.column]])) as StoredMessage;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { positiveOption } from '../../core/foundation/option-checks.js';
 import { OutboxValidationError } from '../../core/foundation/errors.js';
 import { DEFAULT_NATS_HEADER_PREFIX } from './nats-header-names.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX, type NatsSubjectFn, natsSubjectProblem } from './nats-subject.js';
@@ -85,14 +86,6 @@ export interface NatsConnectionSettings {
   readonly nkeySeed?: string;
   readonly credsFile?: string;
   readonly tls?: NatsTlsOptions;
-}
-
-function positive(value: number | undefined, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new OutboxValidationError(field, `must be a positive number of milliseconds, got ${String(value)}`);
-  }
-  return value;
 }
 
 function text(value: unknown, field: string): string | undefined {
@@ -194,8 +187,18 @@ export function resolveNatsOptions(options: NatsPublisherOptions): ResolvedNatsO
   const connection: NatsConnectionSettings = {
     servers: [...servers],
     name: text(options.connectionName, 'connectionName') ?? DEFAULT_NATS_CONNECTION_NAME,
-    connectTimeoutMs: positive(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_NATS_CONNECT_TIMEOUT_MS),
-    reconnectWaitMs: positive(options.reconnectWaitMs, 'reconnectWaitMs', DEFAULT_NATS_RECONNECT_WAIT_MS),
+    connectTimeoutMs: positiveOption(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      'milliseconds',
+      DEFAULT_NATS_CONNECT_TIMEOUT_MS,
+    ),
+    reconnectWaitMs: positiveOption(
+      'reconnectWaitMs',
+      options.reconnectWaitMs,
+      'milliseconds',
+      DEFAULT_NATS_RECONNECT_WAIT_MS,
+    ),
     ...(user !== undefined ? { user, pass } : {}),
     ...(token !== undefined ? { token } : {}),
     ...(options.nkeySeed !== undefined ? { nkeySeed: options.nkeySeed } : {}),
@@ -204,7 +207,7 @@ export function resolveNatsOptions(options: NatsPublisherOptions): ResolvedNatsO
   };
   return {
     name,
-    timeoutMs: positive(options.timeoutMs, 'timeoutMs', DEFAULT_NATS_TIMEOUT_MS),
+    timeoutMs: positiveOption('timeoutMs', options.timeoutMs, 'milliseconds', DEFAULT_NATS_TIMEOUT_MS),
     expectStream,
     subject: options.subject ?? ((message) => `${subjectPrefix}.${message.type}`),
     headerPrefix,

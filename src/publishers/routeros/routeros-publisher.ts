@@ -8,7 +8,7 @@ import {
 import type { Logger } from '../../core/foundation/logger.js';
 import type { OutboxMessage } from '../../core/foundation/message.js';
 import { parseDestination } from '../../core/foundation/parse-destination.js';
-import { positiveOption } from '../../core/foundation/positive-option.js';
+import { positiveOption } from '../../core/foundation/option-checks.js';
 import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 import { ROUTEROS_ACTIONS } from './actions/action-catalog.js';
 import { parseActionParams } from './actions/action-params.js';

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type Clock, SystemClock } from '../../core/foundation/clock.js';
+import { type Clock, SYSTEM_CLOCK } from '../../core/foundation/clock.js';
 import { OutboxError } from '../../core/foundation/errors.js';
 import {
   DEFAULT_SIGNATURE_HEADERS,
@@ -68,8 +68,6 @@ export interface VerifiedWebhook {
   /** The signed attempt time in unix seconds (undefined for the GitHub scheme, which signs none). */
   readonly timestamp: number | undefined;
 }
-
-const SYSTEM_CLOCK = new SystemClock();
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {

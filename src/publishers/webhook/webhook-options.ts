@@ -2,7 +2,7 @@ import type { LookupFunction } from 'node:net';
 import { type Clock, SystemClock } from '../../core/foundation/clock.js';
 import { OutboxValidationError } from '../../core/foundation/errors.js';
 import type { OutboxMessage } from '../../core/foundation/message.js';
-import { positiveOption } from '../../core/foundation/positive-option.js';
+import { positiveOption } from '../../core/foundation/option-checks.js';
 import { DEFAULT_MAX_RETRY_AFTER_MS } from './retry-after.js';
 import { DEFAULT_SIGNATURE_HEADERS, type SignatureScheme } from './sign.js';
 import type { SsrfPolicy } from './ssrf-guard.js';

@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK } from '../../../src/core/foundation/clock.js';
 import { cleanupDelivered } from '../../../src/core/maintenance/cleanup-delivered.js';
 import { createOutbox } from '../../../src/core/producer/outbox.js';
 import { getStats } from '../../../src/core/maintenance/outbox-stats.js';
@@ -58,7 +59,7 @@ export async function growthScenario(
     for (let i = 0; i < claims; i++) {
       times.push(
         await timed(() =>
-          store.claim(run, { now: new Date(), leaseMs: 60_000, limit: 10, workerId: 'growth' }),
+          store.claim(run, { clock: SYSTEM_CLOCK, leaseMs: 60_000, limit: 10, workerId: 'growth' }),
         ),
       );
     }
@@ -114,7 +115,7 @@ export async function growthScenario(
     for (let i = 0; cleaning && i < 100_000; i++) {
       const ms = await timed(async () => {
         const rows = await store.claim(run, {
-          now: new Date(),
+          clock: SYSTEM_CLOCK,
           leaseMs: 60_000,
           limit: 5,
           workerId: 'during',

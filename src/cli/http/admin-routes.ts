@@ -1,0 +1,67 @@
+import { getStats } from '../../core/maintenance/index.js';
+import {
+  type DeadLetterAction,
+  deadLetterTarget,
+  runDeadLetterAction,
+} from '../admin/dead-letter-actions.js';
+import { readJson, send } from './http-io.js';
+import type { Route, RouteContext } from './route.js';
+
+const JOBS_OFF = { error: 'jobs are not running in this process (WORKER_MODE/ENABLE_JOBS)' };
+
+function deadLetters(action: DeadLetterAction): Route['handle'] {
+  return async ({ req, res, state, log }: RouteContext) => {
+    const target = deadLetterTarget(await readJson(req));
+    const result = await runDeadLetterAction(state.db, state.schema, action, target);
+    log.info(
+      { ...result, ...('group' in target ? target.group : {}) },
+      `admin: ${action === 'replay' ? 'replayed' : 'purged'} dead messages`,
+    );
+    if (action === 'replay') state.relay?.wake();
+    send(res, 200, result);
+  };
+}
+
+/**
+ * The JSON API: job status and stats to read, and the admin actions (run a job now, replay or
+ * purge dead letters, by filter or by status-page group) behind the admin token.
+ *
+ * @example
+ * findRoute(ADMIN_ROUTES, 'POST', '/api/admin/dead/replay');
+ */
+export const ADMIN_ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/api/jobs/status',
+    async handle({ res, state }) {
+      if (!state.scheduler) return send(res, 404, JOBS_OFF);
+      send(res, 200, { jobs: await state.scheduler.status() });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/stats',
+    async handle({ res, state }) {
+      send(res, 200, await getStats(state.db, { schema: state.schema }));
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/admin\/jobs\/run\/([^/]+)$/,
+    admin: true,
+    async handle({ res, params, state, log }) {
+      const name = params[0]!;
+      if (!state.scheduler) return send(res, 404, JOBS_OFF);
+      if (!state.scheduler.has(name))
+        return send(res, 404, { error: `no job named "${name}"`, jobs: state.scheduler.names });
+      log.info({ job: name }, 'admin: running job');
+      const outcome = await state.scheduler.runOnce(name);
+      send(res, outcome.status === 'skipped' ? 409 : outcome.status === 'failed' ? 500 : 200, {
+        job: name,
+        ...outcome,
+      });
+    },
+  },
+  { method: 'POST', path: '/api/admin/dead/replay', admin: true, handle: deadLetters('replay') },
+  { method: 'POST', path: '/api/admin/dead/purge', admin: true, handle: deadLetters('purge') },
+];

@@ -1,0 +1,26 @@
+/**
+ * The foundation every other room stands on: errors, the Clock, Logger and Publisher seams,
+ * the message shape, database handles (`Queryable`), schema names, option checks.
+ *
+ * @example
+ * import { OutboxError, type Clock } from '../foundation/index.js';
+ */
+export { type Clock, epochMs, SYSTEM_CLOCK, SystemClock, sleep } from './clock.js';
+export {
+  ConfigError,
+  describeError,
+  OutboxError,
+  type OutboxErrorCode,
+  OutboxValidationError,
+  PermanentPublishError,
+  TransientPublishError,
+} from './errors.js';
+export { type Logger, NOOP_LOGGER } from './logger.js';
+export type { MessageKind, MessageStatus, OutboxMessage } from './message.js';
+export { type IntBounds, positiveOption, requireInt } from './option-checks.js';
+export { type Destination, parseDestination } from './parse-destination.js';
+export type { PublishContext, Publisher } from './publisher.js';
+export { type Queryable, type RunSql, sqlRunner } from './queryable.js';
+export { repeatUntilShort } from './repeat-until-short.js';
+export { DEFAULT_SCHEMA, quoteSchema } from './schema-name.js';
+export { defaultWorkerId } from './worker-id.js';

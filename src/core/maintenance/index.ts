@@ -1,0 +1,19 @@
+/**
+ * Maintenance: retention cleanup, dead letters (list, inspect, replay, purge) and stats, each
+ * a function over the store's statements, batched so no statement holds a huge lock set.
+ *
+ * @example
+ * import { cleanupDelivered, replayDead } from '../maintenance/index.js';
+ */
+export { type CleanupResult, cleanupDelivered, DEFAULT_CLEANUP_BATCH_SIZE } from './cleanup-delivered.js';
+export {
+  type DeadFilter,
+  type DeadSelector,
+  getMessage,
+  listDead,
+  purgeDead,
+  replayDead,
+  type StoredMessage,
+} from './dead-letters.js';
+export { getStats, type OutboxStats } from './outbox-stats.js';
+export { isMessageRef, type MessageRef, parseMessageRef, splitMessageRefs } from './parse-message-ref.js';

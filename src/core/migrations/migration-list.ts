@@ -1,0 +1,20 @@
+import { messagesMigration } from './0001-messages.js';
+import { devicesMigration } from './0002-devices.js';
+import { jobsMigration } from './0003-jobs.js';
+import { deadReasonMigration } from './0004-dead-reason.js';
+import { routeIndexMigration } from './0005-route-index.js';
+import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
+import { storageV2Migration } from './0007-storage-v2.js';
+import type { Migration } from './migration.js';
+
+/** Every migration, in version order. Append new ones; never edit a released one (it is frozen:
+ * it keeps its own SQL, and no runtime code imports it). */
+export const MIGRATIONS: readonly Migration[] = [
+  messagesMigration,
+  devicesMigration,
+  jobsMigration,
+  deadReasonMigration,
+  routeIndexMigration,
+  deliveredAtIndexMigration,
+  storageV2Migration,
+];

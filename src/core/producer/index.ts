@@ -1,0 +1,18 @@
+/**
+ * The producer: `createOutbox` writes messages in the caller's transaction, validated first.
+ *
+ * @example
+ * import { createOutbox } from '../producer/index.js';
+ */
+export {
+  createOutbox,
+  DEFAULT_DESTINATION,
+  DEFAULT_MAX_ATTEMPTS,
+  type EventMap,
+  type NewCommand,
+  type NewMessage,
+  type Outbox,
+  type OutboxOptions,
+} from './outbox.js';
+export { uuidV7 } from './uuid-v7.js';
+export { MAX_ATTEMPTS_BOUNDS, MAX_ATTEMPTS_LIMIT, MAX_PAYLOAD_BYTES } from './validate-message.js';

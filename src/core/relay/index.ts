@@ -1,0 +1,30 @@
+/**
+ * The relay: claims due messages, publishes them through the publishers, writes outcomes back
+ * (relay.ts runs the loop; claim-pacing, publish-attempt, write-back and follower-parking are
+ * its parts; retry-policy computes backoff).
+ *
+ * @example
+ * import { createRelay } from '../relay/index.js';
+ */
+export {
+  BUSY_POLL_INTERVAL_MS,
+  createRelay,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_LEASE_MS,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type DeliveredInfo,
+  RELAY_OPTION_BOUNDS,
+  type Relay,
+  type RelayCounters,
+  type RelayEvents,
+  type RelayOptions,
+  type RoundResult,
+} from './relay.js';
+export {
+  backoffDelayMs,
+  DEFAULT_RETRY_POLICY,
+  type RetryPolicy,
+  resolveRetryPolicy,
+} from './retry-policy.js';

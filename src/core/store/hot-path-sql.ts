@@ -1,0 +1,222 @@
+import { INSERT_COLUMNS, archiveCopy, unfinished } from './message-columns.js';
+import { quoteSchema } from '../foundation/schema-name.js';
+import { dueBySql, nowSql } from './database-time.js';
+
+/**
+ * The statement texts of the outbox's hot path, for one schema: inserts, the claim, parking,
+ * the write-backs and release. Each is one autocommit statement with arrays through unnest and
+ * says which index it uses and which race it guards against; `OutboxStore` runs them.
+ *
+ * @example
+ * const sql = hotPathSql('outbox'); sql.claimAll // 'with due as (select m.id ...'
+ */
+export function hotPathSql(schema: string) {
+  const s = quoteSchema(schema);
+  const t = `${s}.messages`;
+  const a = `${s}.messages_archive`;
+  const cols = INSERT_COLUMNS.map((c) => c.column).join(', ');
+  // One array parameter per inserted column, in INSERT_COLUMNS order.
+  const unnestRows = (ord: '' | 'with ordinality') =>
+    `unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${c.insert}[]`).join(', ')}) ${ord}
+          as u(${cols}${ord ? ', ord' : ''})`;
+  const unnestCols = INSERT_COLUMNS.map((c) =>
+    c.column === 'available_at' ? 'coalesce(u.available_at, now())' : `u.${c.column}`,
+  ).join(', ');
+  const values = INSERT_COLUMNS.map((c, i) =>
+    c.column === 'available_at' ? `coalesce($${i + 1}::timestamptz, now())` : `$${i + 1}::${c.insert}`,
+  ).join(', ');
+  // ON CONFLICT DO NOTHING makes a repeated message_id a no-op: one row, one delivery.
+  const insertOne = `insert into ${t} (${cols})
+    values (${values})
+    on conflict (message_id) do nothing`;
+  const insertMany = `insert into ${t} (${cols})
+    select ${unnestCols}
+      from ${unnestRows('')}
+    on conflict (message_id) do nothing`;
+  // Caller-chosen ids: also a no-op while the message is retained in the archive (one probe of
+  // messages_archive_message_id_idx per row). Returns what it inserted, for the check below.
+  // ORDER BY keeps the caller's order (ids, and which of two equal message_ids wins) through
+  // the anti-join, which may reorder rows.
+  const insertCallerIds = `insert into ${t} (${cols})
+    select ${unnestCols}
+      from ${unnestRows('with ordinality')}
+     where not exists (select 1 from ${a} x where x.message_id = u.message_id)
+     order by u.ord
+    on conflict (message_id) do nothing
+    returning id`;
+  // The race the NOT EXISTS above cannot see: a write-back moving the same message_id to the
+  // archive commits while our insert waits on the hot row's unique entry; once it is gone the
+  // slot is free and our row goes in. A statement of its own sees the move (READ COMMITTED: a
+  // new snapshot shows the archive row; REPEATABLE READ: the old one still shows the moved row
+  // under its own id), and our copy goes. Measured: 30 of 30 forced races without it, 0 with it.
+  const dropMovedDuplicates = `delete from ${t} h
+     where h.id = any($1::bigint[])
+       and (exists (select 1 from ${a} x where x.message_id = h.message_id)
+            or exists (select 1 from ${t} o where o.message_id = h.message_id and o.id <> h.id))`;
+
+  // The lowest unfinished id of key `key` (above id `after`: a finished row's successor; else
+  // the key's head), one descent of messages_key_idx. A scalar subquery, not NOT EXISTS
+  // (... p.id < m.id): the planner turns that into a hash semi-join whose id filter is
+  // quadratic in a key's backlog. Migration 7 fixes the column's n_distinct so that statistics
+  // taken while one blocked key holds nearly every row do not make the planner walk the
+  // primary key here instead.
+  const nextOfKey = (key: string, after?: string) => `select p.id from ${t} p
+                where p.ordering_key = ${key} and ${unfinished('p')}${after ? ` and p.id > ${after}` : ''}
+                order by p.id limit 1`;
+  // The claim. $1 now (null: the database's), $2 limit, $3 worker, $4 lease ms, $5 attempt cap,
+  // then the destination filter. It walks messages_claim_idx (available_at, id) over due,
+  // unparked rows; a keyed row is taken only when it is its key's head, so one key never has
+  // two messages out at once, and the followers of a blocked head are parked (out of the
+  // index) by `park`. In-flight rows keep their place in the index and are skipped by their
+  // lease: the claim writes no indexed column, so its UPDATE is HOT. An expired lease is
+  // claimable through the same condition; a row whose lease expired on its last attempt is
+  // dead-lettered right here (it probably crashed or hung its relay every time).
+  const eligible = (
+    m: string,
+  ) => `${unfinished(m)} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
+         and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
+         and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
+  const expired = (m: string) =>
+    `(${m}.status = 'in_flight' and ${m}.attempts >= least(${m}.max_attempts, coalesce($5::int, ${m}.max_attempts))) as expired`;
+  const lease = `${nowSql('$1')} + $4::float8 * interval '1 ms'`;
+  const leaseOrDeadLetter = (due: string) => `with due as (${due}),
+    c as (
+      update ${t} m
+         set status = case when d.expired then 'dead' else 'in_flight' end,
+             attempts = case when d.expired then m.attempts else m.attempts + 1 end,
+             locked_by = case when d.expired then null else $3 end,
+             locked_until = case when d.expired then null else ${lease} end,
+             dead_at = case when d.expired then ${nowSql('$1')} end,
+             dead_reason = case when d.expired then 'lease_expired' end,
+             last_error = case when d.expired
+               then format('lease expired %s times: the message probably crashes or hangs its relay (last error: %s)',
+                           m.attempts, coalesce(m.last_error, 'none'))
+               else m.last_error end
+        from due d
+       where m.id = d.id
+      returning m.id, m.message_id, m.kind, m.type, m.destination, m.tenant_id, m.ordering_key,
+                m.payload::text as body, nullif(m.headers, '{}') as headers, m.attempts, m.max_attempts,
+                extract(epoch from m.created_at)::float8 * 1000 as created_ms,
+                case when d.expired then m.last_error end as dead_error),
+    ${unparkAfter('(select id, ordering_key from c where dead_error is not null and ordering_key is not null)')}
+    select * from c`;
+  // Every destination: one ordered range of messages_claim_idx over due rows.
+  const claimAll = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
+       where ${eligible('m')}
+       order by m.available_at, m.id
+       limit $2
+       for update of m skip locked`);
+  // Only served destinations ($6 routes, $7 whole-route keys, $8 exact keys): one ordered
+  // range of messages_route_v2_idx (route, available_at, id) per route, merged and cut to the
+  // limit. Rows of destinations nobody serves are never read, however many wait.
+  const claimRoutes = leaseOrDeadLetter(`select c.id, c.expired
+        from unnest($6::text[]) as r(route)
+       cross join lateral (
+             select m.id, m.available_at, ${expired('m')} from ${t} m
+              where split_part(m.destination, ':', 1) = r.route
+                and (r.route = any($7::text[]) or m.destination = any($8::text[]))
+                and ${eligible('m')}
+              order by m.available_at, m.id
+              limit $2
+              for update of m skip locked) c
+       order by c.available_at, c.id
+       limit $2`);
+  // Frees the successor (next unfinished id of the key) of each finished row in `finished`
+  // (id, ordering_key): a dead or delivered head no longer blocks its key. Without a
+  // `parked` condition on purpose: a park that committed after this statement's snapshot is
+  // still undone (the row lock makes PostgreSQL re-read the row), and when the successor was
+  // not parked the update changes nothing indexed and is HOT.
+  function unparkAfter(finished: string): string {
+    return `nxt as (
+      select (${nextOfKey('f.ordering_key', 'f.id')}) as id
+        from (select ordering_key, max(id) as id from ${finished} f0 group by 1) f),
+    unparked as (update ${t} m set parked = false from nxt where m.id = nxt.id)`;
+  }
+  // Park: keyed rows the claim would walk past (an earlier unfinished row of their key exists)
+  // leave messages_claim_idx. Each key's head is locked FOR SHARE once: a write-back deleting
+  // it later waits for this statement, then unparks the successor it finds. A head that is
+  // gone (deleted before we got to it) or locked by a write-back right now is skipped, and its
+  // key's followers are left for the next pass: park never waits on a lock, so it cannot
+  // deadlock with a write-back, which locks head then successor while park locks the other
+  // way round. Walks messages_park_idx (due keyed rows only). $1 now, $2 limit. Returns one
+  // row per parked row.
+  const park = `with f as (
+      select m.id, m.ordering_key from ${t} m
+       where m.ordering_key is not null and ${unfinished('m')} and not m.parked and m.available_at <= ${dueBySql('$1')}
+         and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
+         and m.id > (${nextOfKey('m.ordering_key')})
+       order by m.available_at, m.id
+       limit $2
+       for update of m skip locked),
+    heads as (
+      select h.ordering_key from ${t} h
+       where h.id in (select (${nextOfKey('k.ordering_key')}) from (select distinct ordering_key from f) k)
+       for share of h skip locked)
+    update ${t} m set parked = true from f join heads using (ordering_key) where m.id = f.id
+    returning m.id`;
+  // The safety net under parking: a parked row that is its key's head (its head was finished
+  // by a relay older than v2, or a park raced the head's write-back) is freed. One descent of
+  // messages_parked_idx per key with parked rows, so its cost follows the blocked keys.
+  const unparkHeads = `with recursive keys(k) as (
+      (select ordering_key from ${t} where parked order by ordering_key limit 1)
+      union all
+      select (select ordering_key from ${t} where parked and ordering_key > keys.k order by ordering_key limit 1)
+        from keys where keys.k is not null),
+    heads as (
+      select m.id from keys
+        join ${t} m on m.id = (${nextOfKey('keys.k')})
+       where keys.k is not null and m.parked
+       for update of m skip locked)
+    update ${t} m set parked = false from heads where m.id = heads.id
+    returning m.id`;
+  // Delivered: delete from the hot table, append to the archive with the result, and free
+  // each key's next row, in one statement by primary key. Delivery wins over whatever another
+  // relay did meanwhile: the message did reach its destination.
+  const archived = archiveCopy({ result: 'new_result', delivered_at: nowSql('$3') });
+  const markDelivered = `with d as (
+      delete from ${t} m using unnest($1::bigint[], $2::jsonb[]) as r(id, result)
+       where m.id = r.id
+      returning m.*, r.result as new_result),
+    archived as (
+      insert into ${a} (${archived.into})
+      select ${archived.select} from d order by id),
+    ${unparkAfter('(select id, ordering_key from d where ordering_key is not null)')}
+    select id from d`;
+  // Only rows still leased to this worker at this attempt: if the lease expired and another
+  // relay took the row, that relay's outcome is the one that counts. A retry moves the row in
+  // the claim index (its new available_at); a death frees its key's successor.
+  const markFailed = `with f as (
+      update ${t} m
+         set status = case when r.dead_reason is null then 'pending' else 'dead' end,
+             available_at = ${nowSql('$6')} + r.delay_ms * interval '1 ms',
+             last_error = r.error, locked_by = null, locked_until = null,
+             dead_at = case when r.dead_reason is not null then ${nowSql('$6')} end,
+             dead_reason = r.dead_reason
+        from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[])
+          as r(id, attempts, delay_ms, error, dead_reason)
+       where m.id = r.id and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
+      returning m.id, m.ordering_key, m.dead_at),
+    ${unparkAfter('(select id, ordering_key from f where dead_at is not null and ordering_key is not null)')}
+    select id from f`;
+  // Leaves available_at alone (already due): HOT, and the row is claimable at once.
+  const release = `update ${t} m
+        set status = 'pending', locked_by = null, locked_until = null,
+            attempts = case when r.started then m.attempts else greatest(m.attempts - 1, 0) end
+       from unnest($1::bigint[], $2::boolean[], $3::int[]) as r(id, started, attempts)
+      where m.id = r.id and m.status = 'in_flight' and m.locked_by = $4
+        and (r.attempts is null or m.attempts = r.attempts)
+     returning m.id`;
+  return {
+    insertOne,
+    insertMany,
+    insertCallerIds,
+    dropMovedDuplicates,
+    claimAll,
+    claimRoutes,
+    park,
+    unparkHeads,
+    markDelivered,
+    markFailed,
+    release,
+  };
+}
