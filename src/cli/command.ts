@@ -1,3 +1,4 @@
+import { OutboxError } from '../core/foundation/errors.js';
 import { parseArgs } from 'node:util';
 import { type FlagValues, settingFlagSpecs } from './config/load-config.js';
 import { integer } from './config/setting-parsers.js';
@@ -16,11 +17,10 @@ export const EXIT_USAGE = 2;
  * @example
  * throw new UsageError('dead show needs an id', 'outbox-relay dead show <id>');
  */
-export class UsageError extends Error {
+export class UsageError extends OutboxError {
   readonly usage: string | undefined;
   constructor(message: string, usage?: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('USAGE', message);
     this.usage = usage;
   }
 }

@@ -1,3 +1,4 @@
+import { type Clock, epochMs } from '../core/foundation/clock.js';
 import type { Relay, RoundResult } from '../core/relay/relay.js';
 import type { JobFunction } from './scheduler.js';
 
@@ -13,11 +14,11 @@ export const DEFAULT_RELAY_DRAIN_MS = 5 * 60_000;
  */
 export async function drainRelay(
   relay: Relay,
-  options: { signal?: AbortSignal; maxMs?: number } = {},
+  options: { signal?: AbortSignal; maxMs?: number; clock?: Clock } = {},
 ): Promise<RoundResult & { rounds: number }> {
   const totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, rounds: 0 };
-  const deadline = Date.now() + (options.maxMs ?? DEFAULT_RELAY_DRAIN_MS);
-  while (!options.signal?.aborted && Date.now() < deadline) {
+  const deadline = epochMs(options.clock) + (options.maxMs ?? DEFAULT_RELAY_DRAIN_MS);
+  while (!options.signal?.aborted && epochMs(options.clock) < deadline) {
     const r = await relay.runOnce();
     totals.rounds++;
     totals.claimed += r.claimed;

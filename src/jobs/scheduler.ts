@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type pg from 'pg';
 import { type Clock, SystemClock } from '../core/foundation/clock.js';
-import { describeError, OutboxValidationError } from '../core/foundation/errors.js';
+import { describeError, OutboxValidationError, OutboxError } from '../core/foundation/errors.js';
 import { type Logger, NOOP_LOGGER } from '../core/foundation/logger.js';
 import { type Queryable, queryableKind, type RunSql, sqlRunner } from '../core/foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../core/foundation/schema-name.js';
@@ -187,7 +187,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
 
   start(): void {
     if (this.started) return;
-    if (this.stopping) throw new Error('scheduler was stopped; create a new one');
+    if (this.stopping) throw new OutboxError('SCHEDULER_STOPPED', 'scheduler was stopped; create a new one');
     this.started = true;
     for (const job of this.jobs.values()) this.schedule(job);
     this.logger.info(
@@ -228,7 +228,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     ]);
     clearTimeout(timer);
     if (!finished) {
-      for (const j of running) j.abort?.abort(new Error('scheduler stopping'));
+      for (const j of running) j.abort?.abort(new OutboxError('SCHEDULER_STOPPED', 'scheduler stopping'));
       await Promise.race([all, new Promise((r) => setTimeout(r, 1000))]);
     }
   }

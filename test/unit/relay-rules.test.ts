@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxValidationError } from '../../src/core/foundation/errors.js';
 import { parseDestination } from '../../src/core/foundation/parse-destination.js';
-import { parseMessageRef, splitMessageRefs } from '../../src/core/maintenance/parse-message-ref.js';
+import { parseMessageRef, splitMessageRefs } from '../../src/core/foundation/parse-message-ref.js';
 import {
   clampRetryAfterMs,
   isDataError,

@@ -1,7 +1,7 @@
 import { OutboxValidationError } from '../../core/foundation/errors.js';
 import { type Queryable, sqlRunner } from '../../core/foundation/queryable.js';
 import { type DeadSelector, purgeDead, replayDead } from '../../core/maintenance/dead-letters.js';
-import { splitMessageRefs } from '../../core/maintenance/parse-message-ref.js';
+import { splitMessageRefs } from '../../core/foundation/parse-message-ref.js';
 import { asDeadReason, DEAD_REASONS, StatusStore, UNKNOWN_DEAD_REASON } from '../../core/store/index.js';
 
 /** Rows replayed or purged per page when a whole dead group is acted on by id. */

@@ -5,7 +5,7 @@ import {
   purgeDead,
   replayDead,
 } from '../../core/maintenance/dead-letters.js';
-import { isMessageRef, splitMessageRefs } from '../../core/maintenance/parse-message-ref.js';
+import { isMessageRef, splitMessageRefs } from '../../core/foundation/parse-message-ref.js';
 import { withCommandDatabase } from '../runtime/cli-database.js';
 import {
   type Command,

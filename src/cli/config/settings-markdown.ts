@@ -1,3 +1,4 @@
+import { OutboxError } from '../../core/foundation/errors.js';
 import { defaultText } from './setting.js';
 import { SETTING_LIST } from './settings.js';
 
@@ -37,7 +38,8 @@ export function withSettingsTable(readme: string, table: string): string {
   const begin = readme.indexOf(SETTINGS_TABLE_MARKERS.begin);
   const end = readme.indexOf(SETTINGS_TABLE_MARKERS.end);
   if (begin < 0 || end < begin) {
-    throw new Error(
+    throw new OutboxError(
+      'CONFIG_INVALID',
       `README has no "${SETTINGS_TABLE_MARKERS.begin}" ... "${SETTINGS_TABLE_MARKERS.end}" block`,
     );
   }

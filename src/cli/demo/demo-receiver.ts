@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeError } from '../../core/foundation/errors.js';
+import { describeError, OutboxError } from '../../core/foundation/errors.js';
 import { verifyWebhook, WebhookVerificationError } from '../../publishers/webhook/index.js';
 
 /** What the demo's orders put in their payload to steer the receiver. */
@@ -51,7 +51,8 @@ export async function startDemoReceiver(secret: string): Promise<DemoReceiver> {
       res.writeHead(400).end('bad signature');
       return;
     }
-    if (id === undefined) throw new Error('a verified webhook without webhook-id');
+    if (id === undefined)
+      throw new OutboxError('WEBHOOK_VERIFICATION_FAILED', 'a verified webhook without webhook-id');
     const payload = JSON.parse(body.toString('utf8')) as DemoPayload;
     const n = (attempts.get(id) ?? 0) + 1;
     attempts.set(id, n);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { describeError } from '../../core/foundation/errors.js';
+import { describeError, OutboxError } from '../../core/foundation/errors.js';
 import { type Logger, NOOP_LOGGER } from '../../core/foundation/logger.js';
 import { migrate } from '../../core/migrations/migrate.js';
 import { createOutbox } from '../../core/producer/outbox.js';
@@ -106,7 +106,8 @@ async function tour(options: DemoOptions, logger: Logger, closers: Closer[]): Pr
   const { version } = await migrate(db, { schema });
   const before = await getStats(db, { schema, exact: true });
   if (Object.values(before.byStatus).some((n) => n > 0)) {
-    throw new Error(
+    throw new OutboxError(
+      'CONFIG_INVALID',
       `schema "${schema}" already has messages; the demo needs an empty schema (pass --schema <new name>)`,
     );
   }

@@ -1,3 +1,4 @@
+import { OutboxError } from '../../core/foundation/errors.js';
 import type { Relay } from '../../core/relay/relay.js';
 
 /**
@@ -35,7 +36,8 @@ export class SettledMessages {
       const timer = setTimeout(() => {
         this.#waiting = undefined;
         reject(
-          new Error(
+          new OutboxError(
+            'DEMO_TIMEOUT',
             `${pending.size} of ${messageIds.length} messages were neither delivered nor dead after ` +
               `${options.timeoutMs} ms; ${options.describe()}`,
           ),

@@ -8,6 +8,12 @@ export type OutboxErrorCode =
   | 'CONFIG_INVALID'
   | 'MIGRATION_FAILED'
   | 'CREDENTIALS_INVALID'
+  /** `start()`/`runOnce()` on a relay after `stop()`, or the reason its publishes were aborted. */
+  | 'RELAY_STOPPED'
+  /** `runOnce()` on a scheduler after `stop()`, or the reason its running jobs were aborted. */
+  | 'SCHEDULER_STOPPED'
+  /** The binary's command line is wrong (exit 2). */
+  | 'USAGE'
   | (string & {});
 
 /**

@@ -16,9 +16,16 @@ export {
   TransientPublishError,
 } from './errors.js';
 export { type Logger, NOOP_LOGGER } from './logger.js';
-export type { MessageKind, MessageStatus, OutboxMessage } from './message.js';
+export {
+  MAX_ATTEMPTS_BOUNDS,
+  MAX_ATTEMPTS_LIMIT,
+  type MessageKind,
+  type MessageStatus,
+  type OutboxMessage,
+} from './message.js';
 export { type IntBounds, positiveOption, requireInt } from './option-checks.js';
 export { type Destination, parseDestination } from './parse-destination.js';
+export { isMessageRef, type MessageRef, parseMessageRef, splitMessageRefs } from './parse-message-ref.js';
 export type { PublishContext, Publisher } from './publisher.js';
 export { type Queryable, type RunSql, sqlRunner } from './queryable.js';
 export { repeatUntilShort } from './repeat-until-short.js';

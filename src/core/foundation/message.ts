@@ -36,3 +36,9 @@ export interface OutboxMessage<TPayload = unknown> {
   readonly maxAttempts: number;
   readonly createdAt: Date;
 }
+
+/** Upper bound for `maxAttempts`, so a typo cannot make a message retry for years. */
+export const MAX_ATTEMPTS_LIMIT = 1000;
+
+/** The range of a message's `maxAttempts` (and of every cap on it, such as the relay's). */
+export const MAX_ATTEMPTS_BOUNDS = { min: 1, max: MAX_ATTEMPTS_LIMIT } as const;

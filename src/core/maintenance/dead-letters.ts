@@ -1,7 +1,7 @@
 import { OutboxValidationError } from '../foundation/errors.js';
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
-import { parseMessageRef } from './parse-message-ref.js';
+import { parseMessageRef } from '../foundation/parse-message-ref.js';
 import { type DeadFilter, DeadLetterStore, type StoredMessage } from '../store/index.js';
 import type { Clock } from '../foundation/clock.js';
 import { requireInt } from '../foundation/option-checks.js';

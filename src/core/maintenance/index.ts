@@ -16,4 +16,3 @@ export {
   type StoredMessage,
 } from './dead-letters.js';
 export { getStats, type OutboxStats } from './outbox-stats.js';
-export { isMessageRef, type MessageRef, parseMessageRef, splitMessageRefs } from './parse-message-ref.js';

@@ -15,4 +15,4 @@ export {
   type OutboxOptions,
 } from './outbox.js';
 export { uuidV7 } from './uuid-v7.js';
-export { MAX_ATTEMPTS_BOUNDS, MAX_ATTEMPTS_LIMIT, MAX_PAYLOAD_BYTES } from './validate-message.js';
+export { MAX_PAYLOAD_BYTES } from './validate-message.js';

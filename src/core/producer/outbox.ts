@@ -1,4 +1,5 @@
 import { OutboxValidationError } from '../foundation/errors.js';
+import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { requireInt } from '../foundation/option-checks.js';
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
@@ -6,7 +7,6 @@ import { type InsertRow, OutboxStore, preparedRunner } from '../store/index.js';
 import { uuidV7 } from './uuid-v7.js';
 import {
   headersJson,
-  MAX_ATTEMPTS_BOUNDS,
   MAX_PAYLOAD_BYTES,
   optionalDate,
   optionalText,

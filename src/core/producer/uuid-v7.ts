@@ -1,3 +1,4 @@
+import { epochMs } from '../foundation/clock.js';
 import { randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -11,7 +12,7 @@ let poolOffset = pool.length;
  * @example
  * uuidV7() // '01935c7e-8b4a-7c3e-9f1d-2a6b8c0d4e5f'
  */
-export function uuidV7(nowMs: number = Date.now()): string {
+export function uuidV7(nowMs: number = epochMs(undefined)): string {
   // Refill randomness in bulk: one crypto call per 256 ids instead of one per id.
   if (poolOffset + 16 > pool.length) {
     randomFillSync(pool);

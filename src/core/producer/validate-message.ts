@@ -3,12 +3,6 @@ import { OutboxValidationError } from '../foundation/errors.js';
 /** Default limit for one message's payload, in bytes of its JSON text. */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
-/** Upper bound for `maxAttempts`, so a typo cannot make a message retry for years. */
-export const MAX_ATTEMPTS_LIMIT = 1000;
-
-/** The range of a message's `maxAttempts` (and of every cap on it). */
-export const MAX_ATTEMPTS_BOUNDS = { min: 1, max: MAX_ATTEMPTS_LIMIT } as const;
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // JSON.stringify escapes lone surrogates (\udXXX) and NUL (\u0000); paired surrogates are

@@ -8,7 +8,7 @@ import { type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import type { ClaimRoutes } from '../store/index.js';
 import { type IntBounds, requireInt } from '../foundation/option-checks.js';
-import { MAX_ATTEMPTS_BOUNDS } from '../producer/validate-message.js';
+import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { defaultWorkerId } from '../foundation/worker-id.js';
 
 /**

@@ -1,7 +1,8 @@
+import { errorBackoffMs } from './error-backoff.js';
 import type { Publisher } from '../foundation/publisher.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { ClaimedMessage } from './claimed-message.js';
-import { describeError } from '../foundation/errors.js';
+import { describeError, OutboxError } from '../foundation/errors.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -39,8 +40,6 @@ const BUSY_WINDOW_MS = 200;
  * not see the row yet. A woken claim that finds nothing looks again after these pauses.
  */
 const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
-/** Longest pause between retries of a failing claim in the loop. */
-const MAX_ERROR_BACKOFF_MS = 5_000;
 /** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
 const ABORT_GRACE_MS = 1_000;
 
@@ -131,14 +130,14 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   start(): void {
     if (this.isRunning) return;
-    if (this.stopping) throw new Error('relay was stopped; create a new one');
+    if (this.stopping) throw new OutboxError('RELAY_STOPPED', 'relay was stopped; create a new one');
     this.isRunning = true;
     this.loopDone = this.loop();
     this.o.logger.info({ batchSize: this.o.batchSize, concurrency: this.o.concurrency }, 'relay started');
   }
 
   async runOnce(): Promise<RoundResult> {
-    if (this.stopping) throw new Error('relay was stopped; create a new one');
+    if (this.stopping) throw new OutboxError('RELAY_STOPPED', 'relay was stopped; create a new one');
     const before = this.counters();
     const want = this.pacing.claimRoom(this.held());
     const claiming = this.claim(want);
@@ -181,7 +180,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       // Stopping is not the message's failure: an aborted publish gives its attempt back.
       for (const job of this.active) {
         job.stopped = true;
-        abortJob(job, new Error('relay stopping'));
+        abortJob(job, new OutboxError('RELAY_STOPPED', 'relay stopping'));
       }
       if (!(await this.waitForIdle(ABORT_GRACE_MS))) {
         // Still running despite the abort: it may yet reach the receiver, so the row is not
@@ -245,7 +244,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       } catch (error) {
         errorsInRow++;
         this.report(error, 'claiming failed; retrying');
-        await this.pause.sleep(Math.min(MAX_ERROR_BACKOFF_MS, this.o.pollIntervalMs * 2 ** errorsInRow));
+        await this.pause.sleep(errorBackoffMs(this.o.pollIntervalMs, errorsInRow));
       }
     }
   }
@@ -281,7 +280,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.queue.push(...jobs);
     // Events after the state they describe is in place: a throwing listener cannot strand rows.
     if (jobs.length > 0) this.notify('claimed', jobs.length, { durationMs });
-    for (const [message, reason] of dead) this.written({ kind: 'dead', message, reason });
+    for (const [message, reason] of dead)
+      this.written({ kind: 'dead', message, reason, deadReason: 'lease_expired' });
     return jobs;
   }
 
@@ -356,7 +356,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
     } else {
       this.totals.dead++;
-      if (w.reason.startsWith('lease expired')) {
+      if (w.deadReason === 'lease_expired') {
         this.o.logger.warn(
           { messageId: w.message.messageId, reason: w.reason },
           'dead-lettered by the claim',

@@ -1,3 +1,4 @@
+import { errorBackoffMs } from './error-backoff.js';
 import { type Clock, epochMs, sleep } from '../foundation/clock.js';
 import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
@@ -5,10 +6,8 @@ import type { Outcome } from './publish-attempt.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../foundation/storable.js';
-import type { FailedRow, OutboxStore } from '../store/index.js';
+import type { DeadReason, FailedRow, OutboxStore } from '../store/index.js';
 
-/** Longest pause between retries of a failing write-back. */
-const MAX_ERROR_BACKOFF_MS = 5_000;
 /** Failed write-back rounds after which a stopping relay gives up and leaves rows to lease expiry. */
 const STOP_GIVE_UP_ROUNDS = 8;
 
@@ -16,7 +15,7 @@ const STOP_GIVE_UP_ROUNDS = 8;
 export type Written =
   | { kind: 'delivered'; message: OutboxMessage; result: unknown; durationMs: number }
   | { kind: 'failed'; message: OutboxMessage; error: unknown; retryAt: Date; durationMs: number }
-  | { kind: 'dead'; message: OutboxMessage; reason: string };
+  | { kind: 'dead'; message: OutboxMessage; reason: string; deadReason: DeadReason };
 
 /** What the write-back needs from its relay. */
 export interface WriteBackOptions {
@@ -82,7 +81,7 @@ export class WriteBack {
             this.queue.unshift(...batch.filter((x) => !done.has(x)));
             errorsInRow++;
             this.o.onError(error, 'writing back results failed; retrying');
-            await sleep(this.o.clock, Math.min(MAX_ERROR_BACKOFF_MS, 10 * 2 ** errorsInRow));
+            await sleep(this.o.clock, errorBackoffMs(10, errorsInRow));
             if (this.o.isStopping() && errorsInRow > STOP_GIVE_UP_ROUNDS) {
               this.o.logger.error(
                 { pending: this.queue.length },
@@ -173,7 +172,7 @@ export class WriteBack {
           { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
           'dead-lettered',
         );
-        this.o.onWritten({ kind: 'dead', message: m, reason: row.error });
+        this.o.onWritten({ kind: 'dead', message: m, reason: row.error, deadReason: row.deadReason });
       } else {
         const retryAt = new Date(nowMs + row.delayMs);
         this.o.logger.debug(
@@ -235,7 +234,8 @@ export class WriteBack {
           workerId: this.o.workerId,
           ...this.now(),
         });
-        if (confirmed.includes(m.id)) this.o.onWritten({ kind: 'dead', message: m, reason: row.error });
+        if (confirmed.includes(m.id))
+          this.o.onWritten({ kind: 'dead', message: m, reason: row.error, deadReason: 'unstorable_result' });
         else this.leaseLost(m, 'dead');
       }
     } catch (again) {

@@ -1,4 +1,4 @@
-import type { MessageRef } from '../maintenance/parse-message-ref.js';
+import type { MessageRef } from '../foundation/parse-message-ref.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { nowParam, nowSql } from './database-time.js';

@@ -29,6 +29,12 @@ export interface NatsTlsOptions {
   readonly handshakeFirst?: boolean;
 }
 
+/** How a NATS connection authenticates and encrypts: an option of the publisher and of its connection. */
+type NatsCredentials = Pick<
+  NatsPublisherOptions,
+  'user' | 'pass' | 'token' | 'nkeySeed' | 'credsFile' | 'tls'
+>;
+
 /** Configuration of a `NatsPublisher`; validated at construction. */
 export interface NatsPublisherOptions {
   /** Publisher name (relay routing and logs); default `nats`. */
@@ -75,18 +81,12 @@ export interface ResolvedNatsOptions {
 }
 
 /** What the connection needs, validated; `natsConnectOptions` turns it into the client's options. */
-export interface NatsConnectionSettings {
+export type NatsConnectionSettings = NatsCredentials & {
   readonly servers: readonly string[];
   readonly name: string;
   readonly connectTimeoutMs: number;
   readonly reconnectWaitMs: number;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
-  readonly nkeySeed?: string;
-  readonly credsFile?: string;
-  readonly tls?: NatsTlsOptions;
-}
+};
 
 function text(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;

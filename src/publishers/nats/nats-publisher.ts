@@ -137,7 +137,7 @@ export class NatsPublisher implements Publisher {
         timeoutMs: options.timeoutMs,
         expectStream: options.expectStream,
         findStream: async (s) => {
-          if (!nc) throw new Error('not connected');
+          if (!nc) throw new TransientPublishError('not connected to NATS');
           const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: options.timeoutMs });
           return jsm.streams.find(s);
         },

@@ -1,4 +1,4 @@
-import { OutboxValidationError } from '../foundation/errors.js';
+import { OutboxValidationError } from './errors.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROW_ID_RE = /^[1-9]\d{0,18}$/;
