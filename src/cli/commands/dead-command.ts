@@ -1,10 +1,5 @@
-import {
-  type DeadSelector,
-  getMessage,
-  listDead,
-  purgeDead,
-  replayDead,
-} from '../../core/maintenance/dead-letters.js';
+import { type DeadSelector, getMessage, listDead } from '../../core/maintenance/dead-letters.js';
+import { runDeadLetterAction } from '../admin/dead-letter-actions.js';
 import { isMessageRef, splitMessageRefs } from '../../core/foundation/parse-message-ref.js';
 import { withCommandDatabase } from '../runtime/cli-database.js';
 import {
@@ -128,13 +123,12 @@ async function run(ctx: CommandContext): Promise<number> {
     const s = selector(ctx.flags);
     if (!hasFilter(s) && s.all !== true) throw new UsageError(`dead ${sub} needs a filter or --all`, USAGE);
     return withCommandDatabase(ctx, async ({ config, database }) => {
-      if (sub === 'replay') {
-        const { replayed } = await replayDead(database.db, s, { schema: config.schema });
-        ctx.stdout.write(`replayed ${replayed} dead messages; the relay delivers them on its next round\n`);
-      } else {
-        const { purged } = await purgeDead(database.db, s, { schema: config.schema });
-        ctx.stdout.write(`purged ${purged} dead messages\n`);
-      }
+      const result = await runDeadLetterAction(database.db, config.schema, sub, { selector: s });
+      ctx.stdout.write(
+        'replayed' in result
+          ? `replayed ${result.replayed} dead messages; the relay delivers them on its next round\n`
+          : `purged ${result.purged} dead messages\n`,
+      );
       return EXIT_OK;
     });
   }
