@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -11,6 +13,7 @@ import { waitFor } from '../support/recording-publisher.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { assertBuildCurrent, type CliProcess, runCli, spawnCli } from './cli-process.js';
 
+const require = createRequire(import.meta.url);
 const ADMIN_TOKEN = 'status-page-e2e-token-0123456789';
 const XSS_DESTINATION = '<img src=x onerror=alert(1)>';
 const XSS_ERROR = '<script>alert(2)</script> from the endpoint';
@@ -34,7 +37,7 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
 async function destinationRow(page: Page, destination: string) {
   const row = page.locator(`#destinations tbody tr[data-destination=${JSON.stringify(destination)}]`);
   if ((await row.count()) === 0) return undefined;
-  const [name, state, pending, inFlight, oldest, delivered, failed, dead] = await row
+  const [name, state, pending, inFlight, oldest, delivered, failed, dead, lastError] = await row
     .locator('td')
     .allTextContents();
   return {
@@ -46,6 +49,7 @@ async function destinationRow(page: Page, destination: string) {
     failed,
     dead: Number(dead),
     oldest,
+    lastError,
   };
 }
 
@@ -66,7 +70,11 @@ describe('the status page in a real browser', () => {
     // One endpoint (messages for tenant "broken") answers 500 until it recovers; the rest 200.
     receiver = await startWebhookReceiver({
       respond: (request) =>
-        brokenFails && request.body.includes('"broken"') ? reply.status(500, 'db down') : reply.ok(),
+        brokenFails && request.body.includes('"broken"')
+          ? reply.status(500, 'db down')
+          : request.body.includes('"half-bad"')
+            ? reply.status(422, 'unknown customer')
+            : reply.ok(),
     });
     router = await startFakeRouter({ users: { api: 'router-Secret-1' } });
     const env = {
@@ -107,6 +115,15 @@ describe('the status page in a real browser', () => {
         destination: 'webhook:broken',
         payload: { tenant: 'broken', i },
         maxAttempts: 3,
+      })),
+    );
+    // Half of these die at once (422 is permanent), half are delivered.
+    await outbox.addMany(
+      t.db,
+      ['half-bad', 'half-ok', 'half-bad', 'half-ok'].map((tenant) => ({
+        type: 'invoice.paid',
+        destination: 'webhook:half',
+        payload: { tenant },
       })),
     );
     for (const name of ['alice', 'bob']) {
@@ -215,6 +232,20 @@ describe('the status page in a real browser', () => {
       'the failing endpoint shown failing with its 3 dead',
     );
     expect(broken!.pending + broken!.inFlight).toBe(0);
+    // Nothing waits, so the reason is the newest death's.
+    expect(broken!.lastError).toMatch(/^died \(max_attempts\): gave up after 3 attempts/);
+    const half = await until(
+      () => destinationRow(page, 'webhook:half'),
+      (r) => r?.delivered === '2 / 2' && r.dead === 2,
+      'the half-dead endpoint with 2 delivered and 2 dead',
+    );
+    expect(half!.state).toBe('failing');
+    expect(half!.lastError).toMatch(/^died \(permanent\): .*422/);
+    expect(await page.locator('#alerts p').allTextContents()).toContainEqual(
+      expect.stringContaining('webhook:half is failing'),
+    );
+    // The relay of this test is connected and shown, though it holds no lease right now.
+    expect(await page.locator('#health').textContent()).toMatch(/Relays seen.*\(connected/);
     // 3 messages x (2 failed attempts + 1 that died).
     expect(broken!.failed).toBe('9 / 9');
     const nats = await until(
@@ -235,7 +266,7 @@ describe('the status page in a real browser', () => {
     );
     await until(
       () => page.locator('#chart-totals').textContent(),
-      (text) => (text ?? '').startsWith('5 delivered, '),
+      (text) => (text ?? '').startsWith('7 delivered, '),
       'the chart totals',
     );
     expect(await page.locator('#chart svg rect.bar-delivered').count()).toBeGreaterThanOrEqual(60);
@@ -297,6 +328,38 @@ describe('the status page in a real browser', () => {
       'the replayed group is gone',
     ).toBe(0);
     expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
+  it('passes axe-core with no serious or critical violation, and logs no console error', async () => {
+    const page = await browser.context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(`${base}/?refresh=1`);
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('#login button[type=submit]');
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await until(
+      () => page.locator('#destinations tbody tr').count(),
+      (n) => n >= 4,
+      'the destinations rendered',
+    );
+    // axe runs through the DevTools protocol, which the page's CSP does not govern.
+    await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+    const violations = await page.evaluate(async () => {
+      const result = await (
+        window as unknown as { axe: { run(): Promise<{ violations: any[] }> } }
+      ).axe.run();
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
+    });
+    expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
+    // Before the login the page's first reads are answered 401 (that is how it learns it needs
+    // the token); nothing else may reach the console, such as the favicon's 404.
+    expect(consoleErrors.filter((e) => !e.includes('status of 401'))).toEqual([]);
+    expect(consoleErrors.length).toBeLessThanOrEqual(4);
     await page.close();
   });
 

@@ -12,6 +12,7 @@ const idle: DestinationFacts = {
   oldestWaitingSeconds: 0,
   delivered5m: 0,
   failed5m: 0,
+  dead5m: 0,
 };
 
 describe('destinationState', () => {
@@ -29,6 +30,12 @@ describe('destinationState', () => {
   it('calls recent failures with no delivery failing, and with deliveries not', () => {
     expect(destinationState({ ...idle, failed5m: 2 })).toBe('failing');
     expect(destinationState({ ...idle, failed5m: 2, delivered5m: 10 })).toBe('flowing');
+  });
+
+  it('calls a destination where as many messages died as were delivered failing, fewer deaths not', () => {
+    // Half of the last 5 minutes' messages died: failures and deliveries both seen.
+    expect(destinationState({ ...idle, delivered5m: 5, failed5m: 5, dead5m: 5 })).toBe('failing');
+    expect(destinationState({ ...idle, delivered5m: 50, failed5m: 1, dead5m: 1 })).toBe('flowing');
   });
 
   it('calls a backlog that still delivers slow, and an idle destination flowing', () => {

@@ -1,3 +1,4 @@
+import { APPLICATION_NAME_PREFIX } from '../../core/store/index.js';
 import { describeError } from '../../core/foundation/errors.js';
 import { LATEST_MIGRATION_VERSION } from '../../core/migrations/migrate.js';
 import { createRelay, type Relay } from '../../core/relay/relay.js';
@@ -49,7 +50,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     const database = openDatabase(config.databaseUrl!, {
       max: Math.min(20, 4 + Math.ceil(config.concurrency / 8)),
       logger: core,
-      applicationName: `outbox-relay:${config.workerId}`,
+      applicationName: `${APPLICATION_NAME_PREFIX}${config.workerId}`,
     });
     // Publisher config errors exit 2 here, before any connection is opened. The routeros
     // publisher needs the db (its devices live there): without it, start always exited 2.

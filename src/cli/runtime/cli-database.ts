@@ -1,3 +1,4 @@
+import { APPLICATION_NAME_PREFIX } from '../../core/store/index.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describeError } from '../../core/foundation/errors.js';
@@ -155,7 +156,7 @@ export async function withCommandDatabase<T>(
   const database = openDatabase(config.databaseUrl!, {
     max: options.poolSize ?? 4,
     logger: asCoreLogger(logger),
-    applicationName: `outbox-relay:${config.workerId}`,
+    applicationName: `${APPLICATION_NAME_PREFIX}${config.workerId}`,
   });
   try {
     return await fn({ config, database, logger });

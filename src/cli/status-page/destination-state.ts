@@ -18,6 +18,8 @@ export interface DestinationFacts {
   delivered5m: number;
   /** Failed attempts and deaths in the last 5 minutes. */
   failed5m: number;
+  /** Messages that died in the last 5 minutes (any process). */
+  dead5m: number;
 }
 
 /**
@@ -35,7 +37,7 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
   },
   {
     state: 'failing',
-    rule: 'attempts failed or died in the last 5 min and none was delivered',
+    rule: 'in the last 5 min attempts failed and none was delivered, or at least as many messages died as were delivered',
   },
   {
     state: 'slow',
@@ -48,12 +50,14 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
  * Names a destination's state from its counts (see DESTINATION_STATE_RULES).
  *
  * @example
- * destinationState({ waiting: 40, attempted: 40, oldestWaitingSeconds: 3600, delivered5m: 0, failed5m: 12 }) // 'stuck'
+ * destinationState({ waiting: 40, attempted: 40, oldestWaitingSeconds: 3600, delivered5m: 0, failed5m: 12, dead5m: 0 }) // 'stuck'
  */
 export function destinationState(f: DestinationFacts): DestinationState {
   if (f.waiting > 0 && f.attempted === 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'unserved';
   if (f.waiting > 0 && f.oldestWaitingSeconds > STUCK_AFTER_SECONDS && f.delivered5m === 0) return 'stuck';
-  if (f.failed5m > 0 && f.delivered5m === 0) return 'failing';
+  // Deaths count on their own: half the messages dying is an outage however many get through.
+  if ((f.failed5m > 0 && f.delivered5m === 0) || (f.dead5m > 0 && f.dead5m >= f.delivered5m))
+    return 'failing';
   if (f.waiting > 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'slow';
   return 'flowing';
 }

@@ -12,6 +12,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>outbox-relay status</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/status.css">
 <script src="/status.js" defer></script>
 </head>
@@ -38,12 +39,12 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <section>
     <h2>Destinations</h2>
     <table id="destinations">
-      <thead><tr><th>Destination</th><th>State</th><th>Pending</th><th>In flight</th><th>Oldest waiting</th><th>Delivered 5m / 60m</th><th>Failed 5m / 60m</th><th>Dead</th><th>Last error</th></tr></thead>
+      <thead><tr><th>Destination</th><th>State</th><th class="num">Pending</th><th class="num">In flight</th><th class="num">Oldest waiting</th><th class="num">Delivered 5m / 60m</th><th class="num">Failed attempts 5m / 60m</th><th class="num">Dead</th><th>Last error</th></tr></thead>
       <tbody></tbody>
     </table>
     <p id="destinations-empty" class="muted" hidden>No messages in the last hour.</p>
     <details id="legend"><summary>What the states mean</summary><dl id="rules"></dl>
-      <p class="muted">Failed counts attempts that failed in this process and messages that died in any process (see the README).</p>
+      <p class="muted">Failed attempts counts attempts, not messages: those that failed in this relay process, plus one for each message that died in any process (see the README). Dead counts messages.</p>
     </details>
   </section>
   <section>
@@ -55,7 +56,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <div id="confirm" hidden></div>
     <p id="dead-result" role="status"></p>
     <table id="dead">
-      <thead><tr><th>Destination</th><th>Reason</th><th>Count</th><th>First seen</th><th>Last seen</th><th>Sample message</th><th>Error</th><th class="action">Actions</th></tr></thead>
+      <thead><tr><th>Destination</th><th>Reason</th><th class="num">Count</th><th>First seen</th><th>Last seen</th><th>Sample message</th><th>Error</th><th class="action">Actions</th></tr></thead>
       <tbody></tbody>
     </table>
     <p id="dead-empty" class="muted" hidden>No dead letters.</p>

@@ -105,10 +105,14 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     if (db.reachable) items.push(['Schema version', db.schemaVersion + (db.schemaVersion < db.expectedSchemaVersion ? ' (expected ' + db.expectedSchemaVersion + ': run outbox-relay migrate)' : ''), db.schemaVersion < db.expectedSchemaVersion]);
     var me = s.relay.thisProcess;
     items.push(['Relay in this process', me ? me.workerId + (me.running ? ' (running)' : ' (stopped)') : 'off', me !== null && !me.running]);
-    var seen = s.relay.seen.map(function (w) {
-      return w.workerId + (w.source === 'lease' ? ' (' + w.count + ' leases)' : ' (jobs, last ' + ago(w.lastSeen, s.now) + ')');
+    // One entry per worker id: connected now, leases held, jobs run this hour.
+    var byWorker = {}, order = [];
+    s.relay.seen.forEach(function (w) {
+      if (!byWorker[w.workerId]) { byWorker[w.workerId] = []; order.push(w.workerId); }
+      byWorker[w.workerId].push(w.source === 'connection' ? 'connected' : w.source === 'lease' ? w.count + ' leases' : 'jobs, last ' + ago(w.lastSeen, s.now));
     });
-    items.push(['Relays seen', seen.length ? seen.join(', ') : 'no leases held right now', false]);
+    var seen = order.map(function (id) { return id + ' (' + byWorker[id].join(', ') + ')'; });
+    items.push(['Relays seen', seen.length ? seen.join('; ') : 'none connected, no leases held, no job run in the last hour', false]);
     items.push(['Jobs scheduler', s.jobs.scheduler === 'running' ? 'running (' + s.jobs.list.length + ' jobs)' : 'off: ' + s.jobs.reason, false]);
     dl.replaceChildren();
     for (var i = 0; i < items.length; i++) {

@@ -6,7 +6,7 @@
  * res.end(STATUS_PAGE_CSS);
  */
 export const STATUS_PAGE_CSS = `
-:root { color-scheme: light dark; --bad: #c62828; --warn: #b26a00; --ok: #2e7d32; --muted: #757575; }
+:root { color-scheme: light dark; --bad: #c62828; --warn: #945800; --ok: #2e7d32; --muted: #757575; }
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5rem 2rem; }
 header { display: flex; gap: 1rem; align-items: baseline; }
 h1 { font-size: 1.3rem; }
@@ -15,7 +15,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #8884; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.error { max-width: 28rem; overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 12px; }
-td.dest { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+td.dest { font-family: ui-monospace, monospace; white-space: nowrap; }
 .muted { color: var(--muted); }
 .bad { color: var(--bad); }
 .state { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600; color: #fff; }

@@ -2,7 +2,12 @@ import { describeError } from '../../core/foundation/errors.js';
 import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrations/migrate.js';
 import { type Queryable, type RunSql, sqlRunner } from '../../core/foundation/queryable.js';
 import type { Relay } from '../../core/relay/relay.js';
-import { type DeadGroupRow, type MinuteCountRow, StatusStore } from '../../core/store/status-store.js';
+import {
+  type DeadGroupRow,
+  type MinuteCountRow,
+  type SeenWorkerRow,
+  StatusStore,
+} from '../../core/store/index.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import {
   DESTINATION_STATE_RULES,
@@ -45,7 +50,7 @@ export interface StatusReport {
 
 interface SeenWorker {
   workerId: string;
-  source: 'lease' | 'job';
+  source: SeenWorkerRow['source'];
   count: number;
   lastSeen: string;
 }
@@ -82,7 +87,10 @@ export interface DestinationLine {
   dead5m: number;
   dead60m: number;
   deadTotal: number;
-  /** One error of a waiting message (why it is not going through), or null. */
+  /**
+   * One error of a waiting message (why it is not going through); when none waits with an
+   * error but messages died in the last hour, the newest death's reason and error; else null.
+   */
   sampleError: string | null;
 }
 
@@ -239,7 +247,17 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.dead60m += r.count;
     l.dead5m += r.recent;
   });
-  for (const g of groups) line(g.destination).deadTotal += g.count;
+  // The newest death of each destination, as "<reason>: <error>".
+  const lastDeath = new Map<string, string>();
+  const lastDeathAt = new Map<string, number>();
+  for (const g of groups) {
+    line(g.destination).deadTotal += g.count;
+    const at = g.lastSeen?.getTime() ?? 0;
+    if (at >= (lastDeathAt.get(g.destination) ?? -1)) {
+      lastDeathAt.set(g.destination, at);
+      lastDeath.set(g.destination, `died (${g.reason})${g.sampleError ? `: ${g.sampleError}` : ''}`);
+    }
+  }
   for (const f of src.failures.perMinute(since, new Date(now.getTime() + MINUTE_MS))) {
     const l = line(f.destination);
     l.failed60m += f.count;
@@ -255,7 +273,10 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
       oldestWaitingSeconds: l.oldestWaitingSeconds,
       delivered5m: l.delivered5m,
       failed5m: l.failed5m,
+      dead5m: l.dead5m,
     });
+    // No waiting message carries an error, but messages died this hour: the row says why.
+    if (l.sampleError === null && l.dead60m > 0) l.sampleError = lastDeath.get(l.destination) ?? null;
     return l;
   });
   destinations.sort(

@@ -51,7 +51,13 @@ export interface StatusRoutes {
   handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<boolean>;
 }
 
+/** A small icon, so the browser's automatic /favicon.ico request is answered, not a 404 in its console. */
+const FAVICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2e7d32"/><path d="M4 8h8M9 5l3 3-3 3" stroke="#fff" stroke-width="2" fill="none"/></svg>';
+
 const ASSETS: Record<string, { body: string; type: string; csp: string }> = {
+  '/favicon.svg': { body: FAVICON_SVG, type: 'image/svg+xml', csp: JSON_CSP },
+  '/favicon.ico': { body: FAVICON_SVG, type: 'image/svg+xml', csp: JSON_CSP },
   '/': { body: STATUS_PAGE_HTML, type: 'text/html; charset=utf-8', csp: STATUS_PAGE_CSP },
   '/status.js': { body: STATUS_PAGE_SCRIPT, type: 'text/javascript; charset=utf-8', csp: JSON_CSP },
   '/status.css': { body: STATUS_PAGE_CSS, type: 'text/css; charset=utf-8', csp: JSON_CSP },

@@ -27,6 +27,7 @@ export {
   type DeadGroupRow,
   type MinuteCountRow,
   type OpenDestinationRow,
+  APPLICATION_NAME_PREFIX,
   type SeenWorkerRow,
   STATUS_ERROR_MAX_CHARS,
   StatusStore,

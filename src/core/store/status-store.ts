@@ -3,6 +3,9 @@ import { quoteSchema } from '../foundation/schema-name.js';
 import { UNKNOWN_DEAD_REASON } from './dead-reason.js';
 import { unfinished } from './message-columns.js';
 
+/** How the binary names its connections (`application_name`): this prefix and its worker id. */
+export const APPLICATION_NAME_PREFIX = 'outbox-relay:';
+
 /** Longest error text the status page is given per row: enough to read, bounded to ship. */
 export const STATUS_ERROR_MAX_CHARS = 500;
 
@@ -42,11 +45,15 @@ export interface DeadGroupRow {
   sampleError: string | null;
 }
 
-/** A worker id seen holding a lease or running a job. */
+/** A worker id seen holding a lease, running a job, or connected to the database right now. */
 export interface SeenWorkerRow {
   workerId: string;
-  source: 'lease' | 'job';
-  /** Leases held now (source lease) or runs started in the window (source job). */
+  source: 'lease' | 'job' | 'connection';
+  /**
+   * Leases held now (source lease), runs started in the window (source job), or open
+   * connections named `outbox-relay:<worker id>` (source connection: the binary names its
+   * pool so; a library relay uses the application's own pool and shows by its leases and jobs).
+   */
   count: number;
   lastSeen: Date;
 }
@@ -223,9 +230,15 @@ export class StatusStore {
    * Worker ids holding leases now and those that ran a job since `since`. Leases: no index
    * names locked_by (the claim's update stays HOT), so this reads `messages`, which holds only
    * unfinished and dead rows; job_runs is pruned to 1000 runs per job, so its scan stays small.
+   * Connections: pg_stat_activity, a view of the server's memory (one row per backend).
    */
   async seenWorkers(run: RunSql, args: { since: Date }): Promise<SeenWorkerRow[]> {
-    const rows = await run<{ worker_id: string; source: 'lease' | 'job'; n: string; last_seen: Date }>(
+    const rows = await run<{
+      worker_id: string;
+      source: SeenWorkerRow['source'];
+      n: string;
+      last_seen: Date;
+    }>(
       `select locked_by as worker_id, 'lease' as source, count(*) as n, max(locked_until) as last_seen
          from ${this.t}
         where locked_by is not null and ${unfinished()}
@@ -235,8 +248,14 @@ export class StatusStore {
          from ${this.s}.job_runs
         where started_at >= $1
         group by worker_id
+       union all
+       select substr(application_name, length($2) + 1), 'connection', count(*),
+              max(coalesce(state_change, backend_start))
+         from pg_stat_activity
+        where datname = current_database() and starts_with(application_name, $2)
+        group by application_name
         order by 4 desc`,
-      [args.since],
+      [args.since, APPLICATION_NAME_PREFIX],
     );
     return rows.map((r) => ({
       workerId: r.worker_id,
