@@ -55,14 +55,16 @@ export class InboxStore {
   /**
    * Deletes up to `limit` ids received before `cutoff`, oldest first. The inner select walks
    * `inbox_messages_received_at_idx` from its start and stops after `limit` rows; the delete
-   * finds them by `inbox_messages_pkey`. Rows locked by a receiving transaction are skipped,
-   * so pruning never waits on (or blocks) a delivery.
+   * then finds them by their tuple ids (a Tid Scan). `message_id in (...)` would let the
+   * planner hash-join against a sequential scan of the whole table once it looks small.
+   * Rows locked by a receiving transaction are skipped, so pruning never waits on a delivery;
+   * the lock also keeps each tuple id valid until the delete.
    */
   async pruneBatch(run: RunSql, cutoff: Date, limit: number): Promise<number> {
     const rows = await run(
-      `delete from ${this.#s}.inbox_messages where message_id in (
-         select message_id from ${this.#s}.inbox_messages
-          where received_at < $1 order by received_at limit $2 for update skip locked)
+      `delete from ${this.#s}.inbox_messages where ctid = any(array(
+         select ctid from ${this.#s}.inbox_messages
+          where received_at < $1 order by received_at limit $2 for update skip locked))
        returning 1`,
       [cutoff, limit],
     );
