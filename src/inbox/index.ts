@@ -37,3 +37,10 @@ export {
   type PruneInboxResult,
   pruneInbox,
 } from './prune-inbox.js';
+export {
+  createJetStreamInbox,
+  DEFAULT_JETSTREAM_NAK_DELAY_MS,
+  type JetStreamInbox,
+  type JetStreamInboxOptions,
+  type JetStreamInboxOutcome,
+} from './create-jetstream-inbox.js';
