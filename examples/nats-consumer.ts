@@ -17,21 +17,23 @@ import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { createInbox, createJetStreamInbox, migrateInbox } from '../src/inbox/index.js';
 
+const schema = process.env.INBOX_SCHEMA ?? 'billing';
+const stream = process.env.NATS_STREAM ?? 'ORDERS';
 const db = new pg.Pool({ connectionString: process.env.DATABASE_URL });
-await migrateInbox(db, { schema: 'billing' });
+await migrateInbox(db, { schema });
 const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
-await (await jetstreamManager(nc)).consumers.add('ORDERS', {
+await (await jetstreamManager(nc)).consumers.add(stream, {
   durable_name: 'billing',
   ack_policy: AckPolicy.Explicit,
 });
 
 const consumer = createJetStreamInbox(db, {
-  inbox: createInbox({ schema: 'billing' }),
+  inbox: createInbox({ schema }),
   nakDelayMs: 5_000, // a failed message comes back in 5 s
   order: true, // a key's messages apply in stream order, even across naks
   async handler(client, m) {
     await client.query('select 1'); // your side effect, in the same transaction as the inbox row
-    console.log('processed', m.json());
+    console.log(JSON.stringify({ processed: m.headers?.get('Nats-Msg-Id') }));
   },
 });
-await consumer.consume(await (await jetstream(nc).consumers.get('ORDERS', 'billing')).consume());
+await consumer.consume(await (await jetstream(nc).consumers.get(stream, 'billing')).consume());

@@ -256,4 +256,44 @@ describe('JetStream inbox', () => {
     expect(outcomes).toContain('held');
     expect(outcomes).not.toContain('stale');
   });
+  it('examples/nats-consumer.ts records every relayed message in its inbox and acks it', async () => {
+    const id = randomBytes(4).toString('hex');
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: `EX_${id}`, subjects: [`ex${id}.>`] });
+    cleanups.push(async () => {
+      await jsm.streams.delete(`EX_${id}`).catch(() => undefined);
+    });
+    const schema = `${t.schema}_example`;
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/nats-consumer.ts')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: t.url,
+        NATS_URL: nats.url,
+        INBOX_SCHEMA: schema,
+        NATS_STREAM: `EX_${id}`,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const processed = new Set<string>();
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      processed.add((JSON.parse(line) as { processed: string }).processed);
+    });
+    cleanups.push(async () => {
+      child.kill('SIGKILL');
+      await exited;
+      await t.pool.query(`drop schema if exists "${schema}" cascade`);
+    });
+    await relayTo(
+      `ex${id}`,
+      Array.from({ length: 10 }, (_, i) => ({ orderingKey: `k${i % 2}`, payload: { value: i } })),
+    );
+    await waitFor(() => processed.size === 10, 'the example to process 10 messages', 40_000);
+    await waitFor(async () => (await ackPending(`EX_${id}`, 'billing')) === 0, 'every message acked', 20_000);
+    const { rows } = await t.pool.query<{ message_id: string }>(
+      `select message_id from "${schema}".inbox_messages`,
+    );
+    expect(new Set(rows.map((r) => r.message_id))).toEqual(processed);
+  });
 });
