@@ -17,6 +17,9 @@ export const MAX_INBOX_ID_LENGTH = 512;
 /**
  * A received message as the inbox sees it: its stable id and, for per-key order, its
  * ordering key and position. Everything else (payload, headers) stays with the caller.
+ *
+ * @example
+ * const message: InboxMessage = { id: req.headers['webhook-id'], orderingKey: 'order-42', sequence: 7, previousSequence: 6 };
  */
 export interface InboxMessage {
   /** The sender's stable id (`webhook-id`, `Nats-Msg-Id`): the same for every copy. */
@@ -24,7 +27,7 @@ export interface InboxMessage {
   readonly type?: string | null;
   /** Messages of one key are applied in `sequence` order when `sequence` is given too. */
   readonly orderingKey?: string | null;
-  /** Rising position of the message among its key's messages (the outbox row id, a stream sequence, a version). */
+  /** Rising position (from 1) of the message among its key's messages: the outbox row id, a stream sequence, a version. */
   readonly sequence?: bigint | number | string | null;
   /**
    * The key's previous message's `sequence`, when the sender knows it (`0` for a key's
@@ -34,12 +37,16 @@ export interface InboxMessage {
 }
 
 /**
- * What `receive`/`process` did with a message:
+ * What `receive`/`process` did with a message (switch on `status`):
  * - `processed`: new; the handler ran (and returned `result`) in the inbox row's transaction.
  * - `duplicate`: this id was recorded before; the handler did not run. Acknowledge it.
  * - `stale`: a later message of its key was applied already; not applied, recorded, acknowledge it.
  * - `out_of_order`: its predecessor was not applied yet; nothing recorded. Ask for it again
  *   after `retryAfterMs` (HTTP 503 + Retry-After, NATS nak with delay).
+ *
+ * @example
+ * const outcome = await inbox.process(pool, message, handler);
+ * if (outcome.status === 'out_of_order') return res.writeHead(503, { 'retry-after': '5' }).end();
  */
 export type InboxResult<R> =
   | { readonly status: 'processed'; readonly result: R }
@@ -47,7 +54,12 @@ export type InboxResult<R> =
   | { readonly status: 'stale'; readonly lastSequence: string }
   | { readonly status: 'out_of_order'; readonly lastSequence: string; readonly retryAfterMs: number };
 
-/** What an inbox counted since it was created (this process only). */
+/**
+ * What an inbox counted since it was created (this process only).
+ *
+ * @example
+ * const { processed, duplicates } = inbox.counters();
+ */
 export interface InboxCounters {
   /** Calls of receive/process that got as far as the database. */
   readonly received: number;
@@ -59,14 +71,24 @@ export interface InboxCounters {
   readonly failed: number;
 }
 
-/** `inbox.stats()`: this instance's counters and what the table holds. */
+/**
+ * `inbox.stats()`: this instance's counters and what the table holds.
+ *
+ * @example
+ * const { stored, oldestReceivedAt } = await inbox.stats(pool);
+ */
 export interface InboxStats extends InboxCounters {
   /** Ids held in `inbox_messages` (every process's), i.e. what deduplicates now. */
   readonly stored: number;
   readonly oldestReceivedAt: Date | null;
 }
 
-/** Options of `createInbox`. */
+/**
+ * Options of `createInbox`.
+ *
+ * @example
+ * createInbox({ schema: 'billing', outOfOrderRetryMs: 2_000, logger: pino() });
+ */
 export interface InboxOptions {
   /** Schema of the inbox tables (created by `migrateInbox`); default `outbox`. */
   readonly schema?: string;
@@ -77,10 +99,21 @@ export interface InboxOptions {
   readonly outOfOrderRetryMs?: number;
 }
 
-/** Runs the effect of one new message inside the inbox row's transaction. */
+/**
+ * Runs the effect of one new message inside the inbox row's transaction.
+ *
+ * @example
+ * const credit: InboxHandler<pg.PoolClient, void> = async (client) => { await client.query('update ...'); };
+ */
 export type InboxHandler<Q, R> = (trx: Q, message: InboxMessage) => Promise<R> | R;
 
-/** The receiving side of the outbox: applies each message's effect once, however often it arrives. */
+/**
+ * The receiving side of the outbox: applies each message's effect once, however often it arrives.
+ *
+ * @example
+ * const inbox: Inbox = createInbox({ schema: 'billing' });
+ * await inbox.process(pool, { id }, async (client) => { await client.query('update ...'); });
+ */
 export interface Inbox {
   readonly schema: string;
   /**
@@ -111,14 +144,23 @@ export interface Inbox {
   stats(db: Queryable): Promise<InboxStats>;
 }
 
-function parseSequence(value: bigint | number | string, field: string): bigint {
-  if (typeof value === 'bigint' && value >= 0n) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'string' && /^\d{1,19}$/.test(value)) return BigInt(value);
-  throw new OutboxValidationError(
-    field,
-    `must be a non-negative integer, got ${JSON.stringify(String(value))}`,
-  );
+function parseSequence(value: bigint | number | string, field: string, min: bigint): bigint {
+  const parsed =
+    typeof value === 'bigint'
+      ? value
+      : typeof value === 'number' && Number.isSafeInteger(value)
+        ? BigInt(value)
+        : typeof value === 'string' && /^\d{1,19}$/.test(value)
+          ? BigInt(value)
+          : undefined;
+  // bigint in PostgreSQL: a larger value would fail in the database instead of here.
+  if (parsed === undefined || parsed < min || parsed > 9_223_372_036_854_775_807n) {
+    throw new OutboxValidationError(
+      field,
+      `must be an integer >= ${min}, got ${JSON.stringify(String(value))}`,
+    );
+  }
+  return parsed;
 }
 
 function checkId(id: unknown): string {
@@ -179,11 +221,11 @@ export function createInbox(options: InboxOptions = {}): Inbox {
     const sequence =
       message.sequence === undefined || message.sequence === null
         ? null
-        : parseSequence(message.sequence, 'message.sequence');
+        : parseSequence(message.sequence, 'message.sequence', 1n);
     const previous =
       message.previousSequence === undefined || message.previousSequence === null
         ? null
-        : parseSequence(message.previousSequence, 'message.previousSequence');
+        : parseSequence(message.previousSequence, 'message.previousSequence', 0n);
     const run = sqlRunner(trx);
     const now = clock.now();
     const row = { id, type: message.type ?? null, orderingKey: key, receivedAt: now };

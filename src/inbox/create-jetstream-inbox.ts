@@ -13,7 +13,12 @@ const OUTBOX_ORDERING_KEY_HEADER = 'Outbox-Ordering-Key';
 /** How long a failed message waits before JetStream redelivers it. */
 export const DEFAULT_JETSTREAM_NAK_DELAY_MS = 5_000;
 
-/** What the consumer did with one JetStream message. */
+/**
+ * What the consumer did with one JetStream message.
+ *
+ * @example
+ * if ((await consumer.handle(m)) === 'failed') metrics.failures.inc();
+ */
 export type JetStreamInboxOutcome =
   | InboxResult<unknown>['status']
   /** Nak'ed with delay: the handler (or the database) failed; rolled back, redelivered later. */
@@ -21,7 +26,12 @@ export type JetStreamInboxOutcome =
   /** Nak'ed with delay without touching the database: an earlier message of its key is not applied yet here. */
   | 'held';
 
-/** Options of `createJetStreamInbox`; `Q` is the handler's transaction type. */
+/**
+ * Options of `createJetStreamInbox`; `Q` is the handler's transaction type.
+ *
+ * @example
+ * createJetStreamInbox(pool, { inbox, nakDelayMs: 10_000, order: true, handler });
+ */
 export interface JetStreamInboxOptions<Q> {
   readonly inbox: Inbox;
   /** Applies the message's effect in the inbox row's transaction; throwing naks it with delay. */
@@ -39,7 +49,12 @@ export interface JetStreamInboxOptions<Q> {
   readonly logger?: Logger;
 }
 
-/** A JetStream consumer loop in front of an inbox. */
+/**
+ * A JetStream consumer loop in front of an inbox.
+ *
+ * @example
+ * await consumer.consume(await (await jetstream(nc).consumers.get('ORDERS', 'billing')).consume());
+ */
 export interface JetStreamInbox {
   /** Deduplicates and applies one message, then acks after the commit or naks with delay; never throws. */
   handle(message: JsMsg): Promise<JetStreamInboxOutcome>;

@@ -21,7 +21,12 @@ import {
 /** Larger request bodies are refused with 413 (the relay dead-letters them: they never fit). */
 export const DEFAULT_INBOX_MAX_BODY_BYTES = 1024 * 1024;
 
-/** One verified webhook, as the handler gets it. */
+/**
+ * One verified webhook, as the handler gets it.
+ *
+ * @example
+ * handler: async (trx, webhook: InboxWebhook) => { const { orderId } = webhook.payload as { orderId: string }; }
+ */
 export interface InboxWebhook {
   /** `webhook-id`: the outbox message id. */
   readonly id: string;
@@ -34,7 +39,13 @@ export interface InboxWebhook {
   readonly orderingKey: string | undefined;
 }
 
-/** The answer to send, decided from what the inbox did (or why it did nothing). */
+/**
+ * The answer to send, decided from what the inbox did (or why it did nothing).
+ *
+ * @example
+ * const r = await receiver.handle({ headers: req.headers, body: req.body });
+ * res.status(r.status).set(r.headers).send(r.body);
+ */
 export interface InboxWebhookReply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -43,7 +54,12 @@ export interface InboxWebhookReply {
   readonly outcome: InboxResult<unknown>['status'] | 'unauthorized' | 'bad_request' | 'too_large' | 'failed';
 }
 
-/** Options of `createWebhookReceiver`; `Q` is the handler's transaction type. */
+/**
+ * Options of `createWebhookReceiver`; `Q` is the handler's transaction type.
+ *
+ * @example
+ * createWebhookReceiver(pool, { inbox, secrets: [newSecret, oldSecret], order: true, handler });
+ */
 export interface WebhookReceiverOptions<Q> {
   readonly inbox: Inbox;
   /** `whsec_...` secrets; any one signing the request is enough (rotation). */
@@ -64,7 +80,12 @@ export interface WebhookReceiverOptions<Q> {
   readonly maxBodyBytes?: number;
 }
 
-/** A Standard Webhooks endpoint in front of an inbox. */
+/**
+ * A Standard Webhooks endpoint in front of an inbox.
+ *
+ * @example
+ * http.createServer(receiver.listener).listen(8080);
+ */
 export interface WebhookReceiver {
   /** Verifies, deduplicates and applies one request given as headers and raw body; throws only when misconfigured (an invalid secret). */
   handle(request: {
@@ -213,16 +234,20 @@ export function createWebhookReceiver(
       );
       return json(400, 'bad_request');
     }
+    let handlerRan = false;
     try {
-      const outcome = await options.inbox.process(db as Kysely<any>, message, (trx) =>
-        options.handler(trx, webhook),
-      );
+      const outcome = await options.inbox.process(db as Kysely<any>, message, (trx) => {
+        handlerRan = true;
+        return options.handler(trx, webhook);
+      });
       if (outcome.status === 'out_of_order') {
         return json(503, 'out_of_order', { 'retry-after': String(Math.ceil(outcome.retryAfterMs / 1000)) });
       }
       return json(200, outcome.status);
     } catch (error) {
-      if (error instanceof OutboxValidationError) {
+      // The inbox refusing the message's own fields (a sequence header that is not a number)
+      // never gets better; anything the handler throws may, so only the former is a 400.
+      if (!handlerRan && error instanceof OutboxValidationError) {
         logger.warn({ webhookId: id, error: describeError(error) }, 'webhook refused: invalid inbox fields');
         return json(400, 'bad_request');
       }

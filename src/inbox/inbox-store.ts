@@ -2,7 +2,11 @@ import type { RunSql } from '../core/queryable.js';
 
 /**
  * Every statement the inbox runs, with the index each one uses and the race it guards
- * against. `s` is a schema already validated and quoted by `quoteSchema`.
+ * against. Takes a schema already validated and quoted by `quoteSchema`.
+ *
+ * @example
+ * const store = new InboxStore(quoteSchema('billing'));
+ * if (await store.record(sqlRunner(trx), { id, type: null, orderingKey: null, receivedAt: new Date() })) { ... }
  */
 export class InboxStore {
   readonly #s: string;

@@ -7,7 +7,12 @@ export const INBOX_PREVIOUS_SEQUENCE_HEADER = 'outbox-previous-sequence';
 /** The message's type. */
 export const INBOX_TYPE_HEADER = 'outbox-type';
 
-/** The parts of an outbox message `inboxWebhookHeaders` reads (an `OutboxMessage` fits). */
+/**
+ * The parts of an outbox message `inboxWebhookHeaders` reads (an `OutboxMessage` fits).
+ *
+ * @example
+ * inboxWebhookHeaders({ id: '1187', type: 'order.paid', orderingKey: 'order/42' });
+ */
 export interface InboxHeaderSource {
   readonly id: string;
   readonly type: string;

@@ -37,7 +37,12 @@ const INBOX_MIGRATIONS: readonly InboxMigration[] = [
 /** The newest inbox migration version this build knows. */
 export const LATEST_INBOX_MIGRATION_VERSION = Math.max(...INBOX_MIGRATIONS.map((m) => m.version));
 
-/** What `migrateInbox` did. */
+/**
+ * What `migrateInbox` did.
+ *
+ * @example
+ * const { applied } = await migrateInbox(pool); if (applied.length) console.log('inbox migrated');
+ */
 export interface MigrateInboxResult {
   /** Versions applied by this call (empty when already current). */
   readonly applied: readonly number[];

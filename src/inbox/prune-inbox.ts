@@ -17,14 +17,24 @@ export const DEFAULT_INBOX_PRUNE_BATCH_SIZE = 1_000;
 
 const DAY_MS = 86_400_000;
 
-/** What `pruneInbox` deleted. */
+/**
+ * What `pruneInbox` deleted.
+ *
+ * @example
+ * const { deleted, batches } = await pruneInbox(pool, { schema: 'billing' });
+ */
 export interface PruneInboxResult {
   readonly deleted: number;
   /** Statements run (the last one deleted fewer than a batch). */
   readonly batches: number;
 }
 
-/** Options of `pruneInbox`. */
+/**
+ * Options of `pruneInbox`.
+ *
+ * @example
+ * pruneInbox(pool, { schema: 'billing', olderThanDays: 14, batchSize: 5_000 });
+ */
 export interface PruneInboxOptions {
   readonly schema?: string;
   /** Delete ids received more than this many days ago; default `INBOX_RETENTION_DAYS`. */

@@ -107,10 +107,13 @@ describe('per-key order', () => {
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(10);
   });
 
-  it('refuses a sequence that is not a non-negative integer', async () => {
+  it('refuses a sequence that is not a positive integer', async () => {
     const inbox = createInbox({ schema: t.schema });
     await expect(
       apply(inbox, { id: randomUUID(), orderingKey: 'k', sequence: '1.5', version: 1 }),
     ).rejects.toMatchObject({ code: 'OUTBOX_VALIDATION', field: 'message.sequence' });
+    await expect(
+      apply(inbox, { id: randomUUID(), orderingKey: 'k', sequence: 0, version: 0 }),
+    ).rejects.toMatchObject({ field: 'message.sequence' });
   });
 });

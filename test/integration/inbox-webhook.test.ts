@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxValidationError } from '../../src/core/errors.js';
 import { NOOP_LOGGER } from '../../src/core/logger.js';
 import type { OutboxMessage } from '../../src/core/message.js';
 import { createOutbox } from '../../src/core/outbox.js';
@@ -345,5 +346,29 @@ describe('webhook receiver answers', () => {
     expect(tooLarge.status).toBe(413);
     expect(await storedIds()).toBe(0);
     expect(server.calls).toEqual([]);
+  });
+  it('answers 400 to a malformed sequence header, but 500 when the handler itself throws a validation error', async () => {
+    const server = await receiverServer({
+      order: true,
+      async before() {
+        throw new OutboxValidationError('payload', 'the handler could not use it');
+      },
+    });
+    const body = '{"account":"a","amount":1}';
+    const malformed = await fetch(server.url, {
+      method: 'POST',
+      headers: signed(body, { 'outbox-ordering-key': 'k', 'outbox-sequence': 'twelve' }),
+      body,
+    });
+    expect(malformed.status).toBe(400);
+    expect(server.calls).toEqual([]);
+    const failing = await fetch(server.url, {
+      method: 'POST',
+      headers: signed(body, { 'outbox-ordering-key': 'k', 'outbox-sequence': '12' }),
+      body,
+    });
+    expect(failing.status).toBe(500);
+    expect(server.calls).toHaveLength(1);
+    expect(await storedIds()).toBe(0);
   });
 });
