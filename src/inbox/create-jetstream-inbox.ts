@@ -1,7 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Kysely, Transaction } from 'kysely';
 import type pg from 'pg';
-import { describeError } from '../core/errors.js';
+import { describeError, OutboxValidationError } from '../core/errors.js';
 import { type Logger, NOOP_LOGGER } from '../core/logger.js';
 import type { Inbox, InboxMessage, InboxResult } from './create-inbox.js';
 
@@ -24,7 +24,9 @@ export type JetStreamInboxOutcome =
   /** Nak'ed with delay: the handler (or the database) failed; rolled back, redelivered later. */
   | 'failed'
   /** Nak'ed with delay without touching the database: an earlier message of its key is not applied yet here. */
-  | 'held';
+  | 'held'
+  /** Terminated (`term`, never redelivered): its inbox fields are invalid (an id over 512 characters, a bad sequence). */
+  | 'rejected';
 
 /**
  * Options of `createJetStreamInbox`; `Q` is the handler's transaction type.
@@ -56,7 +58,7 @@ export interface JetStreamInboxOptions<Q> {
  * await consumer.consume(await (await jetstream(nc).consumers.get('ORDERS', 'billing')).consume());
  */
 export interface JetStreamInbox {
-  /** Deduplicates and applies one message, then acks after the commit or naks with delay; never throws. */
+  /** Deduplicates and applies one message, then acks after the commit, naks with delay, or terms an invalid one; never throws. */
   handle(message: JsMsg): Promise<JetStreamInboxOutcome>;
   /** Handles messages one at a time until the iterator ends (`messages.stop()`, `consumer.consume()`'s close). */
   consume(messages: AsyncIterable<JsMsg>): Promise<void>;
@@ -117,7 +119,12 @@ export function createJetStreamInbox(
   async function handle(m: JsMsg): Promise<JetStreamInboxOutcome> {
     const id = m.headers?.get(NATS_MSG_ID_HEADER) || `${m.info.stream}:${m.seq}`;
     const type = m.headers?.has(OUTBOX_TYPE_HEADER) ? m.headers.get(OUTBOX_TYPE_HEADER) : null;
-    const message: InboxMessage = { id, type, ...order?.(m) };
+    let message: InboxMessage;
+    try {
+      message = { id, type, ...order?.(m) };
+    } catch (error) {
+      return reject(m, id, error);
+    }
     const key = message.orderingKey ?? undefined;
     if (key !== undefined && mustWait(key, m.seq)) {
       wait(key, m.seq);
@@ -125,9 +132,15 @@ export function createJetStreamInbox(
       return 'held';
     }
     let outcome: InboxResult<unknown>;
+    let handlerRan = false;
     try {
-      outcome = await options.inbox.process(db as Kysely<any>, message, (trx) => options.handler(trx, m));
+      outcome = await options.inbox.process(db as Kysely<any>, message, (trx) => {
+        handlerRan = true;
+        return options.handler(trx, m);
+      });
     } catch (error) {
+      // The inbox refusing the message's own fields never gets better; a handler's error may.
+      if (!handlerRan && error instanceof OutboxValidationError) return reject(m, id, error);
       logger.error(
         { messageId: id, stream: m.info.stream, seq: m.seq, error: describeError(error) },
         'jetstream message failed; rolled back, nak with delay',
@@ -146,6 +159,16 @@ export function createJetStreamInbox(
     // and the inbox answers that copy `duplicate`.
     m.ack();
     return outcome.status;
+  }
+
+  function reject(m: JsMsg, id: string, error: unknown): 'rejected' {
+    logger.error(
+      { messageId: id, stream: m.info.stream, seq: m.seq, error: describeError(error) },
+      'jetstream message has invalid inbox fields; terminated, it will not be redelivered',
+    );
+    // No reason argument: nats-server before 2.10 ignores a "+TERM <reason>" ack; the log has the reason.
+    m.term();
+    return 'rejected';
   }
 
   return {

@@ -100,7 +100,9 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
     return (headers as { get(name: string): string | null }).get(name) ?? undefined;
   }
-  const value = (headers as Readonly<Record<string, string | readonly string[] | undefined>>)[name];
+  const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
+  // node:http lower-cases names; a hand-built record may not.
+  const value = record[name] ?? record[Object.keys(record).find((k) => k.toLowerCase() === name) ?? ''];
   return Array.isArray(value) ? value[0] : (value as string | undefined);
 }
 

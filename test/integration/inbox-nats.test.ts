@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AckPolicy, type ConsumerMessages, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { natsTestServer } from '../../bench/support/nats-server.js';
 import { NOOP_LOGGER } from '../../src/core/logger.js';
@@ -295,5 +295,20 @@ describe('JetStream inbox', () => {
       `select message_id from "${schema}".inbox_messages`,
     );
     expect(new Set(rows.map((r) => r.message_id))).toEqual(processed);
+  });
+  it('terminates a message whose id the inbox cannot store, instead of redelivering it forever', async () => {
+    const { stream, prefix, durable } = await streamAndConsumer(30_000);
+    const h = headers();
+    h.set('Nats-Msg-Id', 'x'.repeat(600));
+    await jetstream(nc).publish(`${prefix}.credit`, '{"value":1}', { headers: h });
+    const js = createJetStreamInbox(t.pool, {
+      inbox: createInbox({ schema: t.schema }),
+      handler: () => undefined,
+    });
+    const outcomes = await consumeWith(stream, durable, (m) => js.handle(m));
+    await waitFor(() => outcomes.length === 1, 'the message handled', 20_000);
+    await waitFor(async () => (await ackPending(stream, durable)) === 0, 'the message terminated', 20_000);
+    expect(outcomes).toEqual(['rejected']);
+    expect(await count('inbox_messages')).toBe(0);
   });
 });
