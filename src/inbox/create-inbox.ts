@@ -6,6 +6,7 @@ import { type Logger, NOOP_LOGGER } from '../core/logger.js';
 import { type Queryable, queryableKind, sqlRunner } from '../core/queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from '../core/schema-name.js';
 import { InboxTransactionError } from './inbox-errors.js';
+import { type InboxTableStats, inboxStats } from './inbox-stats.js';
 import { InboxStore } from './inbox-store.js';
 
 /** How long a sender is asked to wait before resending a message whose predecessor is missing. */
@@ -75,13 +76,9 @@ export interface InboxCounters {
  * `inbox.stats()`: this instance's counters and what the table holds.
  *
  * @example
- * const { stored, oldestReceivedAt } = await inbox.stats(pool);
+ * const { duplicates, stored, oldestReceivedAt } = await inbox.stats(pool);
  */
-export interface InboxStats extends InboxCounters {
-  /** Ids held in `inbox_messages` (every process's), i.e. what deduplicates now. */
-  readonly stored: number;
-  readonly oldestReceivedAt: Date | null;
-}
+export interface InboxStats extends InboxCounters, InboxTableStats {}
 
 /**
  * Options of `createInbox`.
@@ -330,7 +327,7 @@ export function createInbox(options: InboxOptions = {}): Inbox {
       return { ...counts };
     },
     async stats(db) {
-      return { ...counts, ...(await store.count(sqlRunner(db))) };
+      return { ...counts, ...(await inboxStats(db, { schema })) };
     },
   };
 }

@@ -21,6 +21,7 @@ export {
   type WebhookReceiverOptions,
 } from './create-webhook-receiver.js';
 export { InboxTransactionError } from './inbox-errors.js';
+export { type InboxTableStats, inboxStats } from './inbox-stats.js';
 export {
   INBOX_ORDERING_KEY_HEADER,
   INBOX_PREVIOUS_SEQUENCE_HEADER,

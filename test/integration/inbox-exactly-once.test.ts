@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createInbox, InboxTransactionError, migrateInbox } from '../../src/inbox/index.js';
+import { createInbox, InboxTransactionError, inboxStats, migrateInbox } from '../../src/inbox/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { waitFor } from '../support/recording-publisher.js';
 
@@ -152,5 +152,10 @@ describe('exactly-once effect', () => {
     const stats = await inbox.stats(t.pool);
     expect(stats).toMatchObject({ received: 3, processed: 2, duplicates: 1, stored: 2 });
     expect(stats.oldestReceivedAt).toBeInstanceOf(Date);
+    // Another instance (another process) counted nothing, but sees the same table.
+    expect(await inboxStats(t.db, { schema: t.schema })).toEqual({
+      stored: 2,
+      oldestReceivedAt: stats.oldestReceivedAt,
+    });
   });
 });
