@@ -350,9 +350,9 @@ describe('the status page in a real browser', () => {
     // axe runs through the DevTools protocol, which the page's CSP does not govern.
     await page.evaluate(fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
     const violations = await page.evaluate(async () => {
-      const result = await (
-        window as unknown as { axe: { run(): Promise<{ violations: any[] }> } }
-      ).axe.run();
+      type Violation = { id: string; impact: string | null; nodes: unknown[] };
+      const axe = (globalThis as { axe?: { run(): Promise<{ violations: Violation[] }> } }).axe!;
+      const result = await axe.run();
       return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
     });
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
