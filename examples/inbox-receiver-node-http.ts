@@ -8,6 +8,7 @@
  * Relay side: new WebhookPublisher({ url: 'http://127.0.0.1:8080/webhooks', secrets, headers: inboxWebhookHeaders })
  */
 import http from 'node:http';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import pg from 'pg';
 import { createInbox, createWebhookReceiver, migrateInbox } from '../src/inbox/index.js';
 
@@ -24,12 +25,20 @@ const receiver = createWebhookReceiver(pool, {
   secrets: (process.env.WEBHOOK_SECRET ?? '').split(','), // several while rotating
   order: true, // per-key order from the headers inboxWebhookHeaders adds on the relay side
   async handler(client, webhook) {
-    const { account, amount } = webhook.payload as { account: string; amount: number };
-    await client.query(
-      `insert into ${balances} values ($1, $2)
-       on conflict (account) do update set balance = ${balances}.balance + excluded.balance`,
-      [account, amount],
-    );
+    // Continues the relay's trace (its `traceparent` header) when OpenTelemetry is set up in this
+    // process; without a tracer provider these calls do nothing.
+    const parent = propagation.extract(context.active(), webhook.headers);
+    const span = trace.getTracer('billing').startSpan('process order', { kind: SpanKind.CONSUMER }, parent);
+    try {
+      const { account, amount } = webhook.payload as { account: string; amount: number };
+      await client.query(
+        `insert into ${balances} values ($1, $2)
+         on conflict (account) do update set balance = ${balances}.balance + excluded.balance`,
+        [account, amount],
+      );
+    } finally {
+      span.end();
+    }
   },
 });
 

@@ -12,6 +12,7 @@
  * Run: DATABASE_URL=postgres://... NATS_URL=nats://127.0.0.1:4222 npx tsx examples/nats-consumer.ts
  * (a stream ORDERS on `orders.>`; the relay publishes with destination `nats:orders.created`)
  */
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
@@ -32,8 +33,19 @@ const consumer = createJetStreamInbox(db, {
   nakDelayMs: 5_000, // a failed message comes back in 5 s
   order: true, // a key's messages apply in stream order, even across naks
   async handler(client, m) {
-    await client.query('select 1'); // your side effect, in the same transaction as the inbox row
-    console.log(JSON.stringify({ processed: m.headers?.get('Nats-Msg-Id') }));
+    // Continues the relay's trace (its `traceparent` header) when OpenTelemetry is set up here.
+    const carrier = {
+      traceparent: m.headers?.get('traceparent') ?? '',
+      tracestate: m.headers?.get('tracestate') ?? '',
+    };
+    const parent = propagation.extract(context.active(), carrier);
+    const span = trace.getTracer('billing').startSpan('process order', { kind: SpanKind.CONSUMER }, parent);
+    try {
+      await client.query('select 1'); // your side effect, in the same transaction as the inbox row
+      console.log(JSON.stringify({ processed: m.headers?.get('Nats-Msg-Id') }));
+    } finally {
+      span.end();
+    }
   },
 });
 await consumer.consume(await (await jetstream(nc).consumers.get(stream, 'billing')).consume());

@@ -7,6 +7,8 @@ export interface StreamedMessage {
   readonly subject: string;
   readonly msgId: string;
   readonly orderingKey: string | undefined;
+  /** The W3C trace context the publisher sent, when tracing was on. */
+  readonly traceparent: string | undefined;
   readonly body: string;
 }
 
@@ -37,6 +39,7 @@ export async function readStream(
           seq: m.seq,
           subject: m.subject,
           msgId: m.headers?.get('Nats-Msg-Id') ?? '',
+          traceparent: m.headers?.get('traceparent') || undefined,
           orderingKey: m.headers?.has('Outbox-Ordering-Key')
             ? m.headers.get('Outbox-Ordering-Key')
             : undefined,

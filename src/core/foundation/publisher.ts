@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
 import type { OutboxMessage } from './message.js';
+import type { TraceHeaders } from './tracing.js';
 
 /**
  * What a publisher is told about the attempt it is making.
@@ -10,6 +11,11 @@ export interface PublishContext {
   /** 1 on the first attempt. */
   readonly attempt: number;
   readonly logger: Logger;
+  /**
+   * The W3C trace context (`traceparent`, `tracestate`) of this attempt's span, set only while
+   * OpenTelemetry tracing is on: send it along (as headers) so the receiver continues the trace.
+   */
+  readonly traceHeaders?: Readonly<TraceHeaders>;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { startCreateSpan, TRACEPARENT_HEADER, tracingActive } from '../foundation/tracing.js';
 import { OutboxValidationError } from '../foundation/errors.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { requireInt } from '../foundation/option-checks.js';
@@ -154,22 +155,36 @@ export function createOutbox<Events extends EventMap = EventMap>(
     };
   }
 
+  /**
+   * Inserts validated rows in the caller's transaction. With a tracer provider registered, each
+   * message gets a `create` span and carries its trace context in its headers (a `traceparent`
+   * the caller set wins); without one, nothing of this runs.
+   */
+  async function insert(trx: Queryable, rows: InsertRow[], many: boolean): Promise<void> {
+    const spans = tracingActive() ? rows.map(traced) : undefined;
+    try {
+      if (many) await store.insertMany(runner(trx), rows);
+      else await store.insertOne(runner(trx), rows[0]!);
+    } catch (error) {
+      for (const span of spans ?? []) span.end(error);
+      throw error;
+    }
+    for (const span of spans ?? []) span.end();
+    onAdded?.();
+  }
+
   return {
     schema,
     async add(trx, message) {
       const row = toRow(message as NewMessage<EventMap>, '');
-      await store.insertOne(runner(trx), row);
-      onAdded?.();
+      await insert(trx, [row], false);
       return row.messageId;
     },
     async addMany(trx, messages) {
       if (!Array.isArray(messages)) throw new OutboxValidationError('messages', 'must be an array');
       // Validate everything before writing anything: nothing is half-written.
       const rows = messages.map((m, i) => toRow(m as NewMessage<EventMap>, `messages[${i}]`));
-      if (rows.length > 0) {
-        await store.insertMany(runner(trx), rows);
-        onAdded?.();
-      }
+      if (rows.length > 0) await insert(trx, rows, true);
       return rows.map((r) => r.messageId);
     },
     async addCommand(trx, command) {
@@ -195,9 +210,16 @@ export function createOutbox<Events extends EventMap = EventMap>(
         },
         '',
       );
-      await store.insertOne(runner(trx), row);
-      onAdded?.();
+      await insert(trx, [row], false);
       return row.messageId;
     },
   };
+}
+
+/** Starts a message's `create` span and stores its trace context in the message's headers. */
+function traced(row: InsertRow): ReturnType<typeof startCreateSpan> {
+  const span = startCreateSpan(row);
+  const own = JSON.parse(row.headers) as Record<string, string>;
+  if (own[TRACEPARENT_HEADER] === undefined) row.headers = JSON.stringify({ ...span.headers, ...own });
+  return span;
 }

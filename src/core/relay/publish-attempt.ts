@@ -2,6 +2,12 @@ import type { PublishContext, Publisher } from '../foundation/publisher.js';
 import type { ClaimedMessage } from './claimed-message.js';
 import { describeError, PermanentPublishError, TransientPublishError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
+import {
+  startSendSpan,
+  type TraceHeaders,
+  type TraceParentMode,
+  tracingActive,
+} from '../foundation/tracing.js';
 
 /** A claimed message and its lease, from claim to write-back. */
 export interface Job {
@@ -51,10 +57,16 @@ export function abortJob(job: Job, reason: unknown): void {
  * publish (bench/drain.ts profile): they are made only when the publisher reads them.
  * Getters on an object literal are own enumerable properties, so `{ ...context }` still works.
  */
-function publishContext(job: Job, logger: Logger, publisherName: string): PublishContext {
+function publishContext(
+  job: Job,
+  logger: Logger,
+  publisherName: string,
+  traceHeaders: TraceHeaders | undefined,
+): PublishContext {
   let child: Logger | undefined;
   return {
     attempt: job.message.attempts,
+    ...(traceHeaders ? { traceHeaders } : {}),
     get signal() {
       if (!job.controller) {
         job.controller = new AbortController();
@@ -79,7 +91,7 @@ function publishContext(job: Job, logger: Logger, publisherName: string): Publis
 export async function attemptPublish(
   job: Job,
   publisher: Publisher | undefined,
-  options: { logger: Logger; publishTimeoutMs: number; routes: string },
+  options: { logger: Logger; publishTimeoutMs: number; routes: string; traceParent: TraceParentMode },
 ): Promise<Outcome> {
   const message = job.message;
   if (!publisher) {
@@ -94,6 +106,17 @@ export async function attemptPublish(
     };
   }
   const started = performance.now();
+  // One global lookup when no tracer provider is registered; a span per attempt when one is.
+  const span = tracingActive()
+    ? startSendSpan({
+        system: publisher.name,
+        destination: message.destination,
+        messageId: message.messageId,
+        attempt: message.attempts,
+        headers: message.headers,
+        mode: options.traceParent,
+      })
+    : undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await new Promise((resolve, reject) => {
@@ -104,16 +127,16 @@ export async function attemptPublish(
         reject(error);
       }, options.publishTimeoutMs);
       try {
-        Promise.resolve(publisher.publish(message, publishContext(job, options.logger, publisher.name))).then(
-          resolve,
-          reject,
-        );
+        const context = publishContext(job, options.logger, publisher.name, span?.headers);
+        Promise.resolve(publisher.publish(message, context)).then(resolve, reject);
       } catch (error) {
         reject(error); // thrown synchronously: the same as a rejection
       }
     });
+    span?.end({ result });
     return { kind: 'delivered', job, result, durationMs: performance.now() - started };
   } catch (error) {
+    span?.end({ error });
     // Stopping is the relay's doing, not the message's: no attempt is used up.
     if (job.stopped) return { kind: 'released', job };
     const retryAfterMs = error instanceof TransientPublishError ? error.retryAfterMs : undefined;

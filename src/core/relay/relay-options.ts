@@ -8,6 +8,7 @@ import { type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import type { ClaimRoutes } from '../store/index.js';
 import { type IntBounds, requireInt } from '../foundation/option-checks.js';
+import type { TraceParentMode } from '../foundation/tracing.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { defaultWorkerId } from '../foundation/worker-id.js';
 
@@ -87,6 +88,13 @@ export interface RelayOptions {
   random?: () => number;
   /** Aborting it stops the relay, like `stop()`. */
   signal?: AbortSignal;
+  /**
+   * With OpenTelemetry tracing on (a tracer provider registered), each attempt's `send` span is
+   * a child of the producer's context stored with the message (`'child'`, default: one trace
+   * from the request that wrote the message to the receiver), or starts a new trace linked to
+   * it (`'link'`: what the messaging conventions suggest when delivery may come hours later).
+   */
+  traceParent?: TraceParentMode;
   /** Call `close()` on every publisher when the relay stops. Default true. */
   closePublishers?: boolean;
   /**
@@ -116,6 +124,7 @@ export interface ResolvedRelayOptions {
   random: () => number;
   closePublishers: boolean;
   preparedStatements: boolean;
+  traceParent: TraceParentMode;
 }
 
 function defaultLogger(): Logger {
@@ -184,5 +193,11 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     random: options.random ?? Math.random,
     closePublishers: options.closePublishers ?? true,
     preparedStatements: options.preparedStatements ?? true,
+    traceParent: traceParentMode(options.traceParent),
   };
+}
+
+function traceParentMode(mode: unknown): TraceParentMode {
+  if (mode === undefined || mode === 'child' || mode === 'link') return mode ?? 'child';
+  throw new OutboxValidationError('traceParent', `must be 'child' or 'link', got ${JSON.stringify(mode)}`);
 }

@@ -305,6 +305,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         logger: this.o.logger,
         publishTimeoutMs: this.o.publishTimeoutMs,
         routes: this.routes,
+        traceParent: this.o.traceParent,
       }).then((outcome) => this.finished(job, outcome));
     }
     if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.settleIdle();

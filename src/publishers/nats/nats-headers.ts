@@ -1,6 +1,7 @@
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { PermanentPublishError } from '../../core/foundation/errors.js';
 import type { OutboxMessage } from '../../core/foundation/message.js';
+import { TRACEPARENT_HEADER, TRACESTATE_HEADER } from '../../core/foundation/tracing.js';
 import {
   NATS_EXPECTED_STREAM_HEADER,
   NATS_MSG_ID_HEADER,
@@ -25,7 +26,12 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 export function natsHeaders(
   message: OutboxMessage,
-  options: { readonly prefix: string; readonly expectStream?: string },
+  options: {
+    readonly prefix: string;
+    readonly expectStream?: string;
+    /** This attempt's span (`traceparent`, `tracestate`), when tracing is on. */
+    readonly trace?: Readonly<Record<string, string>>;
+  },
 ): MsgHdrs {
   const h = headers();
   h.set(NATS_MSG_ID_HEADER, message.messageId);
@@ -35,7 +41,10 @@ export function natsHeaders(
   if (message.orderingKey !== null)
     h.set(OUTBOX_ORDERING_KEY_HEADER, clean(message.orderingKey, OUTBOX_ORDERING_KEY_HEADER));
   if (options.expectStream !== undefined) h.set(NATS_EXPECTED_STREAM_HEADER, options.expectStream);
+  for (const [name, value] of Object.entries(options.trace ?? {})) h.set(name, value);
   for (const [name, value] of Object.entries(message.headers)) {
+    // The producer's trace context travels as this attempt's span's, set above.
+    if (name === TRACEPARENT_HEADER || name === TRACESTATE_HEADER) continue;
     const key = `${options.prefix}${name}`;
     if (!HEADER_NAME.test(key)) {
       throw new PermanentPublishError(

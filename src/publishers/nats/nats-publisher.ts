@@ -111,6 +111,7 @@ export class NatsPublisher implements Publisher {
     const headers = natsHeaders(message, {
       prefix: options.headerPrefix,
       expectStream: options.expectStream,
+      ...(context.traceHeaders ? { trace: context.traceHeaders } : {}),
     });
     const body = encoder.encode(message.body);
     let link: Link | undefined;

@@ -183,13 +183,20 @@ export class WebhookPublisher implements Publisher {
     }
   }
 
-  #requestHeaders(message: OutboxMessage, timestamp: number): Record<string, string> {
+  #requestHeaders(
+    message: OutboxMessage,
+    timestamp: number,
+    trace: PublishContext['traceHeaders'],
+  ): Record<string, string> {
     const option = this.#options.headers;
     const extra = typeof option === 'function' ? option(message) : option;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(extra ?? {})) {
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
     }
+    // This attempt's span, for the receiver to continue the trace. Not signed (Standard
+    // Webhooks signs id, timestamp and body), so verification is the same with or without it.
+    if (trace) Object.assign(headers, trace);
     headers['user-agent'] ??= this.#options.userAgent;
     headers['content-type'] = 'application/json';
     headers['webhook-id'] = message.messageId;
@@ -232,7 +239,7 @@ export class WebhookPublisher implements Publisher {
     }
 
     const timestamp = Math.floor(this.#clock.now().getTime() / 1000);
-    const headers = this.#requestHeaders(message, timestamp);
+    const headers = this.#requestHeaders(message, timestamp, context.traceHeaders);
 
     // Our own controller rather than AbortSignal.any: the relay's signal lives long and
     // any() would hang one dependent per request on it.
