@@ -72,6 +72,7 @@ export {
   type Relay,
   type RelayCounters,
   type RelayEvents,
+  type RelayHints,
   type RelayOptions,
   type RetryPolicy,
   type RoundResult,

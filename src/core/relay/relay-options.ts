@@ -90,10 +90,51 @@ export interface RelayOptions {
   /** Call `close()` on every publisher when the relay stops. Default true. */
   closePublishers?: boolean;
   /**
+   * How the relay's advice names what to change. Default: this API's option names. The binary
+   * passes its environment variables, so a warning speaks the language of where it is read.
+   */
+  hints?: RelayHints;
+  /**
    * Run claim and write-backs as named prepared statements when `db` is a `pg` Pool (kysely
    * cannot). Default true. Set false behind PgBouncer in transaction mode older than 1.21.
    */
   preparedStatements?: boolean;
+}
+
+/**
+ * The advice in the relay's warnings, worded for where they are read.
+ *
+ * @example
+ * createRelay({ db, publishers, hints: { publishDeadline: 'raise LEASE_MS' } });
+ */
+export interface RelayHints {
+  /** What to change when the publish deadline is shorter than a publisher's own timeout. */
+  readonly publishDeadline?: string;
+}
+
+const DEFAULT_HINTS: Required<RelayHints> = {
+  publishDeadline: 'raise leaseMs, or set publishTimeoutMs (at most 90% of leaseMs)',
+};
+
+/**
+ * Warns once per publisher whose own timeout (`Publisher.timeoutMs`) is longer than the relay's
+ * publish deadline: its slow attempts are cut at the deadline, which a lease of 500 ms once did
+ * silently to a 15 s webhook timeout.
+ *
+ * @example
+ * warnShortDeadlines(resolveRelayOptions({ db, publishers, leaseMs: 500 }));
+ */
+export function warnShortDeadlines(o: ResolvedRelayOptions): void {
+  for (const [route, publisher] of Object.entries(o.publishers)) {
+    const own = publisher.timeoutMs;
+    if (typeof own !== 'number' || own <= o.publishTimeoutMs) continue;
+    o.logger.warn(
+      { route, publisher: publisher.name, publisherTimeoutMs: own, publishTimeoutMs: o.publishTimeoutMs },
+      `publish deadline ${o.publishTimeoutMs} ms (lease ${o.leaseMs} ms) is shorter than publisher ` +
+        `"${publisher.name}"'s own timeout of ${own} ms: its slower attempts are cut at ` +
+        `${o.publishTimeoutMs} ms (a lease of ${own * 2} ms or more covers it): ${o.hints.publishDeadline}`,
+    );
+  }
 }
 
 /** Options after defaults and validation. */
@@ -116,6 +157,7 @@ export interface ResolvedRelayOptions {
   random: () => number;
   closePublishers: boolean;
   preparedStatements: boolean;
+  hints: Required<RelayHints>;
 }
 
 function defaultLogger(): Logger {
@@ -184,5 +226,6 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     random: options.random ?? Math.random,
     closePublishers: options.closePublishers ?? true,
     preparedStatements: options.preparedStatements ?? true,
+    hints: { ...DEFAULT_HINTS, ...options.hints },
   };
 }

@@ -10,7 +10,12 @@ import { abortJob, attemptPublish, type Job, type Outcome } from './publish-atte
 import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
-import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+import {
+  type RelayOptions,
+  type ResolvedRelayOptions,
+  resolveRelayOptions,
+  warnShortDeadlines,
+} from './relay-options.js';
 import { OutboxStore, preparedRunner } from '../store/index.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
@@ -24,6 +29,7 @@ export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   RELAY_OPTION_BOUNDS,
+  type RelayHints,
   type RelayOptions,
 } from './relay-options.js';
 
@@ -90,6 +96,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     super();
     const o = resolveRelayOptions(options);
     this.o = o;
+    warnShortDeadlines(o);
     this.workerId = o.workerId;
     this.listenerLogger = o.logger;
     this.store = new OutboxStore(o.schema);

@@ -116,6 +116,11 @@ export class WebhookPublisher implements Publisher {
     });
   }
 
+  /** The whole-attempt deadline (`timeoutMs` option); the relay warns when its own is shorter. */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
+  }
+
   /**
    * Endpoints disabled by a 410 Gone answer (held in memory: a restart re-enables them).
    *
