@@ -1,4 +1,5 @@
 import { expect, expectTypeOf, it } from 'vitest';
+import type { JsonValue } from '../../src/core/foundation/json-value.js';
 import { createOutbox, type NewMessage } from '../../src/core/producer/outbox.js';
 
 type Events = {
@@ -18,4 +19,25 @@ it('type-checks each payload against its event type', () => {
   const unknown: NewMessage<Events> = { type: 'invoice.lost', payload: {} };
   expectTypeOf(outbox.add).parameter(1).toMatchTypeOf<NewMessage<Events>>();
   expect([ok, wrong, crossed, unknown]).toHaveLength(4);
+});
+
+// Payloads are JSON: a bigint or a function is a compile error, as it is a run-time one.
+it('refuses payload types JSON cannot carry, and accepts interfaces that it can', () => {
+  interface Shipped {
+    orderId: string;
+    at: Date;
+    lines: { sku: string; qty: number }[];
+    note?: string | null;
+  }
+  const typed = createOutbox<{ 'order.shipped': Shipped }>();
+  // @ts-expect-error a bigint is not JSON
+  createOutbox<{ 'ledger.posted': { amount: bigint } }>();
+  // @ts-expect-error neither is a function
+  createOutbox<{ 'x.y': { run: () => void } }>();
+  const untyped = createOutbox();
+  const ok: NewMessage = { type: 'any.thing', payload: { a: [1, 'two', null, { b: true }] } };
+  // @ts-expect-error an untyped outbox takes JSON values only
+  const big: NewMessage = { type: 'any.thing', payload: { n: 1n } };
+  expectTypeOf<JsonValue>().toMatchTypeOf<NewMessage['payload']>();
+  expect([typed, untyped, ok, big]).toHaveLength(4);
 });

@@ -15,6 +15,7 @@ export {
   PermanentPublishError,
   TransientPublishError,
 } from './errors.js';
+export type { JsonEvents, Jsonable, JsonValue } from './json-value.js';
 export { type Logger, NOOP_LOGGER } from './logger.js';
 export {
   MAX_ATTEMPTS_BOUNDS,

@@ -1,4 +1,5 @@
 import { OutboxValidationError } from '../foundation/errors.js';
+import type { JsonEvents, JsonValue } from '../foundation/json-value.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { requireInt } from '../foundation/option-checks.js';
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
@@ -21,12 +22,16 @@ export const DEFAULT_MAX_ATTEMPTS = 25;
 /** Destination of `add` when none is given. */
 export const DEFAULT_DESTINATION = 'default';
 
-/** Map of event type to payload type, for type-checked `add` calls. */
-export type EventMap = Record<string, unknown>;
+/**
+ * Map of event type to payload type, for type-checked `add` calls; payloads are JSON values
+ * (a `bigint` is refused by the compiler). Your own map may use interfaces: any map whose
+ * payloads are `Jsonable` fits (`createOutbox<Events>()`).
+ */
+export type EventMap = { readonly [type: string]: JsonValue };
 
 /** A message to add. With an `EventMap`, `payload` must match its `type`. */
 export type NewMessage<
-  Events extends EventMap = EventMap,
+  Events extends JsonEvents<Events> = EventMap,
   T extends keyof Events & string = keyof Events & string,
 > = {
   [K in T]: {
@@ -88,7 +93,7 @@ export interface OutboxOptions {
 }
 
 /** The producer side: writes messages in the caller's transaction. */
-export interface Outbox<Events extends EventMap = EventMap> {
+export interface Outbox<Events extends JsonEvents<Events> = EventMap> {
   readonly schema: string;
   /** Adds one message in `trx`; resolves with its message_id. */
   add<T extends keyof Events & string>(trx: Queryable, message: NewMessage<Events, T>): Promise<string>;
@@ -110,7 +115,7 @@ export interface Outbox<Events extends EventMap = EventMap> {
  *   await outbox.add(trx, { type: 'invoice.paid', payload: { invoiceId: id, amount: 42 } });
  * });
  */
-export function createOutbox<Events extends EventMap = EventMap>(
+export function createOutbox<Events extends JsonEvents<Events> = EventMap>(
   options: OutboxOptions = {},
 ): Outbox<Events> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
@@ -131,7 +136,11 @@ export function createOutbox<Events extends EventMap = EventMap>(
   const prepared = options.preparedStatements ?? true;
   const runner = (trx: Queryable) => (prepared ? preparedRunner(trx, store.hotPath) : sqlRunner(trx));
 
-  function toRow(m: NewMessage<EventMap> & { kind?: 'event' | 'command' }, prefix: string): InsertRow {
+  // Payloads are checked at run time too (JavaScript callers, casts): here they are any value.
+  function toRow(
+    m: Omit<NewMessage<EventMap>, 'payload'> & { payload: unknown; kind?: 'event' | 'command' },
+    prefix: string,
+  ): InsertRow {
     if (m === null || typeof m !== 'object')
       throw new OutboxValidationError(prefix || 'message', 'must be an object');
     const f = (name: string) => (prefix ? `${prefix}.${name}` : name);
