@@ -43,6 +43,21 @@ describe('outbox-relay in the first hour', () => {
     }
   }, 90_000);
 
+  it('refuses a private OUTBOX_WEBHOOK_URL at start with exit 2, naming the variable that allows it', async () => {
+    const r = await runCli(['start'], {
+      ...env,
+      OUTBOX_PUBLISHER_TYPE: 'webhook',
+      OUTBOX_WEBHOOK_URL: 'http://localhost:3000/hooks',
+      OUTBOX_WEBHOOK_SECRET: SECRET,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'OUTBOX_WEBHOOK_URL http://localhost:3000/hooks: SSRF guard refused 127.0.0.1',
+    );
+    expect(r.stderr).toContain('set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true');
+    expect(r.stderr).not.toContain('allowPrivateNetworks');
+  });
+
   it('says "none" for the oldest pending age when nothing is pending', async () => {
     const r = await runCli(['stats'], env);
     expect(r.code).toBe(0);
