@@ -20,7 +20,10 @@ export function relayOptions(config: CliConfig) {
     stopTimeoutMs: config.shutdownTimeoutMs,
     maxAttempts: config.maxRetries,
     // The relay's advice names what an operator of the binary can change.
-    hints: { publishDeadline: `raise ${SETTINGS.leaseMs.env}` },
+    hints: {
+      publishDeadline: `raise ${SETTINGS.leaseMs.env}`,
+      unservedDestination: `add its publisher type to ${SETTINGS.publisherTypes.env}, or run a relay that has it`,
+    },
   };
 }
 

@@ -110,10 +110,17 @@ export interface RelayOptions {
 export interface RelayHints {
   /** What to change when the publish deadline is shorter than a publisher's own timeout. */
   readonly publishDeadline?: string;
+  /** What to do about due messages of a destination no publisher of the relay serves. */
+  readonly unservedDestination?: string;
+  /** The same for destination `default`, where `add` without a destination writes. */
+  readonly defaultDestination?: string;
 }
 
 const DEFAULT_HINTS: Required<RelayHints> = {
   publishDeadline: 'raise leaseMs, or set publishTimeoutMs (at most 90% of leaseMs)',
+  unservedDestination: 'add a publisher for it to publishers, or run a relay that has one',
+  defaultDestination:
+    'messages added without a destination go to "default": give add() a destination, or register the publisher as default too (publishers: { webhook, default: webhook })',
 };
 
 /**
