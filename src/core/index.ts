@@ -11,6 +11,7 @@ export {
   type Clock,
   ConfigError,
   describeError,
+  guardConnectionErrors,
   type JsonEvents,
   type Jsonable,
   type JsonValue,

@@ -6,6 +6,7 @@
  * import { OutboxError, type Clock } from '../foundation/index.js';
  */
 export { type Clock, epochMs, SYSTEM_CLOCK, SystemClock, sleep } from './clock.js';
+export { guardConnectionErrors } from './connection-error-guard.js';
 export {
   ConfigError,
   describeError,

@@ -2,6 +2,7 @@ import { errorBackoffMs } from './error-backoff.js';
 import type { Publisher } from '../foundation/publisher.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { ClaimedMessage } from './claimed-message.js';
+import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import { FailureSummary } from './failure-summary.js';
 import { FollowerParking } from './follower-parking.js';
@@ -102,6 +103,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     const o = resolveRelayOptions(options);
     this.o = o;
     warnShortDeadlines(o);
+    guardConnectionErrors(options.db, o.logger);
     this.workerId = o.workerId;
     this.listenerLogger = o.logger;
     this.store = new OutboxStore(o.schema);
