@@ -56,12 +56,14 @@ export {
   createOutbox,
   DEFAULT_DESTINATION,
   DEFAULT_MAX_ATTEMPTS,
+  type DestinationOf,
   type EventMap,
   MAX_PAYLOAD_BYTES,
   type NewCommand,
   type NewMessage,
   type Outbox,
   type OutboxOptions,
+  type Route,
   uuidV7,
 } from './producer/index.js';
 export {

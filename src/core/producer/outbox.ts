@@ -29,16 +29,47 @@ export const DEFAULT_DESTINATION = 'default';
  */
 export type EventMap = { readonly [type: string]: JsonValue };
 
-/** A message to add. With an `EventMap`, `payload` must match its `type`. */
+/**
+ * The destinations a relay with publishers keyed `R` serves: a key, or `<key>:<anything>`.
+ *
+ * @example
+ * type D = Route<'webhook' | 'routeros'>; // 'webhook' | 'routeros' | `webhook:${string}` | `routeros:${string}`
+ */
+export type Route<R extends string> = R | `${R}:${string}`;
+
+/**
+ * The destinations a publishers map serves, for `createOutbox<Events, DestinationOf<typeof
+ * publishers>>()`: then `add` refuses a destination no publisher serves, and requires one when
+ * the map has no `default` (where a message without a destination goes).
+ *
+ * @example
+ * const publishers = { webhook };
+ * const outbox = createOutbox<Events, DestinationOf<typeof publishers>>();
+ * outbox.add(trx, { type: 'invoice.paid', payload }); // compile error: destination is required
+ */
+export type DestinationOf<P> = Route<Extract<keyof P, string>>;
+
+/** `destination` as `D` allows it: any text, optional when `default` is served, else required. */
+type DestinationField<D extends string> = string extends D
+  ? {
+      /** Publisher route, e.g. `webhook`, `webhook:acme`, `console`. Default `default`. */ destination?: string;
+    }
+  : 'default' extends D
+    ? { /** One the relay's publishers serve. Default `default`. */ destination?: D }
+    : { /** One the relay's publishers serve (none serves `default`). */ destination: D };
+
+/**
+ * A message to add. With an `EventMap`, `payload` must match its `type`; with destinations
+ * (`DestinationOf<typeof publishers>`), `destination` must be one of them.
+ */
 export type NewMessage<
   Events extends JsonEvents<Events> = EventMap,
   T extends keyof Events & string = keyof Events & string,
+  D extends string = string,
 > = {
   [K in T]: {
     type: K;
     payload: Events[K];
-    /** Publisher route, e.g. `webhook`, `webhook:acme`, `console`. Default `default`. */
-    destination?: string;
     tenantId?: string | null;
     /** Messages with the same key are delivered one at a time, in insertion order. */
     orderingKey?: string | null;
@@ -48,7 +79,7 @@ export type NewMessage<
     /** Do not deliver before this time. */
     availableAt?: Date;
     maxAttempts?: number;
-  };
+  } & DestinationField<D>;
 }[T];
 
 /** A device command, delivered by the RouterOS publisher (or any publisher routed by destination). */
@@ -93,12 +124,15 @@ export interface OutboxOptions {
 }
 
 /** The producer side: writes messages in the caller's transaction. */
-export interface Outbox<Events extends JsonEvents<Events> = EventMap> {
+export interface Outbox<Events extends JsonEvents<Events> = EventMap, D extends string = string> {
   readonly schema: string;
   /** Adds one message in `trx`; resolves with its message_id. */
-  add<T extends keyof Events & string>(trx: Queryable, message: NewMessage<Events, T>): Promise<string>;
+  add<T extends keyof Events & string>(trx: Queryable, message: NewMessage<Events, T, D>): Promise<string>;
   /** Adds many messages in one statement; resolves with their message_ids in order. */
-  addMany(trx: Queryable, messages: readonly NewMessage<Events>[]): Promise<string[]>;
+  addMany(
+    trx: Queryable,
+    messages: readonly NewMessage<Events, keyof Events & string, D>[],
+  ): Promise<string[]>;
   /** Adds a device command (kind `command`, ordered per device). */
   addCommand(trx: Queryable, command: NewCommand): Promise<string>;
 }
@@ -115,9 +149,9 @@ export interface Outbox<Events extends JsonEvents<Events> = EventMap> {
  *   await outbox.add(trx, { type: 'invoice.paid', payload: { invoiceId: id, amount: 42 } });
  * });
  */
-export function createOutbox<Events extends JsonEvents<Events> = EventMap>(
+export function createOutbox<Events extends JsonEvents<Events> = EventMap, D extends string = string>(
   options: OutboxOptions = {},
-): Outbox<Events> {
+): Outbox<Events, D> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const store = new OutboxStore(schema);
   const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
