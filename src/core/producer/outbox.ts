@@ -49,14 +49,15 @@ export type Route<R extends string> = R | `${R}:${string}`;
  */
 export type DestinationOf<P> = Route<Extract<keyof P, string>>;
 
-/** `destination` as `D` allows it: any text, optional when `default` is served, else required. */
+/**
+ * `destination` as `D` allows it: any text when untyped (default `default`), else one of `D`,
+ * optional only when `D` includes `default`.
+ */
 type DestinationField<D extends string> = string extends D
-  ? {
-      /** Publisher route, e.g. `webhook`, `webhook:acme`, `console`. Default `default`. */ destination?: string;
-    }
+  ? { destination?: string }
   : 'default' extends D
-    ? { /** One the relay's publishers serve. Default `default`. */ destination?: D }
-    : { /** One the relay's publishers serve (none serves `default`). */ destination: D };
+    ? { destination?: D }
+    : { destination: D };
 
 /**
  * A message to add. With an `EventMap`, `payload` must match its `type`; with destinations
