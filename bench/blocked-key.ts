@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { TransientPublishError } from '../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import type { JsonValue } from '../src/core/foundation/json-value.js';
 import { migrate } from '../src/core/migrations/migrate.js';
 import { createOutbox } from '../src/core/producer/outbox.js';
 import { createRelay } from '../src/core/relay/relay.js';
@@ -71,7 +72,7 @@ async function addInChunks(
   pool: pg.Pool,
   schema: string,
   count: number,
-  message: (i: number) => { orderingKey: string; payload: unknown },
+  message: (i: number) => { orderingKey: string; payload: JsonValue },
 ): Promise<void> {
   const outbox = createOutbox({ schema });
   for (let i = 0; i < count; i += 5_000) {

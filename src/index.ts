@@ -13,6 +13,7 @@ export type { SignatureScheme } from './publishers/webhook/sign.js';
 export {
   type VerifiedWebhook,
   type VerifyWebhookOptions,
+  type StandardVerifiedWebhook,
   verifyWebhook,
   WebhookVerificationError,
   type WebhookVerificationReason,

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import cron, { type ScheduledTask } from 'node-cron';
 import type pg from 'pg';
 import { type Clock, SystemClock } from '../core/foundation/clock.js';
+import { guardConnectionErrors } from '../core/foundation/connection-error-guard.js';
 import { describeError, OutboxValidationError, OutboxError } from '../core/foundation/errors.js';
 import { type Logger, NOOP_LOGGER } from '../core/foundation/logger.js';
 import { type Queryable, queryableKind, type RunSql, sqlRunner } from '../core/foundation/queryable.js';
@@ -149,6 +150,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     this.store = new JobRunsStore(options.schema ?? DEFAULT_SCHEMA);
     this.workerId = options.workerId ?? defaultWorkerId();
     this.logger = (options.logger ?? NOOP_LOGGER).child({ component: 'jobs', workerId: this.workerId });
+    guardConnectionErrors(options.db as Queryable, this.logger);
     this.clock = options.clock ?? new SystemClock();
     this.timezone = options.timezone;
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
-/** The binary as `npm run build` (and `npm ci`, through prepare) makes it. */
+/** The binary as `npm run build` makes it (also run by `npm test` through `pretest`, and by `npm pack`). */
 const BUILT_MAIN = path.join(ROOT, 'dist/cli/main.js');
 
 /** The real binary, run from source the way `npm run demo` runs it. */

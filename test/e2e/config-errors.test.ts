@@ -11,7 +11,12 @@ describe.concurrent('config errors', () => {
     ['WORKER_MODE', 'both', 'WORKER_MODE must be one of relay, jobs, all, got "both"'],
     ['HTTP_PORT', '70000', 'HTTP_PORT must be an integer 0..65535'],
     ['OUTBOX_SCHEMA', 'Bad-Name', 'OUTBOX_SCHEMA must be a lower-case SQL identifier'],
-    ['ENABLE_JOBS', 'maybe', 'ENABLE_JOBS must be true or false, got "maybe"'],
+    ['ENABLE_JOBS', 'maybe', 'ENABLE_JOBS must be true, false, 1 or 0, got "maybe"'],
+    [
+      'OUTBOX_WEBHOOK_ALLOW_PRIVATE',
+      'yes',
+      'OUTBOX_WEBHOOK_ALLOW_PRIVATE must be true, false, 1 or 0, got "yes"',
+    ],
     [
       'OUTBOX_PUBLISHER_TYPE',
       'kafka',

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { natsTestServer } from '../../bench/support/nats-server.js';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
+import type { JsonValue } from '../../src/core/foundation/json-value.js';
 import { createRelay } from '../../src/core/relay/relay.js';
 import {
   createInbox,
@@ -71,7 +72,7 @@ async function streamAndConsumer(
 
 async function relayTo(
   prefix: string,
-  messages: { orderingKey?: string; payload: unknown }[],
+  messages: { orderingKey?: string; payload: JsonValue }[],
 ): Promise<void> {
   const publisher = new NatsPublisher({ servers: nats.url, subjectPrefix: prefix });
   await createOutbox({ schema: t.schema }).addMany(

@@ -154,6 +154,7 @@ describe('outbox.add', () => {
     const batchError = await outbox
       .addMany(t.db, [
         { type: 'ok', payload: 1 },
+        // @ts-expect-error the compiler refuses a bigint too; this checks the run-time guard
         { type: 'x', payload: { n: 1n } },
       ])
       .catch((e: unknown) => e);

@@ -184,8 +184,9 @@ describe('OpenTelemetry tracing', () => {
       outbox.add(t.db, { type: 'order.created', destination: 'nats', payload: {} }),
     );
     relayWith({ nats: publisher }).start();
-    const [message] = await readStream(nats.url, `T_${id}`);
+    // The send span ends once JetStream acknowledged the message: the stream then holds it.
     await waitFor(async () => spansNamed('send nats').length === 1, 'the send span');
+    const [message] = await readStream(nats.url, `T_${id}`);
     const [send] = spansNamed('send nats');
     expect(send!.attributes).toMatchObject({
       'outbox_relay.nats.stream': `T_${id}`,

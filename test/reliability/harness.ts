@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import type { JsonValue } from '../../src/core/foundation/json-value.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import { waitFor } from '../support/recording-publisher.js';
 
@@ -84,7 +85,7 @@ export interface ProducerOptions {
   readonly longTxRatio?: number;
   readonly holdUntil?: () => Promise<void>;
   readonly destination?: (producer: number, n: number) => string;
-  readonly payload?: (producer: number, n: number) => unknown;
+  readonly payload?: (producer: number, n: number) => JsonValue;
   /** Errors of the database (server restarting) are counted and the producer carries on. */
   readonly onError?: (error: unknown) => void;
   /** Deterministic randomness: mulberry32 seeded per run. */

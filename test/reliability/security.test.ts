@@ -225,7 +225,7 @@ describe('SSRF', () => {
     expect(receiver.requests.length).toBe(before);
   });
 
-  it('dead-letters a message for a loopback webhook in the binary unless private networks are allowed', async () => {
+  it('refuses a loopback webhook URL in the binary at start (exit 2) unless private networks are allowed: nothing is sent, nothing dies', async () => {
     const s = await createTestDatabase();
     try {
       const id = await createOutbox({ schema: s.schema }).add(s.db, {
@@ -241,13 +241,15 @@ describe('SSRF', () => {
         OUTBOX_WEBHOOK_URL: receiver.url,
         OUTBOX_WEBHOOK_SECRET: WEBHOOK_SECRET,
       });
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /OUTBOX_WEBHOOK_URL .*loopback address; set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true/,
+      );
       const { rows } = await s.pool.query(
-        `select status, last_error from "${s.schema}".messages where message_id = $1`,
+        `select status, attempts from "${s.schema}".messages where message_id = $1`,
         [id],
       );
-      expect(rows[0]).toMatchObject({ status: 'dead' });
-      expect(rows[0].last_error).toMatch(/SSRF|private|loopback|refus/i);
+      expect(rows[0]).toMatchObject({ status: 'pending', attempts: 0 });
       expect(receiver.requests.length).toBe(before);
     } finally {
       await s.close();

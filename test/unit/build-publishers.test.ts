@@ -39,3 +39,37 @@ describe('buildPublishers', () => {
     );
   });
 });
+
+describe('buildPublishers and the SSRF guard', () => {
+  const webhookConfig = (url: string, allowPrivate = false) => ({
+    ...defaults({ isTty: false }),
+    publisherTypes: ['webhook' as const],
+    webhookUrl: url,
+    webhookSecrets: [SECRET],
+    webhookAllowPrivate: allowPrivate,
+  });
+
+  it.each(['http://127.0.0.1:3000/hooks?token=abc', 'http://localhost:3000/hooks?token=abc'])(
+    'refuses the private OUTBOX_WEBHOOK_URL %s at start, naming the variable that allows it',
+    async (url) => {
+      const problems = await buildPublishers(webhookConfig(url), { logger: NOOP_LOGGER }).then(
+        () => [],
+        (error: ConfigError) => error.problems,
+      );
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^webhook publisher: OUTBOX_WEBHOOK_URL http:\/\/(127\.0\.0\.1|localhost):3000\/hooks: SSRF guard refused 127\.0\.0\.1.*: loopback address; set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true to let webhooks reach internal addresses$/,
+        ),
+      ]);
+      expect(problems[0]).not.toContain('token=abc');
+    },
+  );
+
+  it('builds it with OUTBOX_WEBHOOK_ALLOW_PRIVATE=true', async () => {
+    const publishers = await buildPublishers(webhookConfig('http://127.0.0.1:3000/hooks', true), {
+      logger: NOOP_LOGGER,
+    });
+    expect(Object.keys(publishers).sort()).toEqual(['default', 'webhook']);
+    await publishers.webhook?.close?.();
+  });
+});

@@ -96,8 +96,8 @@ describe('loadConfig precedence', () => {
       OUTBOX_PUBLISHER_TYPE: ' Webhook, console ,webhook',
       OUTBOX_WEBHOOK_URL: 'https://example.com/hook',
       OUTBOX_WEBHOOK_SECRET: `${SECRET}, ${SECRET}`,
-      WORKER_RUN_ONCE: 'yes',
-      LOG_PRETTY: 'off',
+      WORKER_RUN_ONCE: '1',
+      LOG_PRETTY: 'FALSE',
     });
     expect(config.publisherTypes).toEqual(['webhook', 'console']);
     expect(config.webhookSecrets).toEqual([SECRET, SECRET]);
@@ -107,6 +107,15 @@ describe('loadConfig precedence', () => {
 });
 
 describe('loadConfig problems', () => {
+  it.each(['yes', 'on', 'no', 'off', 'enabled'])(
+    'refuses the boolean %s instead of guessing what it means',
+    (value) => {
+      expect(problemsOf({ OUTBOX_WEBHOOK_ALLOW_PRIVATE: value })).toEqual([
+        `OUTBOX_WEBHOOK_ALLOW_PRIVATE must be true, false, 1 or 0, got "${value}"`,
+      ]);
+    },
+  );
+
   it('reports every problem at once, each naming its variable or flag', () => {
     const problems = problemsOf(
       {
@@ -125,7 +134,7 @@ describe('loadConfig problems', () => {
     expect(problems).toEqual([
       'OUTBOX_SCHEMA must be a lower-case SQL identifier (letters, digits, _; at most 63 characters), got "Bad-Name"',
       'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros, nats, got "kafka"',
-      'ENABLE_JOBS must be true or false, got "maybe"',
+      'ENABLE_JOBS must be true, false, 1 or 0, got "maybe"',
       expect.stringMatching(/^CLEANUP_CRON "every day" is not a valid cron expression \(.+\)$/),
       '--batch-size must be an integer 1..10000, got "0"',
       'CONCURRENCY must be an integer 1..10000, got "-1"',

@@ -183,3 +183,51 @@ describe('SSRF guard opt-outs', () => {
     expect((await refusal(p)).message).toMatch(/scheme/);
   });
 });
+
+describe('refusals speak the language of where they are read', () => {
+  it('names the library options by default, and the caller’s words when it passes hints', async () => {
+    const lookup = resolvesTo('10.9.8.7');
+    const library = await refusal(publisher({ url: 'http://internal.test/hooks', lookup }));
+    expect(library.message).toMatch(/private address; set allowPrivateNetworks or add it to allowHosts/);
+    const binary = await refusal(
+      publisher({
+        url: 'http://internal.test/hooks',
+        lookup,
+        hints: {
+          privateAddress: 'set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true to let webhooks reach internal addresses',
+        },
+      }),
+    );
+    expect(binary.message).toMatch(/private address; set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true to let webhooks/);
+    expect(binary.message).not.toContain('allowPrivateNetworks');
+  });
+});
+
+describe('checkTargets: a fixed URL is refused before any message', () => {
+  it.each([
+    ['http://127.0.0.1:3000/hooks', undefined, /127\.0\.0\.1: loopback/],
+    ['http://localhost:3000/hooks', undefined, /127\.0\.0\.1 \(localhost resolved to it\): loopback/],
+    ['http://api.localhost/hooks', undefined, /loopback/],
+    [
+      'http://hooks.internal.test/x',
+      '10.1.2.3',
+      /10\.1\.2\.3 \(hooks\.internal\.test resolved to it\): private/,
+    ],
+  ])('refuses %s', async (url, resolved, reason) => {
+    const p = publisher({ url, ...(resolved ? { lookup: resolvesTo(resolved) } : {}) });
+    const error = await p.checkTargets().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SsrfBlockedError);
+    expect((error as Error).message).toMatch(reason);
+  });
+
+  it('passes public targets, allowed ones, and names DNS cannot resolve (each request checks again)', async () => {
+    await publisher({ url: 'https://93.184.216.34/hooks' }).checkTargets();
+    await publisher({ url: 'http://127.0.0.1:3000/hooks', allowPrivateNetworks: true }).checkTargets();
+    await publisher({ url: 'http://db.internal.test/x', allowHosts: ['db.internal.test'] }).checkTargets();
+    const failing = ((_h: string, _o: unknown, callback: (e: Error) => void) =>
+      callback(
+        Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' }),
+      )) as unknown as LookupFunction;
+    await publisher({ url: 'http://down.test/x', lookup: failing }).checkTargets();
+  });
+});

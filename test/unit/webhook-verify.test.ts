@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { signWebhook } from '../../src/publishers/webhook/sign.js';
 import { verifyWebhook, WebhookVerificationError } from '../../src/publishers/webhook/verify-webhook.js';
 import { WebhookSecret } from '../../src/publishers/webhook/webhook-secret.js';
@@ -149,5 +149,27 @@ describe('verifyWebhook', () => {
     expect(
       reason(() => verifyWebhook({ headers, body: `${BODY} `, secrets: [SECRET], scheme: 'github' })),
     ).toBe('no_matching_signature');
+  });
+});
+
+// Checked by `npm run typecheck`: the standard scheme refuses a request without webhook-id,
+// so its id is a string, not `string | undefined` (a receiver deduplicating on it needs no `!`).
+describe('verifyWebhook types', () => {
+  it('narrows id and timestamp for the standard scheme only', () => {
+    const standard = verifyWebhook({ headers: signed(), body: BODY, secrets: [SECRET], clock: CLOCK });
+    expectTypeOf(standard.id).toEqualTypeOf<string>();
+    expectTypeOf(standard.timestamp).toEqualTypeOf<number>();
+    const explicit = verifyWebhook({
+      headers: signed(),
+      body: BODY,
+      secrets: SECRET,
+      clock: CLOCK,
+      scheme: 'standard',
+    });
+    expectTypeOf(explicit.id).toEqualTypeOf<string>();
+    const other = (scheme: 'github') => verifyWebhook({ headers: {}, body: BODY, secrets: SECRET, scheme });
+    expectTypeOf<ReturnType<typeof other>['id']>().toEqualTypeOf<string | undefined>();
+    const seen = new Set<string>([standard.id]);
+    expect(seen.has('msg_1')).toBe(true);
   });
 });

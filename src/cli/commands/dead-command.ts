@@ -61,7 +61,7 @@ function hasFilter(s: DeadSelector): boolean {
 
 const USAGE = `Usage:
   outbox-relay dead list   [filters] [--limit <n>] [--json]
-  outbox-relay dead show   <id | message_id> [--json]
+  outbox-relay dead show   (<id | message_id> | --id <id | message_id>) [--json]
   outbox-relay dead replay (filters | --all)
   outbox-relay dead purge  (filters | --all)
 
@@ -106,7 +106,9 @@ async function run(ctx: CommandContext): Promise<number> {
     });
   }
   if (sub === 'show') {
-    const [id, extra] = rest;
+    // `dead show 42` or, as the README's filters suggest, `dead show --id 42`: one of them, once.
+    const given = [...rest, ...list(ctx.flags.id)];
+    const [id, extra] = given;
     if (!id || extra !== undefined) throw new UsageError('dead show takes one id or message_id', USAGE);
     return withCommandDatabase(ctx, async ({ config, database }) => {
       const m = await getMessage(database.db, id, { schema: config.schema });

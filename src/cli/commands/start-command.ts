@@ -155,7 +155,9 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     }
     logger.info(
       {
-        config: redactConfig(config),
+        // Unset settings are left out: pino's redaction would print `[redacted]` for an unset
+        // ADMIN_TOKEN, which reads as if one were set.
+        config: Object.fromEntries(Object.entries(redactConfig(config)).filter(([, v]) => v !== undefined)),
         relay: relay ? 'continuous' : runsRelay ? 'cron' : 'off',
         jobs: scheduler?.names ?? [],
         httpPort: http?.port,

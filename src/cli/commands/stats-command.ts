@@ -32,7 +32,8 @@ export const statsCommand: Command = {
             k === 'delivered' && s.deliveredIsEstimate ? `~${v} (estimate; --exact counts)` : String(v),
           ]),
         ]),
-        `oldest pending: ${s.oldestPendingAgeSeconds.toFixed(1)} s`,
+        // With nothing unfinished, an age of 0.0 s reads as "one just arrived".
+        `oldest pending: ${s.byStatus.pending + s.byStatus.in_flight > 0 ? `${s.oldestPendingAgeSeconds.toFixed(1)} s` : 'none (nothing pending)'}`,
         `dead: ${s.byStatus.dead}`,
         '',
       ];

@@ -66,14 +66,17 @@ export function integer({ min, max }: IntBounds): SettingParser<number> {
   });
 }
 
-const TRUE = new Set(['true', '1', 'yes', 'on']);
-const FALSE = new Set(['false', '0', 'no', 'off']);
+// Only the two spellings every shell script and compose file uses. `yes`, `on`, `enabled` or a
+// typo were once read as true (or false): a switch that guards a security check must not guess.
+const TRUE = new Set(['true', '1']);
+const FALSE = new Set(['false', '0']);
 
 /**
- * `true`/`false` (also 1/0, yes/no, on/off); its flag takes no value.
+ * `true`/`false` (also 1/0, any case); anything else is a problem. Its flag takes no value.
  *
  * @example
- * flag.parse({ raw: 'yes', label: 'ENABLE_JOBS', shown: '"yes"' }) // { ok: true, value: true }
+ * flag.parse({ raw: '1', label: 'ENABLE_JOBS', shown: '"1"' }) // { ok: true, value: true }
+ * flag.parse({ raw: 'yes', label: 'ENABLE_JOBS', shown: '"yes"' }) // { ok: false, problem: 'ENABLE_JOBS must be true, false, 1 or 0, got "yes"' }
  */
 export const flag: SettingParser<boolean> = {
   flagType: 'boolean',
@@ -81,7 +84,7 @@ export const flag: SettingParser<boolean> = {
     const text = input.raw.trim().toLowerCase();
     if (TRUE.has(text)) return { ok: true, value: true };
     if (FALSE.has(text)) return { ok: true, value: false };
-    return mustBe(input, 'true or false');
+    return mustBe(input, 'true, false, 1 or 0');
   },
 };
 

@@ -85,7 +85,8 @@ export const SETTINGS = {
     flag: 'webhook-allow-private',
     parse: flag,
     default: false,
-    description: 'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise)',
+    description:
+      'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise: a private OUTBOX_WEBHOOK_URL exits 2 at start)',
   }),
   credentialsKey: setting({
     env: 'OUTBOX_CREDENTIALS_KEY',

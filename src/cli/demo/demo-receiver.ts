@@ -3,15 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { describeError, OutboxError } from '../../core/foundation/errors.js';
 import { verifyWebhook, WebhookVerificationError } from '../../publishers/webhook/index.js';
 
-/** What the demo's orders put in their payload to steer the receiver. */
-export interface DemoPayload {
+/** What the demo's orders put in their payload to steer the receiver (a type: an untyped outbox takes JSON values, which interfaces are not). */
+export type DemoPayload = {
   orderId: string;
   customer: string;
   /** Answer 503 to this many attempts first (a busy receiver). */
   failFirst: number;
   /** Refuse the event with 422 (a receiver that will never take it: the message dies). */
   reject?: string;
-}
+};
 
 /** The demo's local webhook receiver. */
 export interface DemoReceiver {

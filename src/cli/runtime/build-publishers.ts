@@ -4,7 +4,7 @@ import type { Queryable } from '../../core/foundation/queryable.js';
 import { ConsolePublisher } from '../../publishers/console/console-publisher.js';
 import type { Publisher } from '../../core/foundation/publisher.js';
 import { buildNatsPublisher } from './build-nats-publisher.js';
-import type { CliConfig, PublisherType } from '../config/settings.js';
+import { type CliConfig, type PublisherType, SETTINGS } from '../config/settings.js';
 
 /**
  * Builds the publishers named by OUTBOX_PUBLISHER_TYPE, keyed by route: each under its own
@@ -47,19 +47,38 @@ async function buildOne(
   switch (type) {
     case 'console':
       return new ConsolePublisher({ logger: context.logger.child({ publisher: 'console' }) });
-    case 'webhook': {
-      const { WebhookPublisher } = await import('../../publishers/webhook/index.js');
-      return new WebhookPublisher({
-        ...(config.webhookUrl ? { url: config.webhookUrl } : {}),
-        secrets: config.webhookSecrets,
-        allowPrivateNetworks: config.webhookAllowPrivate,
-      });
-    }
+    case 'webhook':
+      return buildWebhook(config);
     case 'routeros':
       return buildRouterOs(config, context);
     case 'nats':
       return buildNatsPublisher(config, context.logger);
   }
+}
+
+/**
+ * The webhook publisher, its URL checked by the SSRF guard at once: the URL is fixed for the
+ * process's life, so a private one without OUTBOX_WEBHOOK_ALLOW_PRIVATE is a configuration
+ * error (exit 2), not a dead letter per message. Advice names the variable, not the option.
+ */
+async function buildWebhook(config: CliConfig): Promise<Publisher> {
+  const { SsrfBlockedError, WebhookPublisher } = await import('../../publishers/webhook/index.js');
+  const allow = SETTINGS.webhookAllowPrivate.env;
+  const webhook = new WebhookPublisher({
+    ...(config.webhookUrl ? { url: config.webhookUrl } : {}),
+    secrets: config.webhookSecrets,
+    allowPrivateNetworks: config.webhookAllowPrivate,
+    hints: { privateAddress: `set ${allow}=true to let webhooks reach internal addresses` },
+  });
+  try {
+    await webhook.checkTargets();
+  } catch (error) {
+    await webhook.close();
+    if (!(error instanceof SsrfBlockedError)) throw error;
+    const url = new URL(config.webhookUrl ?? '');
+    throw new ConfigError([`${SETTINGS.webhookUrl.env} ${url.origin}${url.pathname}: ${error.message}`]);
+  }
+  return webhook;
 }
 
 /** Device commands to routers registered with `outbox-relay devices add`. */

@@ -2,7 +2,8 @@ import { APPLICATION_NAME_PREFIX } from '../../core/store/index.js';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describeError } from '../../core/foundation/errors.js';
-import type { Logger } from '../../core/foundation/logger.js';
+import { guardConnectionErrors } from '../../core/foundation/connection-error-guard.js';
+import { type Logger, NOOP_LOGGER } from '../../core/foundation/logger.js';
 import { schemaVersion } from '../../core/migrations/migrate.js';
 import { asCoreLogger, type CliLogger, createCliLogger } from './cli-logger.js';
 import type { CommandContext } from '../command.js';
@@ -38,18 +39,9 @@ export function openDatabase(
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'outbox-relay',
   });
-  pool.on('error', (error) =>
-    options.logger?.warn({ err: error.message }, 'idle database connection failed'),
-  );
-  // pg-pool listens for errors only on idle clients. A client checked out by kysely when
-  // PostgreSQL restarts emits 'error' besides failing its query; with no listener that is
-  // an uncaught exception that kills the process. The failed query already reaches the
-  // relay's retry loop, so the event only needs a listener.
-  pool.on('connect', (client) => {
-    client.on('error', (error) =>
-      options.logger?.debug({ err: error.message }, 'database connection failed while in use'),
-    );
-  });
+  // The library's own guard: an idle connection's death is a warn line, a checked-out one's a
+  // debug line (its failing statement reaches the relay's retry loop), never an uncaught 'error'.
+  guardConnectionErrors(pool, options.logger ?? NOOP_LOGGER);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   let closing: Promise<void> | undefined;
   return {

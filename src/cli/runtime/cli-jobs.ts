@@ -6,7 +6,7 @@ import { cleanupJob } from '../../jobs/cleanup-job.js';
 import { relayJob } from '../../jobs/relay-job.js';
 import { retryDeadJob } from '../../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.js';
-import type { CliConfig } from '../config/settings.js';
+import { type CliConfig, SETTINGS } from '../config/settings.js';
 
 /** Relay options from the config, shared by `start`, `run` and the relay job. */
 export function relayOptions(config: CliConfig) {
@@ -19,6 +19,11 @@ export function relayOptions(config: CliConfig) {
     leaseMs: config.leaseMs,
     stopTimeoutMs: config.shutdownTimeoutMs,
     maxAttempts: config.maxRetries,
+    // The relay's advice names what an operator of the binary can change.
+    hints: {
+      publishDeadline: `raise ${SETTINGS.leaseMs.env}`,
+      unservedDestination: `add its publisher type to ${SETTINGS.publisherTypes.env}, or run a relay that has it`,
+    },
   };
 }
 

@@ -6,6 +6,7 @@
  * import { OutboxError, type Clock } from '../foundation/index.js';
  */
 export { type Clock, epochMs, SYSTEM_CLOCK, SystemClock, sleep } from './clock.js';
+export { guardConnectionErrors } from './connection-error-guard.js';
 export {
   ConfigError,
   describeError,
@@ -15,6 +16,7 @@ export {
   PermanentPublishError,
   TransientPublishError,
 } from './errors.js';
+export type { JsonEvents, Jsonable, JsonValue } from './json-value.js';
 export { type Logger, NOOP_LOGGER } from './logger.js';
 export {
   MAX_ATTEMPTS_BOUNDS,

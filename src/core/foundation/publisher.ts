@@ -37,6 +37,11 @@ export interface PublishContext {
 export interface Publisher {
   readonly name: string;
   publish(message: OutboxMessage, context: PublishContext): Promise<unknown>;
+  /**
+   * How long one publish may take by this publisher's own deadline, when it has one (the
+   * webhook's `timeoutMs`). The relay warns when its publish deadline would cut it short.
+   */
+  readonly timeoutMs?: number;
   /** Releases connections; the relay calls it from `stop()`. */
   close?(): Promise<void>;
 }

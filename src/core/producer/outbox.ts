@@ -1,5 +1,6 @@
 import { startCreateSpan, TRACEPARENT_HEADER, tracingActive } from '../foundation/tracing.js';
 import { OutboxValidationError } from '../foundation/errors.js';
+import type { JsonEvents, JsonValue } from '../foundation/json-value.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { requireInt } from '../foundation/option-checks.js';
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
@@ -22,19 +23,55 @@ export const DEFAULT_MAX_ATTEMPTS = 25;
 /** Destination of `add` when none is given. */
 export const DEFAULT_DESTINATION = 'default';
 
-/** Map of event type to payload type, for type-checked `add` calls. */
-export type EventMap = Record<string, unknown>;
+/**
+ * Map of event type to payload type, for type-checked `add` calls; payloads are JSON values
+ * (a `bigint` is refused by the compiler). Your own map may use interfaces: any map whose
+ * payloads are `Jsonable` fits (`createOutbox<Events>()`).
+ */
+export type EventMap = { readonly [type: string]: JsonValue };
 
-/** A message to add. With an `EventMap`, `payload` must match its `type`. */
+/**
+ * The destinations a relay with publishers keyed `R` serves: a key, or `<key>:<anything>`.
+ *
+ * @example
+ * type D = Route<'webhook' | 'routeros'>; // 'webhook' | 'routeros' | `webhook:${string}` | `routeros:${string}`
+ */
+export type Route<R extends string> = R | `${R}:${string}`;
+
+/**
+ * The destinations a publishers map serves, for `createOutbox<Events, DestinationOf<typeof
+ * publishers>>()`: then `add` refuses a destination no publisher serves, and requires one when
+ * the map has no `default` (where a message without a destination goes).
+ *
+ * @example
+ * const publishers = { webhook };
+ * const outbox = createOutbox<Events, DestinationOf<typeof publishers>>();
+ * outbox.add(trx, { type: 'invoice.paid', payload }); // compile error: destination is required
+ */
+export type DestinationOf<P> = Route<Extract<keyof P, string>>;
+
+/**
+ * `destination` as `D` allows it: any text when untyped (default `default`), else one of `D`,
+ * optional only when `D` includes `default`.
+ */
+type DestinationField<D extends string> = string extends D
+  ? { destination?: string }
+  : 'default' extends D
+    ? { destination?: D }
+    : { destination: D };
+
+/**
+ * A message to add. With an `EventMap`, `payload` must match its `type`; with destinations
+ * (`DestinationOf<typeof publishers>`), `destination` must be one of them.
+ */
 export type NewMessage<
-  Events extends EventMap = EventMap,
+  Events extends JsonEvents<Events> = EventMap,
   T extends keyof Events & string = keyof Events & string,
+  D extends string = string,
 > = {
   [K in T]: {
     type: K;
     payload: Events[K];
-    /** Publisher route, e.g. `webhook`, `webhook:acme`, `console`. Default `default`. */
-    destination?: string;
     tenantId?: string | null;
     /** Messages with the same key are delivered one at a time, in insertion order. */
     orderingKey?: string | null;
@@ -44,7 +81,7 @@ export type NewMessage<
     /** Do not deliver before this time. */
     availableAt?: Date;
     maxAttempts?: number;
-  };
+  } & DestinationField<D>;
 }[T];
 
 /** A device command, delivered by the RouterOS publisher (or any publisher routed by destination). */
@@ -89,12 +126,15 @@ export interface OutboxOptions {
 }
 
 /** The producer side: writes messages in the caller's transaction. */
-export interface Outbox<Events extends EventMap = EventMap> {
+export interface Outbox<Events extends JsonEvents<Events> = EventMap, D extends string = string> {
   readonly schema: string;
   /** Adds one message in `trx`; resolves with its message_id. */
-  add<T extends keyof Events & string>(trx: Queryable, message: NewMessage<Events, T>): Promise<string>;
+  add<T extends keyof Events & string>(trx: Queryable, message: NewMessage<Events, T, D>): Promise<string>;
   /** Adds many messages in one statement; resolves with their message_ids in order. */
-  addMany(trx: Queryable, messages: readonly NewMessage<Events>[]): Promise<string[]>;
+  addMany(
+    trx: Queryable,
+    messages: readonly NewMessage<Events, keyof Events & string, D>[],
+  ): Promise<string[]>;
   /** Adds a device command (kind `command`, ordered per device). */
   addCommand(trx: Queryable, command: NewCommand): Promise<string>;
 }
@@ -111,9 +151,9 @@ export interface Outbox<Events extends EventMap = EventMap> {
  *   await outbox.add(trx, { type: 'invoice.paid', payload: { invoiceId: id, amount: 42 } });
  * });
  */
-export function createOutbox<Events extends EventMap = EventMap>(
+export function createOutbox<Events extends JsonEvents<Events> = EventMap, D extends string = string>(
   options: OutboxOptions = {},
-): Outbox<Events> {
+): Outbox<Events, D> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const store = new OutboxStore(schema);
   const maxPayloadBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
@@ -132,7 +172,11 @@ export function createOutbox<Events extends EventMap = EventMap>(
   const prepared = options.preparedStatements ?? true;
   const runner = (trx: Queryable) => (prepared ? preparedRunner(trx, store.hotPath) : sqlRunner(trx));
 
-  function toRow(m: NewMessage<EventMap> & { kind?: 'event' | 'command' }, prefix: string): InsertRow {
+  // Payloads are checked at run time too (JavaScript callers, casts): here they are any value.
+  function toRow(
+    m: Omit<NewMessage<EventMap>, 'payload'> & { payload: unknown; kind?: 'event' | 'command' },
+    prefix: string,
+  ): InsertRow {
     if (m === null || typeof m !== 'object')
       throw new OutboxValidationError(prefix || 'message', 'must be an object');
     const f = (name: string) => (prefix ? `${prefix}.${name}` : name);

@@ -19,6 +19,7 @@ export {
   type Relay,
   type RelayCounters,
   type RelayEvents,
+  type RelayHints,
   type RelayOptions,
   type RoundResult,
 } from './relay.js';

@@ -98,10 +98,58 @@ export interface RelayOptions {
   /** Call `close()` on every publisher when the relay stops. Default true. */
   closePublishers?: boolean;
   /**
+   * How the relay's advice names what to change. Default: this API's option names. The binary
+   * passes its environment variables, so a warning speaks the language of where it is read.
+   */
+  hints?: RelayHints;
+  /**
    * Run claim and write-backs as named prepared statements when `db` is a `pg` Pool (kysely
    * cannot). Default true. Set false behind PgBouncer in transaction mode older than 1.21.
    */
   preparedStatements?: boolean;
+}
+
+/**
+ * The advice in the relay's warnings, worded for where they are read.
+ *
+ * @example
+ * createRelay({ db, publishers, hints: { publishDeadline: 'raise LEASE_MS' } });
+ */
+export interface RelayHints {
+  /** What to change when the publish deadline is shorter than a publisher's own timeout. */
+  readonly publishDeadline?: string;
+  /** What to do about due messages of a destination no publisher of the relay serves. */
+  readonly unservedDestination?: string;
+  /** The same for destination `default`, where `add` without a destination writes. */
+  readonly defaultDestination?: string;
+}
+
+const DEFAULT_HINTS: Required<RelayHints> = {
+  publishDeadline: 'raise leaseMs, or set publishTimeoutMs (at most 90% of leaseMs)',
+  unservedDestination: 'add a publisher for it to publishers, or run a relay that has one',
+  defaultDestination:
+    'messages added without a destination go to "default": give add() a destination, or register the publisher as default too (publishers: { webhook, default: webhook })',
+};
+
+/**
+ * Warns once per publisher whose own timeout (`Publisher.timeoutMs`) is longer than the relay's
+ * publish deadline: its slow attempts are cut at the deadline, which a lease of 500 ms once did
+ * silently to a 15 s webhook timeout.
+ *
+ * @example
+ * warnShortDeadlines(resolveRelayOptions({ db, publishers, leaseMs: 500 }));
+ */
+export function warnShortDeadlines(o: ResolvedRelayOptions): void {
+  for (const [route, publisher] of Object.entries(o.publishers)) {
+    const own = publisher.timeoutMs;
+    if (typeof own !== 'number' || own <= o.publishTimeoutMs) continue;
+    o.logger.warn(
+      { route, publisher: publisher.name, publisherTimeoutMs: own, publishTimeoutMs: o.publishTimeoutMs },
+      `publish deadline ${o.publishTimeoutMs} ms (lease ${o.leaseMs} ms) is shorter than publisher ` +
+        `"${publisher.name}"'s own timeout of ${own} ms: its slower attempts are cut at ` +
+        `${o.publishTimeoutMs} ms (a lease of ${own * 2} ms or more covers it): ${o.hints.publishDeadline}`,
+    );
+  }
 }
 
 /** Options after defaults and validation. */
@@ -125,6 +173,7 @@ export interface ResolvedRelayOptions {
   closePublishers: boolean;
   preparedStatements: boolean;
   traceParent: TraceParentMode;
+  hints: Required<RelayHints>;
 }
 
 function defaultLogger(): Logger {
@@ -194,6 +243,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     closePublishers: options.closePublishers ?? true,
     preparedStatements: options.preparedStatements ?? true,
     traceParent: traceParentMode(options.traceParent),
+    hints: { ...DEFAULT_HINTS, ...options.hints },
   };
 }
 

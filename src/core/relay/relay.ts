@@ -2,7 +2,9 @@ import { errorBackoffMs } from './error-backoff.js';
 import type { Publisher } from '../foundation/publisher.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { ClaimedMessage } from './claimed-message.js';
+import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
+import { FailureSummary } from './failure-summary.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -10,8 +12,14 @@ import { abortJob, attemptPublish, type Job, type Outcome } from './publish-atte
 import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
-import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+import {
+  type RelayOptions,
+  type ResolvedRelayOptions,
+  resolveRelayOptions,
+  warnShortDeadlines,
+} from './relay-options.js';
 import { OutboxStore, preparedRunner } from '../store/index.js';
+import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 
@@ -24,6 +32,7 @@ export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   RELAY_OPTION_BOUNDS,
+  type RelayHints,
   type RelayOptions,
 } from './relay-options.js';
 
@@ -65,6 +74,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
   private readonly writeBack: WriteBack;
+  private readonly failures: FailureSummary;
   private readonly routes: string;
   private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
   private isRunning = false;
@@ -73,6 +83,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
   private claimInFlight: Promise<unknown> | undefined;
   private readonly pause = new WakeableSleep();
+  /** The one check for destinations nobody serves, started by the first claim. */
+  private unservedCheck: Promise<void> | undefined;
   /** Index into WAKE_RECHECK_MS of the next re-check after a wake-up; -1 when none is due. */
   private wakeRecheck = -1;
   /** Number of wake() calls, to tell whether one arrived during a claim. */
@@ -90,6 +102,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     super();
     const o = resolveRelayOptions(options);
     this.o = o;
+    warnShortDeadlines(o);
+    guardConnectionErrors(options.db, o.logger);
     this.workerId = o.workerId;
     this.listenerLogger = o.logger;
     this.store = new OutboxStore(o.schema);
@@ -97,6 +111,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
+    this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
@@ -256,6 +271,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   /** Claims up to `limit` rows into the queue; returns the jobs to publish. */
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
+    this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
+    await this.unservedCheck;
     const started = performance.now();
     const rows = await this.store.claim(this.run, {
       ...(this.o.clock ? { clock: this.o.clock } : {}),
@@ -351,9 +368,11 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private written(w: Written): void {
     if (w.kind === 'delivered') {
       this.totals.delivered++;
+      this.failures.delivered(w.message.destination);
       this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
     } else if (w.kind === 'failed') {
       this.totals.retried++;
+      this.failures.failed(w.message.destination, w.error);
       this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
     } else {
       this.totals.dead++;

@@ -31,5 +31,7 @@ export {
   type SeenWorkerRow,
   STATUS_ERROR_MAX_CHARS,
   StatusStore,
+  UNSERVED_COUNT_LIMIT,
+  type UnservedRouteRow,
 } from './status-store.js';
 export { type StoredMessage, toStoredMessage } from './stored-message.js';

@@ -1,4 +1,6 @@
+import type { Clock } from '../foundation/clock.js';
 import type { RunSql } from '../foundation/queryable.js';
+import { nowParam, nowSql } from './database-time.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { UNKNOWN_DEAD_REASON } from './dead-reason.js';
 import { unfinished } from './message-columns.js';
@@ -44,6 +46,19 @@ export interface DeadGroupRow {
   sampleType: string;
   sampleError: string | null;
 }
+
+/** Due unfinished rows of one route that a relay does not serve. */
+export interface UnservedRouteRow {
+  /** The destination up to its first `:`. */
+  route: string;
+  /** Due rows, counted up to UNSERVED_COUNT_LIMIT. */
+  due: number;
+  /** One of its destinations, as written (`default`, `webhook:acme`). */
+  sample: string;
+}
+
+/** Where `unservedDue` stops counting a route's due rows. */
+export const UNSERVED_COUNT_LIMIT = 10_000;
 
 /** A worker id seen holding a lease, running a job, or connected to the database right now. */
 export interface SeenWorkerRow {
@@ -122,6 +137,38 @@ export class StatusStore {
       oldestCreatedAt: r.oldest,
       sampleError: r.sample_error,
     }));
+  }
+
+  /**
+   * Routes with due, unparked, unfinished rows that `served` does not name, each with its due
+   * count (up to UNSERVED_COUNT_LIMIT) and a sample destination: what a relay warns about once
+   * at start, since it will never claim them. A skip scan of messages_route_v2_idx (route,
+   * available_at, id; partial on the same predicate): one descent per distinct route, then one
+   * range probe per unserved route, however many rows wait.
+   */
+  async unservedDue(
+    run: RunSql,
+    args: { served: readonly string[]; clock?: Clock | undefined },
+  ): Promise<UnservedRouteRow[]> {
+    const route = `split_part(m.destination, ':', 1)`;
+    const open = `${unfinished('m')} and not m.parked`;
+    return run<UnservedRouteRow>(
+      `with recursive r(route) as (
+         (select ${route} from ${this.t} m where ${open} order by 1 limit 1)
+         union all
+         select (select ${route} from ${this.t} m where ${open} and ${route} > r.route order by 1 limit 1)
+           from r where r.route is not null)
+       select r.route, d.due, d.sample
+         from r
+        cross join lateral (
+              select count(*)::int as due, min(x.destination) as sample
+                from (select m.destination from ${this.t} m
+                       where ${open} and ${route} = r.route and m.available_at <= ${nowSql('$1')}
+                       limit ${UNSERVED_COUNT_LIMIT}) x) d
+        where r.route is not null and r.route <> all($2::text[]) and d.due > 0
+        order by r.route`,
+      [nowParam(args.clock), args.served],
+    );
   }
 
   /**

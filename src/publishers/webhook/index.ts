@@ -18,6 +18,7 @@ export {
 } from './ssrf-guard.js';
 export {
   DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type StandardVerifiedWebhook,
   type VerifiedWebhook,
   type VerifyWebhookOptions,
   verifyWebhook,

@@ -118,7 +118,20 @@ export interface SsrfPolicy {
   readonly allowHosts?: readonly string[];
   /** DNS resolution, `dns.lookup` by default; inject one in tests to fake what a name resolves to. */
   readonly lookup?: net.LookupFunction;
+  /**
+   * How a refusal says to permit internal targets, worded for where it is read. Default: this
+   * API's options (`set allowPrivateNetworks or add it to allowHosts ...`); the binary names
+   * its environment variable.
+   */
+  readonly hint?: string;
 }
+
+/** The default advice of a refused address: the options of this API. */
+export const DEFAULT_SSRF_HINT =
+  'set allowPrivateNetworks or add it to allowHosts to permit internal targets';
+
+/** How long `checkTarget` waits for DNS before leaving the check to each request. */
+const TARGET_LOOKUP_TIMEOUT_MS = 2_000;
 
 function stripBrackets(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
@@ -140,9 +153,11 @@ export class SsrfGuard {
   readonly #allowWildcards: readonly string[];
   readonly #allowAddresses = new net.BlockList();
   readonly #resolve: net.LookupFunction;
+  readonly #hint: string;
 
   constructor(policy: SsrfPolicy = {}) {
     this.#allowAll = policy.allowPrivateNetworks === true;
+    this.#hint = policy.hint ?? DEFAULT_SSRF_HINT;
     this.#resolve = policy.lookup ?? (dns.lookup as unknown as net.LookupFunction);
     const names: string[] = [];
     const wildcards: string[] = [];
@@ -196,8 +211,7 @@ export class SsrfGuard {
     const via = stripBrackets(hostname) === address ? '' : ` (${hostname} resolved to it)`;
     throw new SsrfBlockedError(
       refusal,
-      `SSRF guard refused ${address}${via}: ${refusal} address; ` +
-        'set allowPrivateNetworks or add it to allowHosts to permit internal targets',
+      `SSRF guard refused ${address}${via}: ${refusal} address; ${this.#hint}`,
     );
   }
 
@@ -220,6 +234,32 @@ export class SsrfGuard {
     }
     const host = stripBrackets(url.hostname);
     if (net.isIP(host)) this.checkAddress(host, host);
+  }
+
+  /**
+   * Checks a fixed target ahead of time, as a request to it would be checked: `checkUrl`, then
+   * `localhost` and `*.localhost` as loopback (RFC 6761) and any other name by resolving it.
+   * Throws `SsrfBlockedError` when refused. A name that does not resolve within 2 s (or at all)
+   * passes: DNS may be down at start, and every request is checked again anyway.
+   *
+   * @example
+   * await guard.checkTarget(new URL('http://localhost:3000/hooks')); // throws: loopback
+   */
+  async checkTarget(url: URL): Promise<void> {
+    this.checkUrl(url);
+    const host = stripBrackets(url.hostname).toLowerCase().replace(/\.$/, '');
+    if (net.isIP(host) || this.#hostAllowed(host)) return;
+    if (host === 'localhost' || host.endsWith('.localhost')) return this.checkAddress(host, '127.0.0.1');
+    let timer: NodeJS.Timeout | undefined;
+    const refusal = await Promise.race([
+      new Promise<unknown>((resolve) => this.lookup(host, { all: true }, (error) => resolve(error))),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), TARGET_LOOKUP_TIMEOUT_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (refusal instanceof SsrfBlockedError) throw refusal;
   }
 
   /**

@@ -69,6 +69,15 @@ export interface VerifiedWebhook {
   readonly timestamp: number | undefined;
 }
 
+/**
+ * What the standard scheme verified: it refuses a request without `webhook-id` or
+ * `webhook-timestamp`, so both are always there.
+ */
+export interface StandardVerifiedWebhook extends VerifiedWebhook {
+  readonly id: string;
+  readonly timestamp: number;
+}
+
 function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as { get?: unknown }).get === 'function') {
     return (headers as { get(name: string): string | null }).get(name) ?? undefined;
@@ -144,6 +153,10 @@ function fromHex(text: string): Buffer | undefined {
  * const { id } = verifyWebhook({ headers: req.headers, body: raw, secrets: ['whsec_...'] });
  * if (await seen(id)) return res.writeHead(200).end(); // deduplicate on webhook-id
  */
+export function verifyWebhook(
+  options: VerifyWebhookOptions & { readonly scheme?: 'standard' },
+): StandardVerifiedWebhook;
+export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook;
 export function verifyWebhook(options: VerifyWebhookOptions): VerifiedWebhook {
   const scheme = options.scheme ?? 'standard';
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;

@@ -87,6 +87,12 @@ export interface WebhookPublisherOptions {
   readonly allowPrivateNetworks?: boolean;
   /** Exceptions to the SSRF guard: host names, `*.suffix` names, IP addresses or CIDR ranges. */
   readonly allowHosts?: readonly string[];
+  /**
+   * Advice worded for where messages are read. `privateAddress`: how an SSRF refusal says to
+   * permit an internal target; default names `allowPrivateNetworks` and `allowHosts`. The
+   * binary passes `set OUTBOX_WEBHOOK_ALLOW_PRIVATE=true ...` instead.
+   */
+  readonly hints?: { readonly privateAddress?: string };
   /** DNS lookup used to connect (and checked by the SSRF guard); default `dns.lookup`. */
   readonly lookup?: LookupFunction;
   /** Source of `webhook-timestamp` and of "now" for HTTP-date `Retry-After`; default the wall clock. */
@@ -202,6 +208,7 @@ export function parseWebhookOptions(options: WebhookPublisherOptions): ParsedWeb
       allowPrivateNetworks: options.allowPrivateNetworks,
       allowHosts: options.allowHosts,
       lookup: options.lookup,
+      hint: options.hints?.privateAddress,
     },
   };
 }

@@ -117,6 +117,24 @@ export class WebhookPublisher implements Publisher {
   }
 
   /**
+   * Checks the fixed targets (`url` and every `urls` entry) against the SSRF guard now, as a
+   * publish would, so a URL that every message would be refused at is refused at start
+   * instead. Throws `SsrfBlockedError`. Targets from `resolveUrl` are checked per message.
+   *
+   * @example
+   * await webhook.checkTargets(); // throws for url: 'http://127.0.0.1:3000/hooks' without allowPrivateNetworks
+   */
+  async checkTargets(): Promise<void> {
+    const { url, urls } = this.#options;
+    for (const target of [...(url ? [url] : []), ...urls.values()]) await this.#guard.checkTarget(target);
+  }
+
+  /** The whole-attempt deadline (`timeoutMs` option); the relay warns when its own is shorter. */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
+  }
+
+  /**
    * Endpoints disabled by a 410 Gone answer (held in memory: a restart re-enables them).
    *
    * @example

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { OutboxValidationError, PermanentPublishError } from '../../../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../../../src/core/foundation/logger.js';
+import type { JsonValue } from '../../../src/core/foundation/json-value.js';
 import { createOutbox } from '../../../src/core/producer/outbox.js';
 import { createRelay } from '../../../src/core/relay/relay.js';
 import { MAX_PAYLOAD_BYTES } from '../../../src/core/producer/validate-message.js';
@@ -145,7 +146,7 @@ export async function poisonScenario(
       messageId,
       destination: m.destination,
       orderingKey: m.key,
-      payload: m.payload,
+      payload: m.payload as JsonValue, // poison on purpose: the run-time guard's to refuse
       ...(m.maxAttempts ? { maxAttempts: m.maxAttempts } : {}),
     });
     ledger.committed.set(messageId, { key: m.key, seq });
