@@ -13,6 +13,11 @@ export interface RoundResult {
 /** Running totals since the relay was created. */
 export interface RelayCounters extends RoundResult {
   claimBatches: number;
+  /**
+   * Rows removed as duplicates: their message_id was delivered before (it is in the archive),
+   * e.g. re-added by a producer older than storage v2. Never sent again.
+   */
+  duplicates: number;
   /** Database errors (claims, write-backs, releases). */
   errors: number;
   /** Event listener calls that threw: the user's bug, logged, never retried. */

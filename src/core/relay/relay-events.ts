@@ -17,6 +17,8 @@ export interface RelayEvents {
   delivered: [message: OutboxMessage, info: DeliveredInfo];
   failed: [message: OutboxMessage, error: unknown, info: { retryAt: Date; durationMs: number }];
   dead: [message: OutboxMessage, reason: string];
+  /** The row's message_id was delivered before: the row was removed, not delivered again. */
+  duplicate: [message: OutboxMessage];
   claimed: [count: number, info: { durationMs: number }];
   error: [error: unknown];
 }

@@ -66,7 +66,15 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly parking: FollowerParking;
   private readonly writeBack: WriteBack;
   private readonly routes: string;
-  private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
+  private readonly totals = {
+    claimed: 0,
+    delivered: 0,
+    retried: 0,
+    dead: 0,
+    duplicates: 0,
+    claimBatches: 0,
+    errors: 0,
+  };
   private isRunning = false;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -351,6 +359,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (w.kind === 'delivered') {
       this.totals.delivered++;
       this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
+    } else if (w.kind === 'duplicate') {
+      this.totals.duplicates++;
+      this.notify('duplicate', w.message);
     } else if (w.kind === 'failed') {
       this.totals.retried++;
       this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
