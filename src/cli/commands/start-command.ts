@@ -108,10 +108,12 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         logger.info({ code: EXIT_OK }, 'stopped');
         return EXIT_OK;
       }
-      if (version < LATEST_MIGRATION_VERSION) {
+      if (version !== LATEST_MIGRATION_VERSION) {
         logger.error(
           { schema: config.schema, version, expected: LATEST_MIGRATION_VERSION },
-          'schema is not current: run `outbox-relay migrate` first',
+          version < LATEST_MIGRATION_VERSION
+            ? 'schema is not current: run `outbox-relay migrate` first'
+            : 'schema is newer than this build: a later release migrated it; run that release instead',
         );
         await closeEarly();
         return EXIT_FAILURE;
@@ -164,7 +166,13 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
 
     return new Promise<number>((resolve) => {
       let shuttingDown = false;
-      const onSignal = (signal: NodeJS.Signals) => {
+      // The relay stopped itself: the schema is not this build's (a later release migrated it).
+      // Not ready, and exit non-zero so the orchestrator replaces this process.
+      relay?.once('fault', (fault) => {
+        notReadyReason = fault.message;
+        if (!shuttingDown) onSignal(undefined, EXIT_FAILURE);
+      });
+      const onSignal = (signal: NodeJS.Signals | undefined, exitCode = EXIT_OK) => {
         if (shuttingDown) {
           logger.warn({ signal }, 'second signal: exiting now');
           process.exit(EXIT_FAILURE);
@@ -177,7 +185,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS);
         force.unref();
         void (async () => {
-          let code = EXIT_OK;
+          let code = exitCode;
           const step = async (what: string, fn: () => Promise<void> | undefined) => {
             try {
               await fn();

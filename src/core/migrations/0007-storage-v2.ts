@@ -20,6 +20,11 @@ import type { Migration, OnlineStep } from './migration.js';
 export const storageV2Migration: Migration = {
   version: 7,
   name: 'storage-v2',
+  previousRelays: {
+    during: true,
+    after: false,
+    note: 'older relays skip in-flight rows by `available_at`, which storage v2 no longer moves: side by side with new relays they send in-flight messages twice. Stop them before starting new ones',
+  },
   sql: (s) => `
 create table if not exists ${s}.messages_archive (
   id            bigint not null,

@@ -14,5 +14,5 @@ export {
   migrate,
   schemaVersion,
 } from './migrate.js';
-export type { Migration, OnlineStep } from './migration.js';
+export type { Migration, OnlineStep, PreviousRelays } from './migration.js';
 export { MIGRATIONS } from './migration-list.js';

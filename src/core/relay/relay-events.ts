@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describeError } from '../foundation/errors.js';
+import { describeError, type OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
 
@@ -21,6 +21,8 @@ export interface RelayEvents {
   duplicate: [message: OutboxMessage];
   claimed: [count: number, info: { durationMs: number }];
   error: [error: unknown];
+  /** The relay stopped itself (see `Relay.fault`) and has finished or released what it held. */
+  fault: [error: OutboxError];
 }
 
 /** How often a listener that keeps throwing is logged again, per event name. */

@@ -11,6 +11,7 @@ import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
 import { type RelayOptions, type ResolvedRelayOptions, resolveRelayOptions } from './relay-options.js';
+import { SchemaFence } from './schema-fence.js';
 import { OutboxStore, preparedRunner } from '../store/index.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
@@ -65,6 +66,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
   private readonly writeBack: WriteBack;
+  private readonly fence: SchemaFence;
   private readonly routes: string;
   private readonly totals = {
     claimed: 0,
@@ -76,6 +78,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     errors: 0,
   };
   private isRunning = false;
+  /** Why the relay stopped itself (the schema's version does not match this build). */
+  fault: OutboxError | undefined;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
@@ -100,7 +104,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.o = o;
     this.workerId = o.workerId;
     this.listenerLogger = o.logger;
-    this.store = new OutboxStore(o.schema);
+    this.fence = new SchemaFence(options.db, o.schema, o.logger);
+    this.store = new OutboxStore(o.schema, { fenceVersion: this.fence.builtFor });
     this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
@@ -146,6 +151,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   async runOnce(): Promise<RoundResult> {
     if (this.stopping) throw new OutboxError('RELAY_STOPPED', 'relay was stopped; create a new one');
+    this.fault ??= await this.fence.check();
+    if (this.fault) throw this.fault;
     const before = this.counters();
     const want = this.pacing.claimRoom(this.held());
     const claiming = this.claim(want);
@@ -214,6 +221,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     let errorsInRow = 0;
     while (this.isRunning) {
       try {
+        // The claim's own fence takes nothing from a newer schema; this turns that into a stop.
+        this.fault ??= await this.fence.check();
+        if (this.fault) break;
         // Prefetch: claim the next batch while the current one is still publishing.
         const want = this.pacing.claimRoom(this.held());
         if (want > 0) {
@@ -255,6 +265,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         await this.pause.sleep(errorBackoffMs(this.o.pollIntervalMs, errorsInRow));
       }
     }
+    const fault = this.fault;
+    // Finishes or releases what it holds, then says so; not awaited here (stop awaits this loop).
+    if (fault) void this.stop().then(() => this.notify('fault', fault));
   }
 
   private held(): number {

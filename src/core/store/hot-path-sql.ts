@@ -10,7 +10,7 @@ import { dueBySql, nowSql } from './database-time.js';
  * @example
  * const sql = hotPathSql('outbox'); sql.claimAll // 'with due as (select m.id ...'
  */
-export function hotPathSql(schema: string) {
+export function hotPathSql(schema: string, options: { fenceVersion?: number } = {}) {
   const s = quoteSchema(schema);
   const t = `${s}.messages`;
   const a = `${s}.messages_archive`;
@@ -71,9 +71,17 @@ export function hotPathSql(schema: string) {
   // lease: the claim writes no indexed column, so its UPDATE is HOT. An expired lease is
   // claimable through the same condition; a row whose lease expired on its last attempt is
   // dead-lettered right here (it probably crashed or hung its relay every time).
+  // The fence: a relay claims nothing from a schema newer than the one it was built for (a later
+  // release's rules may differ; the relay then stops, see relay/schema-fence.ts). An
+  // uncorrelated scalar subquery: an InitPlan run once per statement, one backward descent of
+  // the tiny migrations table's primary key.
+  const fence =
+    options.fenceVersion === undefined
+      ? ''
+      : ` and (select max(version) from ${s}.migrations) <= ${Math.trunc(options.fenceVersion)}`;
   const eligible = (
     m: string,
-  ) => `${unfinished(m)} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
+  ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
          and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
          and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
   const expired = (m: string) =>

@@ -106,10 +106,14 @@ export class OutboxStore {
   /** Hot-path statement text -> prepared statement name (see `preparedRunner`). */
   readonly hotPath: ReadonlyMap<string, string>;
 
-  constructor(schema: string) {
+  /**
+   * `fenceVersion`: the claim takes nothing while the schema's migration version is above it
+   * (the relay passes the newest migration it was built with).
+   */
+  constructor(schema: string, options: { fenceVersion?: number } = {}) {
     this.schema = schema;
     this.table = `${quoteSchema(schema)}.messages`;
-    this.sql = hotPathSql(schema);
+    this.sql = hotPathSql(schema, options);
     // Names derive from the text, so two stores (schemas) never share a name on one connection.
     this.hotPath = new Map(
       Object.entries(this.sql)
