@@ -1,9 +1,10 @@
-import { type Clock, epochMs, sleep } from '../foundation/clock.js';
+import type { Clock } from '../foundation/clock.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import { requireInt } from '../foundation/option-checks.js';
 import { MIGRATIONS } from './migration-list.js';
 import type { Migration, OnlineStep } from './migration.js';
+import { PoliteLocks } from './polite-locks.js';
 import type { Kysely } from 'kysely';
 import {
   onOneConnection,
@@ -51,8 +52,6 @@ export const LATEST_MIGRATION_VERSION = Math.max(...MIGRATIONS.map((m) => m.vers
 export const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 100;
 /** Default `lockBudgetMs` of `migrate`. */
 export const DEFAULT_MIGRATE_LOCK_BUDGET_MS = 300_000;
-/** PostgreSQL's lock_not_available, raised when lock_timeout expires. */
-const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Creates or upgrades the outbox schema. Safe to run from many processes at once: the
@@ -86,19 +85,22 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
   // A caller's transaction cannot run CREATE INDEX CONCURRENTLY: everything runs inside it, and
   // it cannot be retried either (a lock timeout aborts the caller's transaction): no lock_timeout.
   const inCallerTransaction = queryableKind(db) === 'kysely' && (db as Kysely<any>).isTransaction;
-  const startedMs = epochMs(options.clock);
+  const polite = new PoliteLocks({
+    schema,
+    lockTimeoutMs,
+    budgetMs,
+    logger: options.logger,
+    clock: options.clock,
+  });
   const applied: number[] = [];
-  let lockRetries = 0;
   for (;;) {
     const passApplied: number[] = [];
-    let pass: { online: Migration | undefined; done: Set<number> };
-    try {
-      pass = await withTransaction(db, async (run) => {
+    const onePass = () =>
+      withTransaction(db, async (run) => {
         // hashtext keeps the lock per schema, so two apps with different schemas never wait on each other.
         await run(`select pg_advisory_xact_lock(hashtext($1))`, [lockKey]);
         // After the advisory lock, which may rightly wait for another migrate.
-        if (!inCallerTransaction)
-          await run(`select set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
+        if (!inCallerTransaction) await polite.limit(run);
         await run(`create schema if not exists ${s}`);
         await run(
           `create table if not exists ${s}.migrations (
@@ -109,6 +111,7 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
         );
         // A schema created by this very call holds no rows: its online steps run in the transaction.
         const fresh = !done.has(migrations[0]?.version ?? 1);
+        passApplied.length = 0;
         for (const migration of migrations) {
           if (done.has(migration.version)) continue;
           await guarded(migration, () => run(migration.sql(s)));
@@ -122,38 +125,11 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
         }
         return { online: undefined, done };
       });
-    } catch (error) {
-      if (inCallerTransaction || !isLockTimeout(error)) throw error;
-      lockRetries++;
-      const waitedMs = epochMs(options.clock) - startedMs;
-      if (waitedMs >= budgetMs) {
-        throw new OutboxError(
-          'MIGRATION_LOCK_TIMEOUT',
-          `migrate gave up after ${waitedMs} ms and ${lockRetries} tries: another transaction kept a lock on ` +
-            `schema ${schema} longer than lockTimeoutMs (${lockTimeoutMs} ms) every time (${describeError(error)}); ` +
-            `find it in pg_stat_activity (a long or idle-in-transaction session), end it, and run migrate again`,
-          { cause: error },
-        );
-      }
-      const backoffMs = Math.min(2_000, 50 * 2 ** Math.min(lockRetries - 1, 6));
-      options.logger?.warn(
-        { schema, retry: lockRetries, backoffMs, err: describeError(error) },
-        'migrate: a table lock was busy; stepped back so producers are not queued behind it, retrying',
-      );
-      await sleep(options.clock, backoffMs * (0.5 + Math.random() / 2));
-      continue;
-    }
+    const pass = inCallerTransaction ? await onePass() : await polite.retry(onePass);
     applied.push(...passApplied);
-    if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries };
-    if (await applyOnline(db, schema, lockKey, pass.online)) applied.push(pass.online.version);
+    if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries: polite.retries };
+    if (await applyOnline(db, schema, lockKey, pass.online, polite)) applied.push(pass.online.version);
   }
-}
-
-function isLockTimeout(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if ((e as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return true;
-  }
-  return false;
 }
 
 /**
@@ -166,6 +142,7 @@ async function applyOnline(
   schema: string,
   lockKey: string,
   migration: Migration,
+  polite: PoliteLocks,
 ): Promise<boolean> {
   const s = quoteSchema(schema);
   return onOneConnection(db, async (run) => {
@@ -183,7 +160,9 @@ async function applyOnline(
       );
       for (const { name } of invalid) await run(`drop index concurrently if exists ${name}`);
       for (const step of migration.online?.(s, 'concurrently') ?? []) {
-        await guarded(migration, () => runStep(run, step));
+        await guarded(migration, () =>
+          step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step),
+        );
       }
       await record(run, s, migration);
       return true;
@@ -203,6 +182,21 @@ async function runStep(run: RunSql, step: OnlineStep): Promise<void> {
   }
 }
 
+/** A step that takes an ACCESS EXCLUSIVE lock: its own short transaction, polite about the lock. */
+async function exclusiveStep(run: RunSql, step: OnlineStep, polite: PoliteLocks): Promise<void> {
+  await polite.retry(async () => {
+    await run('begin');
+    try {
+      await polite.limit(run);
+      await run(step.sql);
+      await run('commit');
+    } catch (error) {
+      await run('rollback').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
 async function record(run: RunSql, s: string, migration: Migration): Promise<void> {
   await run(`insert into ${s}.migrations (version, name) values ($1, $2) on conflict (version) do nothing`, [
     migration.version,
@@ -214,6 +208,7 @@ async function guarded<T>(migration: Migration, fn: () => Promise<T>): Promise<T
   try {
     return await fn();
   } catch (error) {
+    if (error instanceof OutboxError && error.code === 'MIGRATION_LOCK_TIMEOUT') throw error;
     throw new OutboxError(
       'MIGRATION_FAILED',
       `migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`,

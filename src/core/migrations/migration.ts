@@ -36,6 +36,12 @@ export interface OnlineStep {
    * transaction): such a statement returns one row per row it moved.
    */
   readonly repeat?: boolean;
+  /**
+   * It takes an ACCESS EXCLUSIVE lock (a plain DROP INDEX, an ALTER TABLE): it runs in a short
+   * transaction of its own that waits at most `lockTimeoutMs` for the lock and is retried, so
+   * producers never queue behind it for long. Otherwise a step runs in autocommit.
+   */
+  readonly exclusive?: boolean;
 }
 
 /**
