@@ -170,9 +170,11 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
       // Not ready, and exit non-zero so the orchestrator replaces this process.
       relay?.once('fault', (fault) => {
         notReadyReason = fault.message;
-        if (!shuttingDown) onSignal(undefined, EXIT_FAILURE);
+        if (!shuttingDown) shutdown(undefined, EXIT_FAILURE);
       });
-      const onSignal = (signal: NodeJS.Signals | undefined, exitCode = EXIT_OK) => {
+      // Not the listener itself: Node passes a signal listener the signal's number as well.
+      const onSignal = (signal: NodeJS.Signals) => shutdown(signal, EXIT_OK);
+      const shutdown = (signal: NodeJS.Signals | undefined, exitCode: number) => {
         if (shuttingDown) {
           logger.warn({ signal }, 'second signal: exiting now');
           process.exit(EXIT_FAILURE);
