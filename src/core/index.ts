@@ -46,7 +46,10 @@ export {
   type StoredMessage,
 } from './maintenance/index.js';
 export {
+  DEFAULT_MIGRATE_LOCK_BUDGET_MS,
+  DEFAULT_MIGRATE_LOCK_TIMEOUT_MS,
   LATEST_MIGRATION_VERSION,
+  type MigrateOptions,
   type MigrateResult,
   type Migration,
   migrate,

@@ -14,7 +14,7 @@ it('applies migrations once even when three processes migrate at the same time',
     expect(appliedBy).toHaveLength(1);
     expect(results.every((r) => r.version === LATEST_MIGRATION_VERSION)).toBe(true);
     const again = await migrate(pools[0]!, { schema });
-    expect(again).toEqual({ applied: [], version: LATEST_MIGRATION_VERSION });
+    expect(again).toMatchObject({ applied: [], version: LATEST_MIGRATION_VERSION });
     expect(await schemaVersion(pools[1]!, { schema })).toBe(LATEST_MIGRATION_VERSION);
   } finally {
     await pools[0]!.query(`drop schema if exists "${schema}" cascade`);

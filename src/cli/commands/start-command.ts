@@ -109,10 +109,12 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         logger.info({ code: EXIT_OK }, 'stopped');
         return EXIT_OK;
       }
-      if (version < LATEST_MIGRATION_VERSION) {
+      if (version !== LATEST_MIGRATION_VERSION) {
         logger.error(
           { schema: config.schema, version, expected: LATEST_MIGRATION_VERSION },
-          'schema is not current: run `outbox-relay migrate` first',
+          version < LATEST_MIGRATION_VERSION
+            ? 'schema is not current: run `outbox-relay migrate` first'
+            : 'schema is newer than this build: a later release migrated it; run that release instead',
         );
         await closeEarly();
         return EXIT_FAILURE;
@@ -167,7 +169,15 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
 
     return new Promise<number>((resolve) => {
       let shuttingDown = false;
-      const onSignal = (signal: NodeJS.Signals) => {
+      // The relay stopped itself: the schema is not this build's (a later release migrated it).
+      // Not ready, and exit non-zero so the orchestrator replaces this process.
+      relay?.once('fault', (fault) => {
+        notReadyReason = fault.message;
+        if (!shuttingDown) shutdown(undefined, EXIT_FAILURE);
+      });
+      // Not the listener itself: Node passes a signal listener the signal's number as well.
+      const onSignal = (signal: NodeJS.Signals) => shutdown(signal, EXIT_OK);
+      const shutdown = (signal: NodeJS.Signals | undefined, exitCode: number) => {
         if (shuttingDown) {
           logger.warn({ signal }, 'second signal: exiting now');
           process.exit(EXIT_FAILURE);
@@ -180,7 +190,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         }, config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS);
         force.unref();
         void (async () => {
-          let code = EXIT_OK;
+          let code = exitCode;
           const step = async (what: string, fn: () => Promise<void> | undefined) => {
             try {
               await fn();

@@ -20,10 +20,14 @@ export const HEALTH_ROUTES: readonly Route[] = [
       if (notReady !== undefined) return send(res, 503, { status: 'not ready', reason: notReady });
       try {
         const version = await schemaVersion(state.db, { schema: state.schema });
-        if (version < LATEST_MIGRATION_VERSION) {
+        if (version !== LATEST_MIGRATION_VERSION) {
+          const fix =
+            version < LATEST_MIGRATION_VERSION
+              ? 'run outbox-relay migrate'
+              : 'a later release migrated it: replace this process with that release';
           return send(res, 503, {
             status: 'not ready',
-            reason: `schema at version ${version}, expected ${LATEST_MIGRATION_VERSION}: run outbox-relay migrate`,
+            reason: `schema at version ${version}, expected ${LATEST_MIGRATION_VERSION}: ${fix}`,
           });
         }
         return send(res, 200, { status: 'ready', schemaVersion: version });

@@ -4,6 +4,11 @@ import type { Migration } from './migration.js';
 export const messagesMigration: Migration = {
   version: 1,
   name: 'messages',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'creates the outbox: there are no older relays',
+  },
   sql: (s) => `
 create table ${s}.messages (
   id            bigint generated always as identity primary key,

@@ -8,6 +8,11 @@ import type { Migration } from './migration.js';
 export const devicesMigration: Migration = {
   version: 2,
   name: 'devices',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'a new table (RouterOS devices); older relays never read it',
+  },
   sql: (s) => `
 create table ${s}.devices (
   -- The name is the ordering key and the destination suffix (routeros:<name>), so it is

@@ -8,6 +8,11 @@ import type { Migration } from './migration.js';
 export const jobsMigration: Migration = {
   version: 3,
   name: 'jobs',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'a new table (cron job runs); older relays never read it',
+  },
   sql: (s) => `
 create table ${s}.job_runs (
   id           bigint generated always as identity primary key,

@@ -10,6 +10,11 @@ import type { Migration } from './migration.js';
 export const deadReasonMigration: Migration = {
   version: 4,
   name: 'dead-reason',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'a new nullable column; dead rows written by older relays show reason `unknown`',
+  },
   sql: (s) => `
 alter table ${s}.messages add column dead_reason text
   check (dead_reason in ('max_attempts', 'permanent', 'unroutable', 'lease_expired', 'unstorable_result'));

@@ -9,6 +9,11 @@ import type { Migration } from './migration.js';
 export const routeIndexMigration: Migration = {
   version: 5,
   name: 'route-index',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'a new index; older relays claim as before',
+  },
   sql: (s) => `
 create index messages_route_idx on ${s}.messages (split_part(destination, ':', 1), available_at, id)
   where status in ('pending', 'in_flight');

@@ -11,6 +11,11 @@ import type { Migration } from './migration.js';
 export const deliveredAtIndexMigration: Migration = {
   version: 6,
   name: 'delivered-at-index',
+  previousRelays: {
+    during: true,
+    after: true,
+    note: 'a new index; older relays claim as before',
+  },
   sql: (s) => `
 create index messages_delivered_at_idx on ${s}.messages (delivered_at, destination)
   where status = 'delivered';

@@ -1,4 +1,4 @@
-import type { Migration, OnlineStep } from './migration.js';
+import type { Migration } from './migration.js';
 
 /**
  * Storage v2 (design and measurements: bench/experiments/README.md).
@@ -20,6 +20,11 @@ import type { Migration, OnlineStep } from './migration.js';
 export const storageV2Migration: Migration = {
   version: 7,
   name: 'storage-v2',
+  previousRelays: {
+    during: true,
+    after: false,
+    note: 'older relays skip in-flight rows by `available_at`, which storage v2 no longer moves: side by side with new relays they send in-flight messages twice. Stop them before starting new ones',
+  },
   sql: (s) => `
 create table if not exists ${s}.messages_archive (
   id            bigint not null,
@@ -112,16 +117,29 @@ create or replace view ${s}.all_messages as
     {
       sql: `create index ${concurrently} if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null`,
     },
-    // Each of these names status in its predicate, and one such index makes every claim non-HOT.
-    ...[
-      'messages_claimable_idx',
-      'messages_route_idx',
-      'messages_delivered_at_idx',
-      'messages_ordering_idx',
-      'messages_dead_idx',
-    ].map((name): OnlineStep => ({ sql: `drop index ${concurrently} if exists ${s}.${name}` })),
     // Delivered rows to the archive, 1,000 per short transaction, while relays keep running.
     { sql: moveDeliveredSql(s, 1000), repeat: true },
+    // Last, and in one short transaction (changed once, before any release, for #28): the old
+    // indexes, each naming status in its predicate (one such index makes every claim non-HOT).
+    // A relay of the previous release claims through them: without messages_claimable_idx and
+    // messages_ordering_idx its claim walks the primary key and probes each key's earlier rows
+    // by scanning, 0.5-2 s per claim with 8,000 due rows (test/reliability/upgrade.test.ts).
+    // Dropped one by one, CONCURRENTLY, each drop also waited for those slow claims. A plain
+    // DROP needs ACCESS EXCLUSIVE for milliseconds: it waits at most lockTimeoutMs for it and is
+    // retried, so producers are never queued long; old relays stay fast until migrate ends.
+    // In the fresh or caller's-transaction case this is just part of that transaction.
+    {
+      sql: `drop index if exists ${[
+        'messages_claimable_idx',
+        'messages_route_idx',
+        'messages_delivered_at_idx',
+        'messages_ordering_idx',
+        'messages_dead_idx',
+      ]
+        .map((name) => `${s}.${name}`)
+        .join(', ')}`,
+      exclusive: true,
+    },
   ],
 };
 

@@ -5,6 +5,14 @@
  * @example
  * import { migrate } from '../migrations/index.js';
  */
-export { LATEST_MIGRATION_VERSION, type MigrateResult, migrate, schemaVersion } from './migrate.js';
-export type { Migration, OnlineStep } from './migration.js';
+export {
+  DEFAULT_MIGRATE_LOCK_BUDGET_MS,
+  DEFAULT_MIGRATE_LOCK_TIMEOUT_MS,
+  LATEST_MIGRATION_VERSION,
+  type MigrateOptions,
+  type MigrateResult,
+  migrate,
+  schemaVersion,
+} from './migrate.js';
+export type { Migration, OnlineStep, PreviousRelays } from './migration.js';
 export { MIGRATIONS } from './migration-list.js';

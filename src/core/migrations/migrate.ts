@@ -1,6 +1,10 @@
+import type { Clock } from '../foundation/clock.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
+import type { Logger } from '../foundation/logger.js';
+import { requireInt } from '../foundation/option-checks.js';
 import { MIGRATIONS } from './migration-list.js';
 import type { Migration, OnlineStep } from './migration.js';
+import { PoliteLocks } from './polite-locks.js';
 import type { Kysely } from 'kysely';
 import {
   onOneConnection,
@@ -18,59 +22,113 @@ export interface MigrateResult {
   readonly applied: readonly number[];
   /** The schema's version after the call. */
   readonly version: number;
+  /**
+   * How many times a catalog step gave up waiting for a table lock (another transaction held
+   * it longer than `lockTimeoutMs`) and the pass was retried; 0 when nothing was in the way.
+   */
+  readonly lockRetries: number;
+}
+
+/** Options of `migrate`. */
+export interface MigrateOptions {
+  schema?: string;
+  /** The migrations to apply (tests); default every migration of this build. */
+  migrations?: readonly Migration[];
+  /**
+   * How long a catalog step may wait for a table lock before it steps back and retries:
+   * producers queued behind it wait at most about this long. Default `DEFAULT_MIGRATE_LOCK_TIMEOUT_MS`.
+   */
+  lockTimeoutMs?: number;
+  /** How long to keep retrying before `MIGRATION_LOCK_TIMEOUT`. Default `DEFAULT_MIGRATE_LOCK_BUDGET_MS`. */
+  lockBudgetMs?: number;
+  /** Told about each retry (warn) so an operator sees who is in the way. Default: silent. */
+  logger?: Logger;
+  clock?: Clock;
 }
 
 /** The newest migration version this build of outbox-relay knows. */
 export const LATEST_MIGRATION_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+/** Default `lockTimeoutMs` of `migrate`: producers never queue longer than this behind it. */
+export const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 100;
+/** Default `lockBudgetMs` of `migrate`. */
+export const DEFAULT_MIGRATE_LOCK_BUDGET_MS = 300_000;
 
 /**
  * Creates or upgrades the outbox schema. Safe to run from many processes at once: the
  * whole run holds a transaction-scoped advisory lock, so one process applies and the others
  * wait and then find nothing to do. Forward-only, and a no-op when already current.
  *
+ * Catalog steps take their table locks politely: each waits at most `lockTimeoutMs` (a waiting
+ * ACCESS EXCLUSIVE request queues every producer behind it), then the pass rolls back and is
+ * retried with backoff, until `lockBudgetMs` passes (`MIGRATION_LOCK_TIMEOUT`).
+ *
  * @example
- * await migrate(db, { schema: 'outbox' }); // { applied: [1], version: 1 } the first time
+ * await migrate(db, { schema: 'outbox' }); // { applied: [1, ...], version: 7, lockRetries: 0 } the first time
  */
-export async function migrate(
-  db: Queryable,
-  options: { schema?: string; migrations?: readonly Migration[] } = {},
-): Promise<MigrateResult> {
+export async function migrate(db: Queryable, options: MigrateOptions = {}): Promise<MigrateResult> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
   const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
   const lockKey = `outbox-relay:migrate:${schema}`;
-  // A caller's transaction cannot run CREATE INDEX CONCURRENTLY: everything runs inside it.
+  const lockTimeoutMs = requireInt(
+    options.lockTimeoutMs ?? DEFAULT_MIGRATE_LOCK_TIMEOUT_MS,
+    'lockTimeoutMs',
+    {
+      min: 1,
+      max: 3_600_000,
+    },
+  );
+  const budgetMs = requireInt(options.lockBudgetMs ?? DEFAULT_MIGRATE_LOCK_BUDGET_MS, 'lockBudgetMs', {
+    min: 0,
+    max: 86_400_000,
+  });
+  // A caller's transaction cannot run CREATE INDEX CONCURRENTLY: everything runs inside it, and
+  // it cannot be retried either (a lock timeout aborts the caller's transaction): no lock_timeout.
   const inCallerTransaction = queryableKind(db) === 'kysely' && (db as Kysely<any>).isTransaction;
+  const polite = new PoliteLocks({
+    schema,
+    lockTimeoutMs,
+    budgetMs,
+    logger: options.logger,
+    clock: options.clock,
+  });
   const applied: number[] = [];
   for (;;) {
-    const pass = await withTransaction(db, async (run) => {
-      // hashtext keeps the lock per schema, so two apps with different schemas never wait on each other.
-      await run(`select pg_advisory_xact_lock(hashtext($1))`, [lockKey]);
-      await run(`create schema if not exists ${s}`);
-      await run(
-        `create table if not exists ${s}.migrations (
-           version int primary key, name text not null, applied_at timestamptz not null default now())`,
-      );
-      const done = new Set(
-        (await run<{ version: number }>(`select version from ${s}.migrations`)).map((r) => r.version),
-      );
-      // A schema created by this very call holds no rows: its online steps run in the transaction.
-      const fresh = !done.has(migrations[0]?.version ?? 1);
-      for (const migration of migrations) {
-        if (done.has(migration.version)) continue;
-        await guarded(migration, () => run(migration.sql(s)));
-        if (migration.online && !fresh && !inCallerTransaction) return { online: migration, done };
-        for (const step of migration.online?.(s, '') ?? []) {
-          await guarded(migration, () => runStep(run, step));
+    const passApplied: number[] = [];
+    const onePass = () =>
+      withTransaction(db, async (run) => {
+        // hashtext keeps the lock per schema, so two apps with different schemas never wait on each other.
+        await run(`select pg_advisory_xact_lock(hashtext($1))`, [lockKey]);
+        // After the advisory lock, which may rightly wait for another migrate.
+        if (!inCallerTransaction) await polite.limit(run);
+        await run(`create schema if not exists ${s}`);
+        await run(
+          `create table if not exists ${s}.migrations (
+             version int primary key, name text not null, applied_at timestamptz not null default now())`,
+        );
+        const done = new Set(
+          (await run<{ version: number }>(`select version from ${s}.migrations`)).map((r) => r.version),
+        );
+        // A schema created by this very call holds no rows: its online steps run in the transaction.
+        const fresh = !done.has(migrations[0]?.version ?? 1);
+        passApplied.length = 0;
+        for (const migration of migrations) {
+          if (done.has(migration.version)) continue;
+          await guarded(migration, () => run(migration.sql(s)));
+          if (migration.online && !fresh && !inCallerTransaction) return { online: migration, done };
+          for (const step of migration.online?.(s, '') ?? []) {
+            await guarded(migration, () => runStep(run, step));
+          }
+          await record(run, s, migration);
+          done.add(migration.version);
+          passApplied.push(migration.version);
         }
-        await record(run, s, migration);
-        done.add(migration.version);
-        applied.push(migration.version);
-      }
-      return { online: undefined, done };
-    });
-    if (!pass.online) return { applied, version: Math.max(0, ...pass.done) };
-    if (await applyOnline(db, schema, lockKey, pass.online)) applied.push(pass.online.version);
+        return { online: undefined, done };
+      });
+    const pass = inCallerTransaction ? await onePass() : await polite.retry(onePass);
+    applied.push(...passApplied);
+    if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries: polite.retries };
+    if (await applyOnline(db, schema, lockKey, pass.online, polite)) applied.push(pass.online.version);
   }
 }
 
@@ -84,6 +142,7 @@ async function applyOnline(
   schema: string,
   lockKey: string,
   migration: Migration,
+  polite: PoliteLocks,
 ): Promise<boolean> {
   const s = quoteSchema(schema);
   return onOneConnection(db, async (run) => {
@@ -101,7 +160,9 @@ async function applyOnline(
       );
       for (const { name } of invalid) await run(`drop index concurrently if exists ${name}`);
       for (const step of migration.online?.(s, 'concurrently') ?? []) {
-        await guarded(migration, () => runStep(run, step));
+        await guarded(migration, () =>
+          step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step),
+        );
       }
       await record(run, s, migration);
       return true;
@@ -121,6 +182,21 @@ async function runStep(run: RunSql, step: OnlineStep): Promise<void> {
   }
 }
 
+/** A step that takes an ACCESS EXCLUSIVE lock: its own short transaction, polite about the lock. */
+async function exclusiveStep(run: RunSql, step: OnlineStep, polite: PoliteLocks): Promise<void> {
+  await polite.retry(async () => {
+    await run('begin');
+    try {
+      await polite.limit(run);
+      await run(step.sql);
+      await run('commit');
+    } catch (error) {
+      await run('rollback').catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
 async function record(run: RunSql, s: string, migration: Migration): Promise<void> {
   await run(`insert into ${s}.migrations (version, name) values ($1, $2) on conflict (version) do nothing`, [
     migration.version,
@@ -132,6 +208,7 @@ async function guarded<T>(migration: Migration, fn: () => Promise<T>): Promise<T
   try {
     return await fn();
   } catch (error) {
+    if (error instanceof OutboxError && error.code === 'MIGRATION_LOCK_TIMEOUT') throw error;
     throw new OutboxError(
       'MIGRATION_FAILED',
       `migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`,

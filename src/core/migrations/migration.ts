@@ -5,11 +5,19 @@
  * (`create index concurrently`) and batched data moves never block producers or relays.
  *
  * @example
- * const m: Migration = { version: 9, name: 'add-foo', sql: (s) => `alter table ${s}.messages add column foo text` };
+ * const m: Migration = {
+ *   version: 9, name: 'add-foo', sql: (s) => `alter table ${s}.messages add column foo text`,
+ *   previousRelays: { during: true, after: true, note: 'a new nullable column; older relays never read it' },
+ * };
  */
 export interface Migration {
   readonly version: number;
   readonly name: string;
+  /**
+   * Whether relays of the release before this migration may run during and after it. The
+   * README's "Upgrading" table is checked against these (test/unit/upgrading-readme.test.ts).
+   */
+  readonly previousRelays: PreviousRelays;
   sql(quotedSchema: string): string;
   /**
    * Steps outside the transaction, in order; each must be idempotent (the version is recorded
@@ -28,4 +36,28 @@ export interface OnlineStep {
    * transaction): such a statement returns one row per row it moved.
    */
   readonly repeat?: boolean;
+  /**
+   * It takes an ACCESS EXCLUSIVE lock (a plain DROP INDEX, an ALTER TABLE): it runs in a short
+   * transaction of its own that waits at most `lockTimeoutMs` for the lock and is retried, so
+   * producers never queue behind it for long. Otherwise a step runs in autocommit.
+   */
+  readonly exclusive?: boolean;
+}
+
+/**
+ * What a migration means for the relays of the previous release (a rolling deploy runs
+ * `migrate`, then replaces the relays). Relays built since the schema fence (after migration 7)
+ * stop claiming by themselves on any schema newer than they know, whatever `after` says: they
+ * exit and are replaced, so they never run a claim whose rules changed.
+ *
+ * @example
+ * const v: PreviousRelays = { during: true, after: false, note: 'stop them before starting new ones' };
+ */
+export interface PreviousRelays {
+  /** They keep working (at no less than half their rate) while `migrate` applies it. */
+  readonly during: boolean;
+  /** They may keep running side by side with the new release once it is applied. */
+  readonly after: boolean;
+  /** One line for the README's table: why, and what to do. */
+  readonly note: string;
 }

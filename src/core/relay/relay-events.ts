@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describeError } from '../foundation/errors.js';
+import { describeError, type OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
 
@@ -17,8 +17,12 @@ export interface RelayEvents {
   delivered: [message: OutboxMessage, info: DeliveredInfo];
   failed: [message: OutboxMessage, error: unknown, info: { retryAt: Date; durationMs: number }];
   dead: [message: OutboxMessage, reason: string];
+  /** The row's message_id was delivered before: the row was removed, not delivered again. */
+  duplicate: [message: OutboxMessage];
   claimed: [count: number, info: { durationMs: number }];
   error: [error: unknown];
+  /** The relay stopped itself (see `Relay.fault`) and has finished or released what it held. */
+  fault: [error: OutboxError];
 }
 
 /** How often a listener that keeps throwing is logged again, per event name. */

@@ -18,6 +18,8 @@ import {
   resolveRelayOptions,
   warnShortDeadlines,
 } from './relay-options.js';
+import { SchemaFence } from './schema-fence.js';
+import { IdleWaiters } from './idle-waiters.js';
 import { OutboxStore, preparedRunner } from '../store/index.js';
 import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
@@ -75,9 +77,20 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly parking: FollowerParking;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
+  private readonly fence: SchemaFence;
   private readonly routes: string;
-  private readonly totals = { claimed: 0, delivered: 0, retried: 0, dead: 0, claimBatches: 0, errors: 0 };
+  private readonly totals = {
+    claimed: 0,
+    delivered: 0,
+    retried: 0,
+    dead: 0,
+    duplicates: 0,
+    claimBatches: 0,
+    errors: 0,
+  };
   private isRunning = false;
+  /** Why the relay stopped itself (the schema's version does not match this build). */
+  fault: OutboxError | undefined;
   private loopDone: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   /** The claim of a `runOnce()` in progress: stop() waits for it before releasing the queue. */
@@ -96,7 +109,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   /** Publishing now. */
   private readonly active = new Set<Job>();
   /** Waiting for queue and publishes to be empty (runOnce, stop: several at once). */
-  private readonly idleWaiters = new Set<() => void>();
+  private readonly idle = new IdleWaiters();
+  private readonly isIdle = () => this.active.size === 0 && this.queue.length === 0;
 
   constructor(options: RelayOptions) {
     super();
@@ -106,7 +120,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     guardConnectionErrors(options.db, o.logger);
     this.workerId = o.workerId;
     this.listenerLogger = o.logger;
-    this.store = new OutboxStore(o.schema);
+    this.fence = new SchemaFence(options.db, o.schema, o.logger);
+    this.store = new OutboxStore(o.schema, { fenceVersion: this.fence.builtFor });
     this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
@@ -153,6 +168,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   async runOnce(): Promise<RoundResult> {
     if (this.stopping) throw new OutboxError('RELAY_STOPPED', 'relay was stopped; create a new one');
+    this.fault ??= await this.fence.check();
+    if (this.fault) throw this.fault;
     const before = this.counters();
     const want = this.pacing.claimRoom(this.held());
     const claiming = this.claim(want);
@@ -164,7 +181,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       if (this.claimInFlight === claiming) this.claimInFlight = undefined;
     }
     this.pump();
-    await this.waitForIdle(Number.POSITIVE_INFINITY);
+    await this.idle.wait(Number.POSITIVE_INFINITY, this.isIdle);
     await this.writeBack.drain();
     // Short: the claim walked everything due. Park what waits behind blocked keys for the next
     // round; a failure here is reported, not the round's (everything claimed is written back).
@@ -191,13 +208,13 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     await this.claimInFlight?.catch(() => undefined); // its failure is runOnce's to report
     // Claimed but never started: give them back with their attempt, claimable at once.
     for (const job of this.queue.splice(0)) this.writeBack.add({ kind: 'released', job });
-    if (!(await this.waitForIdle(timeoutMs))) {
+    if (!(await this.idle.wait(timeoutMs, this.isIdle))) {
       // Stopping is not the message's failure: an aborted publish gives its attempt back.
       for (const job of this.active) {
         job.stopped = true;
         abortJob(job, new OutboxError('RELAY_STOPPED', 'relay stopping'));
       }
-      if (!(await this.waitForIdle(ABORT_GRACE_MS))) {
+      if (!(await this.idle.wait(ABORT_GRACE_MS, this.isIdle))) {
         // Still running despite the abort: it may yet reach the receiver, so the row is not
         // released (another relay would send it at the same time); its lease expires instead.
         this.o.logger.warn(
@@ -205,7 +222,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           'publishes ignored the stop; leaving their rows to lease expiry',
         );
         this.active.clear();
-        this.settleIdle();
+        this.idle.settle();
       }
     }
     await this.writeBack.drain();
@@ -221,6 +238,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     let errorsInRow = 0;
     while (this.isRunning) {
       try {
+        // The claim's own fence takes nothing from a newer schema; this turns that into a stop.
+        this.fault ??= await this.fence.check();
+        if (this.fault) break;
         // Prefetch: claim the next batch while the current one is still publishing.
         const want = this.pacing.claimRoom(this.held());
         if (want > 0) {
@@ -262,6 +282,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         await this.pause.sleep(errorBackoffMs(this.o.pollIntervalMs, errorsInRow));
       }
     }
+    const fault = this.fault;
+    // Finishes or releases what it holds, then says so; not awaited here (stop awaits this loop).
+    if (fault) void this.stop().then(() => this.notify('fault', fault));
   }
 
   private held(): number {
@@ -325,7 +348,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         traceParent: this.o.traceParent,
       }).then((outcome) => this.finished(job, outcome));
     }
-    if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.settleIdle();
+    if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.idle.settle();
   }
 
   private finished(job: Job, outcome: Outcome): void {
@@ -340,36 +363,15 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     return this.o.publishers[destination] ?? this.o.publishers[parseDestination(destination).route];
   }
 
-  /** Resolves true when nothing is queued or publishing, false when `timeoutMs` passed first. */
-  private async waitForIdle(timeoutMs: number): Promise<boolean> {
-    if (this.active.size === 0 && this.queue.length === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    let waiter: (() => void) | undefined;
-    const settled = await Promise.race([
-      new Promise<true>((resolve) => {
-        waiter = () => resolve(true);
-        this.idleWaiters.add(waiter);
-      }),
-      ...(Number.isFinite(timeoutMs)
-        ? [new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]
-        : []),
-    ]);
-    clearTimeout(timer);
-    if (waiter) this.idleWaiters.delete(waiter);
-    return settled;
-  }
-
-  private settleIdle(): void {
-    for (const waiter of [...this.idleWaiters]) waiter();
-    this.idleWaiters.clear();
-  }
-
   /** Counts and announces what the database accepted. */
   private written(w: Written): void {
     if (w.kind === 'delivered') {
       this.totals.delivered++;
       this.failures.delivered(w.message.destination);
       this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
+    } else if (w.kind === 'duplicate') {
+      this.totals.duplicates++;
+      this.notify('duplicate', w.message);
     } else if (w.kind === 'failed') {
       this.totals.retried++;
       this.failures.failed(w.message.destination, w.error);

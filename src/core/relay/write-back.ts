@@ -6,7 +6,7 @@ import type { Outcome } from './publish-attempt.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../foundation/storable.js';
-import type { DeadReason, FailedRow, OutboxStore } from '../store/index.js';
+import type { DeadReason, FailedRow, OutboxStore, WrittenRow } from '../store/index.js';
 
 /** Failed write-back rounds after which a stopping relay gives up and leaves rows to lease expiry. */
 const STOP_GIVE_UP_ROUNDS = 8;
@@ -15,7 +15,9 @@ const STOP_GIVE_UP_ROUNDS = 8;
 export type Written =
   | { kind: 'delivered'; message: OutboxMessage; result: unknown; durationMs: number }
   | { kind: 'failed'; message: OutboxMessage; error: unknown; retryAt: Date; durationMs: number }
-  | { kind: 'dead'; message: OutboxMessage; reason: string; deadReason: DeadReason };
+  | { kind: 'dead'; message: OutboxMessage; reason: string; deadReason: DeadReason }
+  /** Its message_id was delivered before (archived): the row left the table, never sent again. */
+  | { kind: 'duplicate'; message: OutboxMessage };
 
 /** What the write-back needs from its relay. */
 export interface WriteBackOptions {
@@ -140,7 +142,7 @@ export class WriteBack {
   }
 
   private async writeDelivered(part: Of<'delivered'>[]): Promise<void> {
-    const confirmed = new Set(
+    const confirmed = byId(
       await this.o.store.markDelivered(this.o.run, {
         ids: part.map((x) => x.job.message.id),
         results: part.map((x) => resultJson(x.result)),
@@ -149,15 +151,16 @@ export class WriteBack {
     );
     for (const x of part) {
       const m = x.job.message;
-      if (confirmed.has(m.id))
-        this.o.onWritten({ kind: 'delivered', message: m, result: x.result, durationMs: x.durationMs });
-      else this.leaseLost(m, 'delivered');
+      const row = confirmed.get(m.id);
+      if (!row) this.leaseLost(m, 'delivered');
+      else if (row.duplicate) this.duplicate(m, 'delivered');
+      else this.o.onWritten({ kind: 'delivered', message: m, result: x.result, durationMs: x.durationMs });
     }
   }
 
   private async writeFailed(part: Of<'failed'>[]): Promise<void> {
     const rows = part.map((x) => this.failedRow(x));
-    const confirmed = new Set(
+    const confirmed = byId(
       await this.o.store.markFailed(this.o.run, { rows, workerId: this.o.workerId, ...this.now() }),
     );
     // The retry time as this process sees it (for the event); the row holds the database's.
@@ -165,8 +168,11 @@ export class WriteBack {
     part.forEach((x, i) => {
       const row = rows[i]!;
       const m = x.job.message;
-      if (!confirmed.has(m.id)) {
+      const written = confirmed.get(m.id);
+      if (!written) {
         this.leaseLost(m, row.deadReason ? 'dead' : 'failed');
+      } else if (written.duplicate) {
+        this.duplicate(m, row.deadReason ? 'dead' : 'failed');
       } else if (row.deadReason) {
         this.o.logger.warn(
           { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
@@ -229,19 +235,28 @@ export class WriteBack {
           // Not the refused text again: it would most likely be refused again.
           error: `the outcome of attempt ${m.attempts} could not be stored: ${why}`,
         };
-        const confirmed = await this.o.store.markFailed(this.o.run, {
+        const [written] = await this.o.store.markFailed(this.o.run, {
           rows: [row],
           workerId: this.o.workerId,
           ...this.now(),
         });
-        if (confirmed.includes(m.id))
+        if (!written) this.leaseLost(m, 'dead');
+        else if (written.duplicate) this.duplicate(m, 'dead');
+        else
           this.o.onWritten({ kind: 'dead', message: m, reason: row.error, deadReason: 'unstorable_result' });
-        else this.leaseLost(m, 'dead');
       }
     } catch (again) {
       if (!isDataError(again)) throw again;
       this.o.onError(again, `could not store any outcome for message ${m.messageId}; its lease will expire`);
     }
+  }
+
+  private duplicate(m: OutboxMessage, outcome: string): void {
+    this.o.logger.warn(
+      { messageId: m.messageId, attempt: m.attempts, outcome },
+      'duplicate: this message_id was delivered before (it is in the archive); the row is removed, not sent again',
+    );
+    this.o.onWritten({ kind: 'duplicate', message: m });
   }
 
   private leaseLost(m: OutboxMessage, outcome: string): void {
@@ -254,4 +269,8 @@ export class WriteBack {
   private now(): { clock?: Clock } {
     return this.o.clock ? { clock: this.o.clock } : {};
   }
+}
+
+function byId(rows: readonly WrittenRow[]): Map<string, WrittenRow> {
+  return new Map(rows.map((r) => [r.id, r]));
 }

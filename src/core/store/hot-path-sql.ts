@@ -10,7 +10,7 @@ import { dueBySql, nowSql } from './database-time.js';
  * @example
  * const sql = hotPathSql('outbox'); sql.claimAll // 'with due as (select m.id ...'
  */
-export function hotPathSql(schema: string) {
+export function hotPathSql(schema: string, options: { fenceVersion?: number } = {}) {
   const s = quoteSchema(schema);
   const t = `${s}.messages`;
   const a = `${s}.messages_archive`;
@@ -71,9 +71,17 @@ export function hotPathSql(schema: string) {
   // lease: the claim writes no indexed column, so its UPDATE is HOT. An expired lease is
   // claimable through the same condition; a row whose lease expired on its last attempt is
   // dead-lettered right here (it probably crashed or hung its relay every time).
+  // The fence: a relay claims nothing from a schema newer than the one it was built for (a later
+  // release's rules may differ; the relay then stops, see relay/schema-fence.ts). An
+  // uncorrelated scalar subquery: an InitPlan run once per statement, one backward descent of
+  // the tiny migrations table's primary key.
+  const fence =
+    options.fenceVersion === undefined
+      ? ''
+      : ` and (select max(version) from ${s}.migrations) <= ${Math.trunc(options.fenceVersion)}`;
   const eligible = (
     m: string,
-  ) => `${unfinished(m)} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
+  ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
          and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
          and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
   const expired = (m: string) =>
@@ -172,6 +180,11 @@ export function hotPathSql(schema: string) {
   // Delivered: delete from the hot table, append to the archive with the result, and free
   // each key's next row, in one statement by primary key. Delivery wins over whatever another
   // relay did meanwhile: the message did reach its destination.
+  // A row whose message_id is already archived (an old producer re-added a delivered
+  // caller-chosen id; its insert never looked at the archive) is a duplicate of a delivered
+  // message: it leaves the hot table all the same, the archive keeps the first delivery, and
+  // `duplicate` says so. Without ON CONFLICT the unique messages_archive_message_id_idx refused
+  // the whole statement and the row was sent again every lease, forever.
   const archived = archiveCopy({ result: 'new_result', delivered_at: nowSql('$3') });
   const markDelivered = `with d as (
       delete from ${t} m using unnest($1::bigint[], $2::jsonb[]) as r(id, result)
@@ -179,25 +192,38 @@ export function hotPathSql(schema: string) {
       returning m.*, r.result as new_result),
     archived as (
       insert into ${a} (${archived.into})
-      select ${archived.select} from d order by id),
+      select ${archived.select} from d order by id
+      on conflict (message_id) do nothing
+      returning id),
     ${unparkAfter('(select id, ordering_key from d where ordering_key is not null)')}
-    select id from d`;
+    select d.id, not exists (select 1 from archived x where x.id = d.id) as duplicate from d`;
   // Only rows still leased to this worker at this attempt: if the lease expired and another
   // relay took the row, that relay's outcome is the one that counts. A retry moves the row in
   // the claim index (its new available_at); a death frees its key's successor.
-  const markFailed = `with f as (
+  // A row whose message_id is already archived is a duplicate of a delivered message: it is
+  // deleted instead of retried or dead-lettered (one probe of messages_archive_message_id_idx
+  // per failed row; failures are not the drain's hot path) and frees its key's successor.
+  const markFailed = `with r as (
+      select r.*, exists (select 1 from ${a} x join ${t} h on h.message_id = x.message_id where h.id = r.id) as dup
+        from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[])
+          as r(id, attempts, delay_ms, error, dead_reason)),
+    f as (
       update ${t} m
          set status = case when r.dead_reason is null then 'pending' else 'dead' end,
              available_at = ${nowSql('$6')} + r.delay_ms * interval '1 ms',
              last_error = r.error, locked_by = null, locked_until = null,
              dead_at = case when r.dead_reason is not null then ${nowSql('$6')} end,
              dead_reason = r.dead_reason
-        from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[])
-          as r(id, attempts, delay_ms, error, dead_reason)
-       where m.id = r.id and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
+        from r
+       where m.id = r.id and not r.dup and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
       returning m.id, m.ordering_key, m.dead_at),
-    ${unparkAfter('(select id, ordering_key from f where dead_at is not null and ordering_key is not null)')}
-    select id from f`;
+    dup as (
+      delete from ${t} m using r
+       where m.id = r.id and r.dup and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
+      returning m.id, m.ordering_key),
+    ${unparkAfter(`(select id, ordering_key from f where dead_at is not null and ordering_key is not null
+                    union all select id, ordering_key from dup where ordering_key is not null)`)}
+    select id, false as duplicate from f union all select id, true from dup`;
   // Leaves available_at alone (already due): HOT, and the row is claimable at once.
   const release = `update ${t} m
         set status = 'pending', locked_by = null, locked_until = null,

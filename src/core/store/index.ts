@@ -21,6 +21,7 @@ export {
   type FailedRow,
   type InsertRow,
   OutboxStore,
+  type WrittenRow,
 } from './outbox-store.js';
 export { preparedRunner } from './prepared-runner.js';
 export {

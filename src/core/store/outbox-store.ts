@@ -61,6 +61,12 @@ export interface FailedRow {
   deadReason: Exclude<DeadReason, 'lease_expired'> | null;
 }
 
+/** A row a write-back changed; `duplicate`: its message_id was archived already, so it was deleted. */
+export interface WrittenRow {
+  id: string;
+  duplicate: boolean;
+}
+
 /**
  * Which destinations a claim may take: `routes` are the publisher keys without ':' (a key
  * serves itself and every `key:*` destination), `exact` the keys with ':' (only that destination).
@@ -100,10 +106,14 @@ export class OutboxStore {
   /** Hot-path statement text -> prepared statement name (see `preparedRunner`). */
   readonly hotPath: ReadonlyMap<string, string>;
 
-  constructor(schema: string) {
+  /**
+   * `fenceVersion`: the claim takes nothing while the schema's migration version is above it
+   * (the relay passes the newest migration it was built with).
+   */
+  constructor(schema: string, options: { fenceVersion?: number } = {}) {
     this.schema = schema;
     this.table = `${quoteSchema(schema)}.messages`;
-    this.sql = hotPathSql(schema);
+    this.sql = hotPathSql(schema, options);
     // Names derive from the text, so two stores (schemas) never share a name on one connection.
     this.hotPath = new Map(
       Object.entries(this.sql)
@@ -177,28 +187,34 @@ export class OutboxStore {
     return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
-  /** Marks rows delivered in one statement (by primary key); returns the ids it changed. */
+  /**
+   * Marks rows delivered in one statement (by primary key); returns the rows it changed, each
+   * `duplicate` when its message_id was already archived (the row left the table, the archive
+   * keeps the first delivery).
+   */
   async markDelivered(
     run: RunSql,
     args: { ids: string[]; results: (string | null)[]; clock?: Clock },
-  ): Promise<string[]> {
+  ): Promise<WrittenRow[]> {
     // An array literal and no results array when all are null (the usual case): pg's array
     // serializer quotes every element, which showed up in the drain profile.
     const results = args.results.some((r) => r !== null) ? args.results : null;
-    const rows = await run<{ id: string }>(this.sql.markDelivered, [
+    return run<WrittenRow>(this.sql.markDelivered, [
       `{${args.ids.join(',')}}`,
       results,
       nowParam(args.clock),
     ]);
-    return rows.map((r) => r.id);
   }
 
-  /** Writes back failed attempts in one statement; returns the ids still leased to `workerId`. */
+  /**
+   * Writes back failed attempts in one statement; returns the rows still leased to `workerId`,
+   * each `duplicate` when its message_id was already archived (deleted, neither retried nor dead).
+   */
   async markFailed(
     run: RunSql,
     args: { rows: FailedRow[]; workerId: string; clock?: Clock },
-  ): Promise<string[]> {
-    const rows = await run<{ id: string }>(this.sql.markFailed, [
+  ): Promise<WrittenRow[]> {
+    return run<WrittenRow>(this.sql.markFailed, [
       args.rows.map((r) => r.id),
       args.rows.map((r) => r.attempts),
       args.rows.map((r) => r.delayMs),
@@ -207,7 +223,6 @@ export class OutboxStore {
       nowParam(args.clock),
       args.workerId,
     ]);
-    return rows.map((r) => r.id);
   }
 
   /**

@@ -1,0 +1,245 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/core/migrations/index.js';
+import { migrate } from '../../src/core/migrations/migrate.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { FUTURE_MIGRATION } from '../support/future-migration.js';
+import { prepareOlderBuild } from '../support/older-build.js';
+import { waitFor } from '../support/recording-publisher.js';
+import { Deliveries, Ledger, type ScenarioDatabase, verify, waitForDrained } from './harness.js';
+
+// Rolling upgrades with real processes (#28). The older release is commit 2235086, the last
+// one before storage v2 (migration 7), built from git into the temp directory.
+const OLD_COMMIT = '2235086';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const RETAINED = 20_000;
+const BACKLOG = 8_000;
+
+let t: TestDatabase;
+let oldDir: string;
+let tmp: string;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  const build = prepareOlderBuild(OLD_COMMIT);
+  oldDir = build.dir;
+  if (build.installMs > 0) console.log(`built ${OLD_COMMIT} in ${(build.installMs / 1000).toFixed(1)} s`);
+  t = await createTestDatabase({ migrate: false, poolSize: 8 });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-upgrade-'));
+}, 600_000);
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await t?.close();
+});
+
+type Role = 'relay' | 'producer';
+interface Child {
+  readonly proc: ChildProcess;
+  readonly file: string;
+  readonly exited: Promise<number | null>;
+}
+
+let n = 0;
+function child(dir: string, role: Role, schema: string, env: Record<string, string> = {}): Child {
+  const file = path.join(tmp, `${role}-${++n}.txt`);
+  fs.writeFileSync(file, '');
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'test/support/upgrade-child.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        BUILD_DIR: dir,
+        ROLE: role,
+        DATABASE_URL: t.url,
+        OUTBOX_SCHEMA: schema,
+        OUT_FILE: file,
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  children.add(proc);
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      children.delete(proc);
+      resolve(code);
+    }),
+  );
+  return { proc, file, exited };
+}
+
+const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+const scenario = (schema: string): ScenarioDatabase => ({ url: t.url, schema, pool: t.pool, db: t.db });
+
+/** A schema in the older layout (migration 6): RETAINED delivered rows and BACKLOG due ones. */
+async function olderSchema(name: string): Promise<string> {
+  const schema = `${t.schema}_${name}`;
+  await migrate(t.pool, { schema, migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+  await t.pool.query(
+    `insert into "${schema}".messages (message_id, type, destination, payload, status, attempts, delivered_at)
+     select gen_random_uuid(), 'retained', 'default', '{}', 'delivered', 1, now() - interval '1 hour'
+       from generate_series(1, ${RETAINED})`,
+  );
+  await t.pool.query(
+    `insert into "${schema}".messages (message_id, type, destination, ordering_key, payload)
+     select gen_random_uuid(), 'backlog', 'default', case when i % 4 = 0 then null else 'b-k' || (i % 40) end, '{}'
+       from generate_series(1, ${BACKLOG}) i`,
+  );
+  await t.pool.query(`analyze "${schema}".messages`);
+  return schema;
+}
+
+/** The backlog rows (keyed ones in id order per key) plus every producer's commits. */
+async function ledgerOf(schema: string, producers: Child[]): Promise<Ledger> {
+  const ledger = new Ledger();
+  const { rows } = await t.pool.query<{ message_id: string; ordering_key: string | null }>(
+    `select message_id::text, ordering_key from "${schema}".all_messages where type = 'backlog' order by id`,
+  );
+  for (const r of rows)
+    ledger.committed.set(r.message_id, { key: r.ordering_key, seq: ledger.nextSeq(r.ordering_key) });
+  for (const p of producers) {
+    for (const line of lines(p.file)) {
+      const [id, key, seq] = line.split(' ');
+      ledger.committed.set(id!, { key: key === '-' ? null : `${p.file}:${key}`, seq: Number(seq) });
+    }
+  }
+  return ledger;
+}
+
+/** Every relay's publishes merged in time order (each line: `<message_id> <epoch ms, fractional>`). */
+function deliveriesOf(relays: Child[]): Deliveries {
+  const all = relays.flatMap((r) => lines(r.file).map((l) => l.split(' ') as [string, string]));
+  all.sort((a, b) => Number(a[1]) - Number(b[1]));
+  const d = new Deliveries();
+  for (const [id] of all) d.record(id);
+  return d;
+}
+
+/** Messages the relays published per second over `ms`, measured from their files. */
+async function rateOver(relays: Child[], ms: number): Promise<number> {
+  const count = () => relays.reduce((sum, r) => sum + lines(r.file).length, 0);
+  const before = count();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, ms)); // a measuring window, not a wait for work
+  return ((count() - before) * 1000) / (performance.now() - started);
+}
+
+async function pendingIn(schema: string): Promise<number> {
+  const { rows } = await t.pool.query(
+    `select count(*)::int as n from "${schema}".messages where status = 'pending'`,
+  );
+  return rows[0].n;
+}
+
+describe('upgrading under load', () => {
+  it('migrates to storage v2 under old relays and producers, then rolls the relays (SIGTERM and SIGKILL): nothing lost, nothing phantom, keys in order', async () => {
+    const idle = await olderSchema('idle');
+    let started = performance.now();
+    await migrate(t.pool, { schema: idle });
+    const idleMs = performance.now() - started;
+
+    const schema = await olderSchema('load');
+    const oldRelays = [child(oldDir, 'relay', schema), child(oldDir, 'relay', schema)];
+    const producers = [0, 1].map((p) =>
+      child(oldDir, 'producer', schema, { PRODUCER: `old${p}`, PAUSE_MS: '20' }),
+    );
+    await waitFor(
+      () => oldRelays.every((r) => lines(r.file).length > 200),
+      'the old relays to deliver',
+      90_000,
+    );
+    const before = await rateOver(oldRelays, 2_000);
+    const countBefore = oldRelays.reduce((sum, r) => sum + lines(r.file).length, 0);
+    started = performance.now();
+    const result = await migrate(t.pool, { schema });
+    const loadMs = performance.now() - started;
+    const during =
+      ((oldRelays.reduce((sum, r) => sum + lines(r.file).length, 0) - countBefore) * 1000) / loadMs;
+    const leftAfterMigrate = await pendingIn(schema);
+    console.log(
+      `old relays: ${before.toFixed(0)}/s before migrate, ${during.toFixed(0)}/s while it ran; ` +
+        `migrate ${idleMs.toFixed(0)} ms idle, ${loadMs.toFixed(0)} ms under load (${RETAINED} retained, ` +
+        `${leftAfterMigrate} still pending at its end)`,
+    );
+    expect(result.applied).toEqual([7]);
+    expect(leftAfterMigrate).toBeGreaterThan(0); // the old relays were busy the whole time
+    // The promise is half the rate and twice the idle time; on a quiet machine it holds (see the
+    // README's Upgrading section for measured numbers). On a shared 2-core CI box every process
+    // fights for CPU, so the test asserts the bounds the old step order broke by 10x and more
+    // (85/s of 1,000/s; migrate 15 s to over 150 s against 0.5 s idle).
+    expect(during).toBeGreaterThan(before / 4);
+    expect(loadMs).toBeLessThan(8 * idleMs + 2_000);
+
+    // Migration 7: every old relay stops before a new one starts (README "Upgrading").
+    oldRelays[0]!.proc.kill('SIGTERM');
+    expect(await oldRelays[0]!.exited).toBe(0);
+    oldRelays[1]!.proc.kill('SIGKILL');
+    await oldRelays[1]!.exited;
+    const killedPublished = new Set(lines(oldRelays[1]!.file).map((l) => l.split(' ')[0]!));
+    const newRelays = [child(ROOT, 'relay', schema), child(ROOT, 'relay', schema)];
+    const newProducer = child(ROOT, 'producer', schema, { PRODUCER: 'new', PAUSE_MS: '20' });
+    await waitFor(
+      () => newRelays.every((r) => lines(r.file).length > 100),
+      'the new relays to deliver',
+      90_000,
+    );
+    for (const p of [...producers, newProducer]) p.proc.kill('SIGTERM');
+    for (const p of [...producers, newProducer]) expect(await p.exited).toBe(0);
+    await waitForDrained(scenario(schema), 'the new relays to drain', 60_000);
+    for (const r of newRelays) r.proc.kill('SIGTERM');
+    for (const r of newRelays) expect(await r.exited).toBe(0);
+
+    const ledger = await ledgerOf(schema, [...producers, newProducer]);
+    const deliveries = deliveriesOf([...oldRelays, ...newRelays]);
+    const verdict = await verify(scenario(schema), ledger, deliveries, { scenario: 'upgrade', startedAt: 0 });
+    const twice = [...deliveries.counts].filter(([, c]) => c > 1).map(([id]) => id);
+    console.log(
+      `upgrade: ${ledger.committed.size} committed, ${deliveries.counts.size} delivered, ${twice.length} twice ` +
+        `(all in flight at the SIGKILL: ${twice.every((id) => killedPublished.has(id))})`,
+    );
+    expect(verdict.problems).toEqual([]);
+    expect(twice.filter((id) => !killedPublished.has(id))).toEqual([]);
+    expect(twice.length).toBeLessThanOrEqual(58); // one claimed batch and its publishes at most
+  }, 180_000);
+
+  it('stops relays of this build when a later release migrates, so old and new never claim side by side', async () => {
+    const schema = `${t.schema}_fence`;
+    await migrate(t.pool, { schema });
+    const relays = [child(ROOT, 'relay', schema), child(ROOT, 'relay', schema)];
+    const producer = child(ROOT, 'producer', schema, { PRODUCER: 'f', PAUSE_MS: '5' });
+    await waitFor(() => relays.every((r) => lines(r.file).length > 100), 'the relays to deliver', 90_000);
+    await migrate(t.pool, { schema, migrations: [...MIGRATIONS, FUTURE_MIGRATION] });
+    const migratedAt = performance.now();
+    expect(await Promise.all(relays.map((r) => r.exited))).toEqual([3, 3]);
+    const stoppedMs = performance.now() - migratedAt;
+    producer.proc.kill('SIGTERM');
+    expect(await producer.exited).toBe(0);
+    const { rows } = await t.pool.query(
+      `select count(*)::int as n, count(*) filter (where status = 'in_flight')::int as in_flight
+         from "${schema}".messages`,
+    );
+    console.log(
+      `fence: relays exited ${stoppedMs.toFixed(0)} ms after the migration, ${rows[0].n} left for the new release`,
+    );
+    expect(rows[0]).toMatchObject({ in_flight: 0 });
+    expect(rows[0].n).toBeGreaterThan(0);
+    // The later release's relays: this build, with the schema's version put back in its reach.
+    await t.pool.query(`delete from "${schema}".migrations where version = $1`, [FUTURE_MIGRATION.version]);
+    const next = child(ROOT, 'relay', schema);
+    await waitForDrained(scenario(schema), 'the next release to drain', 60_000);
+    next.proc.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+    const deliveries = deliveriesOf([...relays, next]);
+    const verdict = await verify(scenario(schema), await ledgerOf(schema, [producer]), deliveries, {
+      scenario: 'fence',
+      startedAt: 0,
+    });
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.figures.duplicates).toBe(0);
+  }, 120_000);
+});
