@@ -79,6 +79,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
             metrics,
             notReadyReason: () => notReadyReason,
             ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+            ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
           };
     // A signal while the database is not there yet ends the wait at once, with exit 0.
     const waitAbort = new AbortController();

@@ -226,7 +226,15 @@ export const SETTINGS = {
     default: undefined,
     redact: hidden,
     description:
-      'bearer token of the admin POST routes and the status page (when unset: routes off, page read-only)',
+      'bearer token of every /api/* route, the admin POST routes and the status page (when unset: admin routes off, reads open)',
+  }),
+  metricsToken: setting({
+    env: 'METRICS_TOKEN',
+    flag: 'metrics-token',
+    parse: text({ min: 16, rule: 'at least 16 characters' }),
+    default: undefined,
+    redact: hidden,
+    description: 'bearer token of GET /metrics (open when unset; ADMIN_TOKEN never covers it)',
   }),
   logLevel: setting({
     env: 'LOG_LEVEL',

@@ -8,7 +8,7 @@ import { ADMIN_ROUTES } from './admin-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
-import { findRoute, type HttpServerState, type Route } from './route.js';
+import { findRoute, type HttpServerState, type Route, underApi } from './route.js';
 
 /** What the HTTP endpoint serves from. */
 export interface HttpServerOptions extends HttpServerState {
@@ -32,6 +32,8 @@ const ROUTES: readonly Route[] = [...HEALTH_ROUTES, ...METRICS_ROUTES, ...ADMIN_
 
 /**
  * Starts the health, metrics, status and admin endpoint on node:http.
+ * With an admin token, every `/api/*` route (reads included) needs it; /healthz, /readyz and
+ * /metrics needs only METRICS_TOKEN when that is set (metrics-routes.ts).
  * GET /healthz, /readyz (health-routes.ts), /metrics (metrics-routes.ts), /api/jobs/status,
  * /api/stats and POST /api/admin/jobs/run/:jobName, /api/admin/dead/replay and
  * /api/admin/dead/purge with `Authorization: Bearer <ADMIN_TOKEN>` (admin-routes.ts), and the
@@ -73,6 +75,9 @@ export async function startHttpServer(given: HttpServerOptions): Promise<Running
           res.setHeader('www-authenticate', 'Bearer');
           return send(res, 401, { error: 'unauthorized' });
         }
+      } else if (state.adminToken !== undefined && underApi(path) && !authorized(req)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return send(res, 401, { error: 'unauthorized' });
       }
       const found = findRoute(ROUTES, method, path);
       if (!found) return send(res, 404, { error: 'not found' });
