@@ -10,6 +10,8 @@ import { DEFAULT_SCHEMA } from '../core/foundation/schema-name.js';
 import { resultJson } from '../core/foundation/storable.js';
 import { defaultWorkerId } from '../core/foundation/worker-id.js';
 import { cronProblem } from './cron-expression.js';
+import { jobSummary } from './job-summary.js';
+import { prefixLogger } from './prefix-logger.js';
 import { type JobRun, JobRunsStore } from './job-runs-store.js';
 
 /** What a job function gets. */
@@ -38,8 +40,12 @@ export interface JobStatus {
   name: string;
   /** Null for jobs that only run on demand. */
   cron: string | null;
+  /** Other names it answers to (`alias`), e.g. seed 004's `outbox` for `relay`. */
+  aliases: string[];
   /** Running in this process right now. */
   running: boolean;
+  /** Has a cron timer in this process (seed 004's `running` meant this). */
+  scheduled: boolean;
   nextRunAt: Date | null;
   lastRun: JobRun | undefined;
 }
@@ -69,6 +75,11 @@ export interface Scheduler {
    * runs through `runOnce` (CLI `jobs run`, admin API). Names are unique.
    */
   register(name: string, cronExpression: string | null, fn: JobFunction): this;
+  /**
+   * Lets `alias` name the registered job `target` in `runOnce` and `has` (runs are recorded
+   * under `target`): another system's job names without a second job.
+   */
+  alias(alias: string, target: string): this;
   /** Starts the cron timers. Returns at once. */
   start(): void;
   /** Stops the timers and waits for running jobs (aborting them after `timeoutMs`). */
@@ -77,6 +88,7 @@ export interface Scheduler {
   runOnce(name: string): Promise<JobOutcome>;
   /** Registered jobs with their last recorded run. */
   status(): Promise<JobStatus[]>;
+  /** True for a registered job's name or one of its aliases. */
   has(name: string): boolean;
   readonly names: readonly string[];
   on<E extends keyof SchedulerEvents>(event: E, listener: (...args: SchedulerEvents[E]) => void): this;
@@ -86,22 +98,6 @@ export interface Scheduler {
 export const DEFAULT_JOB_STOP_TIMEOUT_MS = 10_000;
 
 const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/**
- * Wraps a logger so every message starts with `prefix`, children included.
- *
- * @example
- * prefixLogger(logger, '[Job:cleanup] ').info({}, 'done'); // msg "[Job:cleanup] done"
- */
-export function prefixLogger(logger: Logger, prefix: string): Logger {
-  return {
-    debug: (obj, msg) => logger.debug(obj, `${prefix}${msg ?? ''}`),
-    info: (obj, msg) => logger.info(obj, `${prefix}${msg ?? ''}`),
-    warn: (obj, msg) => logger.warn(obj, `${prefix}${msg ?? ''}`),
-    error: (obj, msg) => logger.error(obj, `${prefix}${msg ?? ''}`),
-    child: (bindings) => prefixLogger(logger.child(bindings), prefix),
-  };
-}
 
 /**
  * Creates the job scheduler. Every instance of an app registers the same jobs and starts the
@@ -126,6 +122,7 @@ interface RegisteredJob {
   name: string;
   cron: string | null;
   fn: JobFunction;
+  aliases: string[];
   task?: ScheduledTask;
   running?: Promise<JobOutcome>;
   abort?: AbortController;
@@ -139,6 +136,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
   private readonly clock: Clock;
   private readonly timezone: string | undefined;
   private readonly jobs = new Map<string, RegisteredJob>();
+  private readonly aliases = new Map<string, RegisteredJob>();
   private started = false;
   private stopping = false;
 
@@ -158,18 +156,35 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   has(name: string): boolean {
-    return this.jobs.has(name);
+    return this.find(name) !== undefined;
   }
 
-  register(name: string, cronExpression: string | null, fn: JobFunction): this {
+  private find(name: string): RegisteredJob | undefined {
+    return this.jobs.get(name) ?? this.aliases.get(name);
+  }
+
+  private checkNewName(name: string): void {
     if (typeof name !== 'string' || !JOB_NAME.test(name)) {
       throw new OutboxValidationError(
         'name',
         `must be lower-case letters, digits, . _ - (at most 63), got ${JSON.stringify(name)}`,
       );
     }
-    if (this.jobs.has(name))
-      throw new OutboxValidationError('name', `a job named "${name}" is already registered`);
+    if (this.has(name))
+      throw new OutboxValidationError('name', `a job or alias named "${name}" is already registered`);
+  }
+
+  alias(alias: string, target: string): this {
+    const job = this.jobs.get(target);
+    if (!job) throw new OutboxValidationError('target', `no job named "${target}" to alias`);
+    this.checkNewName(alias);
+    this.aliases.set(alias, job);
+    job.aliases.push(alias);
+    return this;
+  }
+
+  register(name: string, cronExpression: string | null, fn: JobFunction): this {
+    this.checkNewName(name);
     if (cronExpression !== null) {
       const problem = cronProblem(cronExpression);
       if (problem)
@@ -179,7 +194,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
         );
     }
     if (typeof fn !== 'function') throw new OutboxValidationError('fn', 'must be a function');
-    const job: RegisteredJob = { name, cron: cronExpression?.trim() ?? null, fn };
+    const job: RegisteredJob = { name, cron: cronExpression?.trim() ?? null, fn, aliases: [] };
     this.jobs.set(name, job);
     if (this.started) this.schedule(job);
     return this;
@@ -234,7 +249,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   async runOnce(name: string): Promise<JobOutcome> {
-    const job = this.jobs.get(name);
+    const job = this.find(name);
     if (!job)
       throw new OutboxValidationError(
         'name',
@@ -248,7 +263,9 @@ class JobScheduler extends EventEmitter implements Scheduler {
     return [...this.jobs.values()].map((j) => ({
       name: j.name,
       cron: j.cron,
+      aliases: [...j.aliases],
       running: j.running !== undefined,
+      scheduled: j.task !== undefined,
       nextRunAt: j.cron ? nextRun(j) : null,
       lastRun: latest.get(j.name),
     }));
@@ -326,7 +343,9 @@ class JobScheduler extends EventEmitter implements Scheduler {
     try {
       const result = await job.fn({ name: job.name, signal, logger: log, reason, tick });
       const durationMs = Math.round(performance.now() - started);
-      log.info({ durationMs, result }, 'succeeded');
+      // One line per run with its counts, as fields and as words: `[Job:relay] succeeded: delivered 5, ...`.
+      const summary = jobSummary(result);
+      log.info({ ...summary.counts, durationMs, result }, `succeeded${summary.text} (${durationMs} ms)`);
       return { status: 'succeeded', result, durationMs };
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);

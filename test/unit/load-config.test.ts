@@ -129,7 +129,7 @@ describe('loadConfig problems', () => {
       expect.stringMatching(/^CLEANUP_CRON "every day" is not a valid cron expression \(.+\)$/),
       '--batch-size must be an integer 1..10000, got "0"',
       'CONCURRENCY must be an integer 1..10000, got "-1"',
-      'WORKER_MODE must be one of relay, jobs, all, got "both"',
+      'WORKER_MODE must be one of relay, jobs, all (or 0, 1, true, false), got "both"',
       'DATABASE_URL is required (or --database-url): a postgres:// connection string',
     ]);
   });

@@ -23,6 +23,7 @@ import {
   text,
   webhookSecrets,
 } from './setting-parsers.js';
+import { workerMode } from './worker-roles.js';
 import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
 import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
 
@@ -30,11 +31,6 @@ import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
 export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
 /** One of `PUBLISHER_TYPES`. */
 export type PublisherType = (typeof PUBLISHER_TYPES)[number];
-
-/** What `start` runs. */
-export const WORKER_MODES = ['relay', 'jobs', 'all'] as const;
-/** One of `WORKER_MODES`. */
-export type WorkerMode = (typeof WORKER_MODES)[number];
 
 /**
  * Every setting of the binary, in help order, keyed by its name in `CliConfig`.
@@ -193,9 +189,18 @@ export const SETTINGS = {
   workerMode: setting({
     env: 'WORKER_MODE',
     flag: 'worker-mode',
-    parse: oneOf(WORKER_MODES),
-    default: 'all',
-    description: '`start` runs the relay, the jobs, or all',
+    parse: workerMode,
+    default: undefined,
+    description:
+      '`start` runs relay, jobs or all (unset: all); seed 003: 0/false = HTTP only, 1/true = relay and jobs (see JOB_RUNNER_ENABLED)',
+  }),
+  jobRunnerEnabled: setting({
+    env: 'JOB_RUNNER_ENABLED',
+    flag: 'job-runner-enabled',
+    parse: flag,
+    default: undefined,
+    description:
+      'seed 003: false runs nothing (HTTP only) in any mode; true with WORKER_MODE 0 or unset runs relay and jobs',
   }),
   workerRunOnce: setting({
     env: 'WORKER_RUN_ONCE',

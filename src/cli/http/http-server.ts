@@ -8,6 +8,7 @@ import { ADMIN_ROUTES } from './admin-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
+import { OUTBOX_ADMIN_ROUTES } from './outbox-admin-routes.js';
 import { findRoute, type HttpServerState, type Route, underApi } from './route.js';
 
 /** What the HTTP endpoint serves from. */
@@ -28,7 +29,12 @@ export interface RunningHttpServer {
 }
 
 /** Every route but the status page's, by concern. */
-const ROUTES: readonly Route[] = [...HEALTH_ROUTES, ...METRICS_ROUTES, ...ADMIN_ROUTES];
+const ROUTES: readonly Route[] = [
+  ...HEALTH_ROUTES,
+  ...METRICS_ROUTES,
+  ...ADMIN_ROUTES,
+  ...OUTBOX_ADMIN_ROUTES,
+];
 
 /**
  * Starts the health, metrics, status and admin endpoint on node:http.
@@ -63,8 +69,9 @@ export async function startHttpServer(given: HttpServerOptions): Promise<Running
     const method = req.method ?? 'GET';
     try {
       const read = method === 'GET' || method === 'HEAD';
-      const admin = method === 'POST' && path.startsWith('/api/admin/');
-      if (!read && !admin) return send(res, 405, { error: 'method not allowed' });
+      // Every /api/admin/ path, reads too (seed 004's GET /api/admin/outbox/stats), is an admin route.
+      const admin = path.startsWith('/api/admin/');
+      if (!read && !(admin && method === 'POST')) return send(res, 405, { error: 'method not allowed' });
       if (read && (await status.handle(req, res, path))) return;
       if (admin) {
         // Checked before the route is looked up: without the token, no admin path is revealed.

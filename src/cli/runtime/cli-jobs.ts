@@ -8,6 +8,12 @@ import { retryDeadJob } from '../../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.js';
 import type { CliConfig } from '../config/settings.js';
 
+/**
+ * Other names of the built-in jobs: seed 004's `outbox` and `retry` (design.md section 9: seed
+ * names are aliases, not forks). They work in `jobs run`, the admin route and the status page.
+ */
+export const JOB_ALIASES = { outbox: 'relay', retry: 'retry-dead' } as const;
+
 /** Relay options from the config, shared by `start`, `run` and the relay job. */
 export function relayOptions(config: CliConfig) {
   return {
@@ -75,5 +81,6 @@ export function createCliScheduler(
     roles.maintenance && config.enableRetryDead ? config.retryCron : null,
     retryDeadJob({ db: context.db, schema: config.schema }),
   );
+  for (const [alias, target] of Object.entries(JOB_ALIASES)) scheduler.alias(alias, target);
   return scheduler;
 }

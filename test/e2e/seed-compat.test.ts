@@ -1,0 +1,32 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { runCli } from './cli-process.js';
+
+describe.concurrent('the seeds’ names in the binary', () => {
+  const dbs: TestDatabase[] = [];
+  const fresh = async () => {
+    const t = await createTestDatabase();
+    dbs.push(t);
+    return { t, env: { DATABASE_URL: t.url, OUTBOX_SCHEMA: t.schema } };
+  };
+  afterAll(async () => {
+    for (const t of dbs) await t.close();
+  });
+
+  it('runs seed 004’s `jobs run outbox` as the relay job, and lists the alias', async () => {
+    const { t, env } = await fresh();
+    expect((await runCli(['publish', '--count', '2', '--type', 'e2e.seed'], env)).code).toBe(0);
+    const run = await runCli(['jobs', 'run', 'outbox'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      job: 'outbox',
+      status: 'succeeded',
+      result: { delivered: 2 },
+    });
+    const runs = await t.pool.query(`select job_name from "${t.schema}".job_runs`);
+    expect(runs.rows).toEqual([{ job_name: 'relay' }]);
+    const list = await runCli(['jobs', 'list'], env);
+    expect(list.stdout).toContain('relay (outbox)');
+    expect(list.stdout).toContain('retry-dead (retry)');
+  });
+});
