@@ -30,3 +30,28 @@ describe.concurrent('the seeds’ names in the binary', () => {
     expect(list.stdout).toContain('retry-dead (retry)');
   });
 });
+
+describe.concurrent('seed settings in the binary', () => {
+  it('exits 2 on a plain webhook secret shorter than 24 bytes, saying why', async () => {
+    const r = await runCli(['config'], { OUTBOX_WEBHOOK_SECRET: 'tu_secret' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('OUTBOX_WEBHOOK_SECRET is a plain secret of 9 bytes; it needs at least 24');
+    expect(r.stderr).not.toContain('tu_secret');
+  });
+
+  it('`config` says which name gave a value, and builds DATABASE_URL from PG* without printing the password', async () => {
+    const r = await runCli(['config'], {
+      PORT: '4000',
+      PGHOST: 'db.internal',
+      PGUSER: 'worker',
+      PGPASSWORD: 'pg-secret-password',
+      PGDATABASE: 'app',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/HTTP_PORT\s+4000\s+env \(as PORT\)/);
+    expect(r.stdout).toMatch(
+      /DATABASE_URL\s+postgresql:\/\/worker:\*\*\*@db\.internal\/app\s+env \(as PG\* variables\)/,
+    );
+    expect(r.stdout).not.toContain('pg-secret-password');
+  });
+});

@@ -168,15 +168,18 @@ export const schemaName: SettingParser<string> = textParser((input) => {
 });
 
 /**
- * Comma-separated `whsec_` secrets (current first), by the webhook publisher's own rule
- * (`WebhookSecret.parseList`), so a secret that passes here never fails at start.
+ * Comma-separated secrets (current first): `whsec_<base64>`, or plain secrets of at least 24
+ * bytes used as raw key bytes (seed 004), by the webhook publisher's own rule
+ * (`WebhookSecret.parseAny`), so a secret that passes here never fails at start.
  */
 export const webhookSecrets: SettingParser<readonly string[]> = textParser((input) => {
   const list = input.raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return libraryRule(list, () => WebhookSecret.parseList(list.length === 1 ? list[0] : list, input.label));
+  const label = (i: number) => (list.length === 1 ? input.label : `${input.label}[${i}]`);
+  if (list.length === 0) return libraryRule(list, () => WebhookSecret.parseList(list, input.label));
+  return libraryRule(list, () => list.map((s, i) => WebhookSecret.parseAny(s, label(i))));
 });
 
 /** A 32-byte key as hex or base64, by the RouterOS cipher's own rule (`parseCredentialsKey`). */

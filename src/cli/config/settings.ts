@@ -9,6 +9,8 @@ import {
   RELAY_OPTION_BOUNDS,
 } from '../../core/relay/relay.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
+import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
+import { LIBPQ_SETTINGS } from './libpq-settings.js';
 import { NATS_SETTINGS } from './nats-settings.js';
 import {
   commaListOf,
@@ -44,8 +46,9 @@ export const SETTINGS = {
     parse: postgresUrl,
     default: undefined,
     redact: redactUrl,
-    description: 'PostgreSQL connection string (required except for demo)',
+    description: 'PostgreSQL connection string (required except for demo; or the PG* variables below)',
   }),
+  ...LIBPQ_SETTINGS,
   schema: setting({
     env: 'OUTBOX_SCHEMA',
     flag: 'schema',
@@ -74,7 +77,7 @@ export const SETTINGS = {
     default: [],
     redact: hidden,
     description:
-      'whsec_<base64> signing secret(s) of 24..64 bytes, comma-separated for rotation (current first)',
+      'whsec_<base64> signing secret(s) of 24..64 bytes (or a plain secret of at least 24 bytes, used as raw key bytes), comma-separated for rotation (current first)',
   }),
   webhookAllowPrivate: setting({
     env: 'OUTBOX_WEBHOOK_ALLOW_PRIVATE',
@@ -83,8 +86,16 @@ export const SETTINGS = {
     default: false,
     description: 'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise)',
   }),
+  webhookSignature: setting({
+    env: 'OUTBOX_WEBHOOK_SIGNATURE',
+    flag: 'webhook-signature',
+    parse: oneOf(SIGNATURE_SCHEMES),
+    default: 'standard',
+    description: `how webhooks are signed: ${SIGNATURE_SCHEMES.join(', ')} (standard = Standard Webhooks; stripe/github key the HMAC with the secret text as given)`,
+  }),
   credentialsKey: setting({
     env: 'OUTBOX_CREDENTIALS_KEY',
+    aliases: ['CREDENTIALS_ENCRYPTION_KEY'],
     flag: 'credentials-key',
     parse: credentialsKey,
     default: undefined,
@@ -211,6 +222,7 @@ export const SETTINGS = {
   }),
   httpPort: setting({
     env: 'HTTP_PORT',
+    aliases: ['PORT'],
     flag: 'http-port',
     parse: integer({ min: 0, max: 65_535 }),
     default: undefined,
@@ -302,7 +314,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     key: 'databaseUrl',
     when: (_config, options) => options.requireDatabase === true,
-    because: `(or --${SETTINGS.databaseUrl.flag}): a postgres:// connection string`,
+    because: `(or --${SETTINGS.databaseUrl.flag}, or libpq's PGHOST, PGUSER...): a postgres:// connection string`,
   },
   ...(['webhookUrl', 'webhookSecrets'] as const).map((key) => ({
     key,

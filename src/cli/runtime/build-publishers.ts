@@ -48,10 +48,11 @@ async function buildOne(
     case 'console':
       return new ConsolePublisher({ logger: context.logger.child({ publisher: 'console' }) });
     case 'webhook': {
-      const { WebhookPublisher } = await import('../../publishers/webhook/index.js');
+      const { WebhookPublisher, WebhookSecret } = await import('../../publishers/webhook/index.js');
       return new WebhookPublisher({
         ...(config.webhookUrl ? { url: config.webhookUrl } : {}),
-        secrets: config.webhookSecrets,
+        secrets: config.webhookSecrets.map((s) => WebhookSecret.parseAny(s, 'OUTBOX_WEBHOOK_SECRET')),
+        signatureSchemes: [config.webhookSignature],
         allowPrivateNetworks: config.webhookAllowPrivate,
       });
     }

@@ -59,8 +59,11 @@ export interface WebhookPublisherOptions {
    * Return undefined to fall back to `urls` / `url`.
    */
   readonly resolveUrl?: ResolveWebhookUrl;
-  /** `whsec_<base64>` secrets (24..64 bytes), current first; several sign every request during rotation. */
-  readonly secrets: string | readonly string[];
+  /**
+   * `whsec_<base64>` secrets (24..64 bytes), current first; several sign every request during
+   * rotation. A plain secret goes in as `WebhookSecret.fromRawKey(text)`.
+   */
+  readonly secrets: string | WebhookSecret | readonly (string | WebhookSecret)[];
   /** Signatures to send; default `['standard']` (Standard Webhooks `webhook-signature`). */
   readonly signatureSchemes?: readonly SignatureSchemeOption[];
   /** Extra request headers, fixed or per message; they cannot replace webhook-* or framing headers. */
