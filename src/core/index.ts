@@ -68,6 +68,7 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_RETRY_POLICY,
+  RETRY_POLICY_BOUNDS,
   type DeliveredInfo,
   type Relay,
   type RelayCounters,

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/foundation/errors.js';
 import { applyLibpqEnv } from './libpq-env.js';
+import { crossSettingProblems } from './setting-checks.js';
 import { ComputedDefault, type DefaultContext } from './setting.js';
 import {
   type CliConfig,
@@ -117,6 +118,7 @@ export function loadConfig(
       problems.push(`${s.env} is required ${r.because}`);
     }
   }
+  problems.push(...crossSettingProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, sources, aliasesUsed };
 }

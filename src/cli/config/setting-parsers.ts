@@ -66,6 +66,22 @@ export function integer({ min, max }: IntBounds): SettingParser<number> {
   });
 }
 
+/**
+ * A decimal number in `min..max` (`0.2`).
+ *
+ * @example
+ * decimal({ min: 0, max: 1 }).parse({ raw: '0.2', label: 'RETRY_JITTER', shown: '"0.2"' }) // { ok: true, value: 0.2 }
+ */
+export function decimal({ min, max }: { min: number; max: number }): SettingParser<number> {
+  return textParser((input) => {
+    const text = input.raw.trim();
+    const value = Number(text);
+    return /^-?\d+(\.\d+)?$/.test(text) && value >= min && value <= max
+      ? { ok: true, value }
+      : mustBe(input, `a number ${min}..${max}`);
+  });
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 

@@ -8,6 +8,7 @@ import {
   DEFAULT_STOP_TIMEOUT_MS,
   RELAY_OPTION_BOUNDS,
 } from '../../core/relay/relay.js';
+import { DEFAULT_RETRY_POLICY, RETRY_POLICY_BOUNDS } from '../../core/relay/retry-policy.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
 import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
 import { LIBPQ_SETTINGS } from './libpq-settings.js';
@@ -16,6 +17,7 @@ import {
   commaListOf,
   credentialsKey,
   cron,
+  decimal,
   flag,
   httpUrl,
   integer,
@@ -196,6 +198,27 @@ export const SETTINGS = {
     // silently cut every producer's own budget down to it.
     default: undefined,
     description: `when set, caps the attempts of every row the relay delivers; also the max_attempts of messages the binary writes (publish, demo), which otherwise get ${DEFAULT_MAX_ATTEMPTS}`,
+  }),
+  retryBaseMs: setting({
+    env: 'RETRY_BASE_MS',
+    flag: 'retry-base-ms',
+    parse: integer(RETRY_POLICY_BOUNDS.baseDelayMs),
+    default: DEFAULT_RETRY_POLICY.baseDelayMs,
+    description: `delay after the first failed attempt; doubles each attempt (x${DEFAULT_RETRY_POLICY.factor})`,
+  }),
+  retryMaxMs: setting({
+    env: 'RETRY_MAX_MS',
+    flag: 'retry-max-ms',
+    parse: integer(RETRY_POLICY_BOUNDS.maxDelayMs),
+    default: DEFAULT_RETRY_POLICY.maxDelayMs,
+    description: 'longest delay between attempts (at least RETRY_BASE_MS)',
+  }),
+  retryJitter: setting({
+    env: 'RETRY_JITTER',
+    flag: 'retry-jitter',
+    parse: decimal(RETRY_POLICY_BOUNDS.jitter),
+    default: DEFAULT_RETRY_POLICY.jitter,
+    description: 'spread of each delay as a fraction (0.2 = +-20%)',
   }),
   workerMode: setting({
     env: 'WORKER_MODE',

@@ -25,6 +25,7 @@ export function relayOptions(config: CliConfig) {
     leaseMs: config.leaseMs,
     stopTimeoutMs: config.shutdownTimeoutMs,
     maxAttempts: config.maxRetries,
+    retry: { baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs, jitter: config.retryJitter },
   };
 }
 
