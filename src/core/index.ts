@@ -8,8 +8,14 @@
  * import { createOutbox, createRelay, migrate } from './core/index.js';
  */
 export {
+  AGGREGATE_ID_HEADER,
+  AGGREGATE_TYPE_HEADER,
+  BODY_FORMATS,
+  type BodyFormat,
   type Clock,
   ConfigError,
+  DEFAULT_CLOUDEVENTS_SOURCE,
+  formatBody,
   describeError,
   type Logger,
   type MessageKind,

@@ -8,6 +8,8 @@ export interface StreamedMessage {
   readonly msgId: string;
   readonly orderingKey: string | undefined;
   readonly body: string;
+  /** Every header, first value of each. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -41,6 +43,9 @@ export async function readStream(
             ? m.headers.get('Outbox-Ordering-Key')
             : undefined,
           body: m.string(),
+          headers: Object.fromEntries(
+            [...(m.headers ?? [])].map(([name, values]) => [name, values[0] ?? '']),
+          ),
         });
         if (out.length >= expected) break;
       }

@@ -1,3 +1,5 @@
+import { BODY_FORMATS } from '../../core/foundation/body-format.js';
+import { oneOf } from './setting-parsers.js';
 import { DEFAULT_NATS_TIMEOUT_MS } from '../../publishers/nats/nats-publisher-options.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX } from '../../publishers/nats/nats-subject.js';
 import { natsNkeySeed, natsServers, natsSubjectPrefix } from './nats-setting-parsers.js';
@@ -89,6 +91,13 @@ export const NATS_SETTINGS = {
     parse: text({ min: 1, rule: 'a stream name' }),
     default: undefined,
     description: 'publish only into this stream (Nats-Expected-Stream); other streams dead-letter',
+  }),
+  natsFormat: setting({
+    env: 'NATS_FORMAT',
+    flag: 'nats-format',
+    parse: oneOf(BODY_FORMATS),
+    default: 'payload',
+    description: `NATS message body: ${BODY_FORMATS.join(', ')} (see Body formats)`,
   }),
   natsTimeoutMs: setting({
     env: 'NATS_TIMEOUT_MS',

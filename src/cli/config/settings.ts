@@ -1,3 +1,4 @@
+import { BODY_FORMATS, DEFAULT_CLOUDEVENTS_SOURCE } from '../../core/foundation/body-format.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../core/producer/outbox.js';
 import { defaultWorkerId } from '../../core/foundation/worker-id.js';
 import {
@@ -87,6 +88,24 @@ export const SETTINGS = {
     parse: flag,
     default: false,
     description: 'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise)',
+  }),
+  webhookFormat: setting({
+    env: 'OUTBOX_WEBHOOK_FORMAT',
+    flag: 'webhook-format',
+    parse: oneOf(BODY_FORMATS),
+    default: 'payload',
+    description: `webhook request body: ${BODY_FORMATS.join(', ')} (payload = as stored; envelope = seed 004's shape; cloudevents = CloudEvents 1.0 JSON)`,
+  }),
+  cloudEventsSource: setting({
+    env: 'OUTBOX_CLOUDEVENTS_SOURCE',
+    flag: 'cloudevents-source',
+    parse: text({
+      min: 1,
+      max: 2000,
+      rule: 'a URI-reference such as /billing or https://example.com/billing',
+    }),
+    default: undefined,
+    description: `CloudEvents \`source\` of the cloudevents format (unset: ${DEFAULT_CLOUDEVENTS_SOURCE})`,
   }),
   webhookSignature: setting({
     env: 'OUTBOX_WEBHOOK_SIGNATURE',

@@ -53,6 +53,8 @@ async function buildOne(
         ...(config.webhookUrl ? { url: config.webhookUrl } : {}),
         secrets: config.webhookSecrets.map((s) => WebhookSecret.parseAny(s, 'OUTBOX_WEBHOOK_SECRET')),
         signatureSchemes: [config.webhookSignature],
+        bodyFormat: config.webhookFormat,
+        ...(config.cloudEventsSource ? { cloudEventsSource: config.cloudEventsSource } : {}),
         allowPrivateNetworks: config.webhookAllowPrivate,
       });
     }

@@ -1,3 +1,4 @@
+import { formatBody } from '../../core/foundation/body-format.js';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TransientPublishError } from '../../core/foundation/errors.js';
@@ -112,7 +113,10 @@ export class NatsPublisher implements Publisher {
       prefix: options.headerPrefix,
       expectStream: options.expectStream,
     });
-    const body = encoder.encode(message.body);
+    const sent = formatBody(message, options.bodyFormat, options.bodyFormatOptions);
+    // Only the other formats say what they are; `payload` stays exactly as before.
+    if (options.bodyFormat !== 'payload') headers.set('Content-Type', sent.contentType);
+    const body = encoder.encode(sent.body);
     let link: Link | undefined;
     try {
       link = await abortable(this.#connection(), signal, 'NATS connect');

@@ -1,3 +1,4 @@
+import { type FormattedBody, formatBody } from '../../core/foundation/body-format.js';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Clock } from '../../core/foundation/clock.js';
 import { PermanentPublishError, TransientPublishError } from '../../core/foundation/errors.js';
@@ -183,7 +184,7 @@ export class WebhookPublisher implements Publisher {
     }
   }
 
-  #requestHeaders(message: OutboxMessage, timestamp: number): Record<string, string> {
+  #requestHeaders(message: OutboxMessage, timestamp: number, sent: FormattedBody): Record<string, string> {
     const option = this.#options.headers;
     const extra = typeof option === 'function' ? option(message) : option;
     const headers: Record<string, string> = {};
@@ -191,10 +192,10 @@ export class WebhookPublisher implements Publisher {
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
     }
     headers['user-agent'] ??= this.#options.userAgent;
-    headers['content-type'] = 'application/json';
+    headers['content-type'] = sent.contentType;
     headers['webhook-id'] = message.messageId;
     headers['webhook-timestamp'] = String(timestamp);
-    const input = { id: message.messageId, timestamp, body: message.body };
+    const input = { id: message.messageId, timestamp, body: sent.body };
     for (const { scheme, header } of this.#options.schemes)
       headers[header] = signWebhook(scheme, this.#options.secrets, input);
     return headers;
@@ -232,7 +233,9 @@ export class WebhookPublisher implements Publisher {
     }
 
     const timestamp = Math.floor(this.#clock.now().getTime() / 1000);
-    const headers = this.#requestHeaders(message, timestamp);
+    // `payload` hands back message.body itself: the default path builds no new string.
+    const sent = formatBody(message, this.#options.bodyFormat, this.#options.bodyFormatOptions);
+    const headers = this.#requestHeaders(message, timestamp, sent);
 
     // Our own controller rather than AbortSignal.any: the relay's signal lives long and
     // any() would hang one dependent per request on it.
@@ -252,7 +255,7 @@ export class WebhookPublisher implements Publisher {
           dispatcher: this.#agent,
           method: 'POST',
           headers,
-          body: message.body,
+          body: sent.body,
           signal: controller.signal,
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: this.#options.bodyTimeoutMs,
