@@ -6,6 +6,7 @@ import type { Scheduler } from '../../jobs/scheduler.js';
 import { buildPublishers } from '../runtime/build-publishers.js';
 import { databaseAddress, openDatabase, waitForCliDatabase } from '../runtime/cli-database.js';
 import { createCliScheduler, relayOptions } from '../runtime/cli-jobs.js';
+import { attachRelayHooks } from '../runtime/relay-hooks.js';
 import { asCoreLogger, createCliLogger } from '../runtime/cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
 import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http/http-server.js';
@@ -130,6 +131,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
           logger: core,
         });
         metrics.observeRelay(relay);
+        await attachRelayHooks(relay, relayPublishers, config, core);
         relay.start();
       }
       const scheduleRelay = runsRelay && config.relaySchedule === 'cron';

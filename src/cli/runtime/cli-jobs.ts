@@ -7,6 +7,7 @@ import { relayJob } from '../../jobs/relay-job.js';
 import { retryDeadJob } from '../../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.js';
 import type { CliConfig } from '../config/settings.js';
+import { attachRelayHooks } from './relay-hooks.js';
 
 /**
  * Other names of the built-in jobs: seed 004's `outbox` and `retry` (design.md section 9: seed
@@ -62,14 +63,20 @@ export function createCliScheduler(
     async (job) => {
       publishers ??= context.publishers();
       // A relay of its own per run: it never shares in-flight state with a continuous relay.
+      const relayPublishers = await publishers;
       const relay = createRelay({
         db: context.db,
         ...relayOptions(config),
-        publishers: await publishers,
+        publishers: relayPublishers,
         logger: job.logger,
         closePublishers: false,
       });
-      return relayJob(relay)(job);
+      const hooks = await attachRelayHooks(relay, relayPublishers, config, job.logger);
+      try {
+        return await relayJob(relay)(job);
+      } finally {
+        hooks.detach();
+      }
     },
   );
   scheduler.register(
