@@ -11,88 +11,21 @@ import { resultJson } from '../core/foundation/storable.js';
 import { defaultWorkerId } from '../core/foundation/worker-id.js';
 import { cronProblem } from './cron-expression.js';
 import { jobSummary } from './job-summary.js';
+import { jobCompletedEvent, JobTransaction, type JobTransactionFn } from './job-transaction.js';
+import { createOutbox, type Outbox } from '../core/producer/index.js';
 import { prefixLogger } from './prefix-logger.js';
-import { type JobRun, JobRunsStore } from './job-runs-store.js';
+import { JobRunsStore } from './job-runs-store.js';
+import type { JobFunction, JobOutcome, JobStatus, Scheduler, SchedulerOptions } from './scheduler-types.js';
 
-/** What a job function gets. */
-export interface JobContext {
-  readonly name: string;
-  /** Aborted when the scheduler stops and the run overstays the stop deadline. */
-  readonly signal: AbortSignal;
-  /** Logs with `[Job:<name>]` in front of every message. */
-  readonly logger: Logger;
-  readonly reason: 'scheduled' | 'manual';
-  /** The cron slot this run is for (scheduled runs only). */
-  readonly tick: Date | undefined;
-}
-
-/** A job: whatever it resolves with is stored as the run's result (JSON). */
-export type JobFunction = (context: JobContext) => unknown | Promise<unknown>;
-
-/** How one run attempt ended. `skipped` means another run (here or on another instance) had it. */
-export type JobOutcome =
-  | { status: 'succeeded'; result: unknown; durationMs: number }
-  | { status: 'failed'; error: string; durationMs: number }
-  | { status: 'skipped'; reason: 'running-here' | 'running-elsewhere' | 'tick-taken' | 'stopping' };
-
-/** A registered job and its last recorded run. */
-export interface JobStatus {
-  name: string;
-  /** Null for jobs that only run on demand. */
-  cron: string | null;
-  /** Other names it answers to (`alias`), e.g. seed 004's `outbox` for `relay`. */
-  aliases: string[];
-  /** Running in this process right now. */
-  running: boolean;
-  /** Has a cron timer in this process (seed 004's `running` meant this). */
-  scheduled: boolean;
-  nextRunAt: Date | null;
-  lastRun: JobRun | undefined;
-}
-
-/** Options of `createScheduler`. */
-export interface SchedulerOptions {
-  /** A kysely instance or pg Pool: each run takes one connection of its own for its lock. */
-  db: Kysely<any> | pg.Pool;
-  schema?: string;
-  /** Shown in job_runs.worker_id. Default `<hostname>:<pid>`. */
-  workerId?: string;
-  logger?: Logger;
-  clock?: Clock;
-  /** IANA time zone of the cron expressions. Default the process's. */
-  timezone?: string;
-}
-
-/** The scheduler's events, for metrics. */
-export interface SchedulerEvents {
-  finished: [name: string, outcome: JobOutcome];
-}
-
-/** Cron jobs that run on one instance at a time, once per tick across replicas. */
-export interface Scheduler {
-  /**
-   * Adds a job. `cronExpression` has 5 fields (or 6, seconds first); null means the job only
-   * runs through `runOnce` (CLI `jobs run`, admin API). Names are unique.
-   */
-  register(name: string, cronExpression: string | null, fn: JobFunction): this;
-  /**
-   * Lets `alias` name the registered job `target` in `runOnce` and `has` (runs are recorded
-   * under `target`): another system's job names without a second job.
-   */
-  alias(alias: string, target: string): this;
-  /** Starts the cron timers. Returns at once. */
-  start(): void;
-  /** Stops the timers and waits for running jobs (aborting them after `timeoutMs`). */
-  stop(options?: { timeoutMs?: number }): Promise<void>;
-  /** Runs a job now (a manual run): under the same lock, recorded the same way. */
-  runOnce(name: string): Promise<JobOutcome>;
-  /** Registered jobs with their last recorded run. */
-  status(): Promise<JobStatus[]>;
-  /** True for a registered job's name or one of its aliases. */
-  has(name: string): boolean;
-  readonly names: readonly string[];
-  on<E extends keyof SchedulerEvents>(event: E, listener: (...args: SchedulerEvents[E]) => void): this;
-}
+export type {
+  JobContext,
+  JobFunction,
+  JobOutcome,
+  JobStatus,
+  Scheduler,
+  SchedulerEvents,
+  SchedulerOptions,
+} from './scheduler-types.js';
 
 /** How long `stop()` waits for running jobs before aborting them. */
 export const DEFAULT_JOB_STOP_TIMEOUT_MS = 10_000;
@@ -135,6 +68,8 @@ class JobScheduler extends EventEmitter implements Scheduler {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly timezone: string | undefined;
+  private readonly outbox: Outbox;
+  private readonly eventsDestination: string | undefined;
   private readonly jobs = new Map<string, RegisteredJob>();
   private readonly aliases = new Map<string, RegisteredJob>();
   private started = false;
@@ -149,6 +84,8 @@ class JobScheduler extends EventEmitter implements Scheduler {
     this.logger = (options.logger ?? NOOP_LOGGER).child({ component: 'jobs', workerId: this.workerId });
     this.clock = options.clock ?? new SystemClock();
     this.timezone = options.timezone;
+    this.outbox = createOutbox({ schema: options.schema ?? DEFAULT_SCHEMA });
+    this.eventsDestination = options.eventsDestination;
   }
 
   get names(): readonly string[] {
@@ -282,7 +219,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     if (job.running) return this.skip(log, 'running-here');
     const abort = new AbortController();
     job.abort = abort;
-    const running = this.withConnection(async (run) => {
+    const running = this.withConnection(async (run, connection) => {
       if (!(await this.store.tryLock(run, job.name))) return this.skip(log, 'running-elsewhere');
       try {
         const abandoned = await this.store.abandonRunning(run, job.name, this.clock.now());
@@ -295,7 +232,14 @@ class JobScheduler extends EventEmitter implements Scheduler {
           now: this.clock.now(),
         });
         if (id === undefined) return this.skip(log, 'tick-taken');
-        const outcome = await this.invoke(job, log, abort.signal, reason, tick);
+        const tx = new JobTransaction(connection, run, this.outbox);
+        const outcome = await this.invoke(job, log, abort.signal, reason, tick, tx);
+        if (outcome.status === 'succeeded') await tx.begin();
+        else await tx.rollback();
+        if (outcome.status === 'succeeded' && this.eventsDestination !== undefined) {
+          const run = { job: job.name, reason, tick: tick ?? null, workerId: this.workerId };
+          await tx.add(jobCompletedEvent(this.eventsDestination, run, outcome));
+        }
         await this.store.finish(run, {
           id,
           status: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
@@ -303,6 +247,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
           error: outcome.status === 'failed' ? outcome.error : null,
           now: this.clock.now(),
         });
+        await tx.commit();
         await this.store.prune(run, job.name);
         return outcome;
       } finally {
@@ -337,11 +282,13 @@ class JobScheduler extends EventEmitter implements Scheduler {
     signal: AbortSignal,
     reason: 'scheduled' | 'manual',
     tick: Date | undefined,
+    tx: JobTransaction,
   ): Promise<JobOutcome> {
     const started = performance.now();
     log.info({ reason, tick }, 'started');
     try {
-      const result = await job.fn({ name: job.name, signal, logger: log, reason, tick });
+      const transaction = <T>(fn: JobTransactionFn<T>) => tx.run(fn);
+      const result = await job.fn({ name: job.name, signal, logger: log, reason, tick, transaction });
       const durationMs = Math.round(performance.now() - started);
       // One line per run with its counts, as fields and as words: `[Job:relay] succeeded: delivered 5, ...`.
       const summary = jobSummary(result);
@@ -356,14 +303,14 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   /** One connection for the whole run: a session advisory lock belongs to its connection. */
-  private async withConnection<T>(fn: (run: RunSql) => Promise<T>): Promise<T> {
+  private async withConnection<T>(fn: (run: RunSql, connection: Queryable) => Promise<T>): Promise<T> {
     const db = this.db;
     if (queryableKind(db) === 'kysely') {
-      return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn)));
+      return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn), conn));
     }
     const client = await (db as pg.Pool).connect();
     try {
-      return await fn(sqlRunner(client));
+      return await fn(sqlRunner(client), client);
     } finally {
       client.release();
     }

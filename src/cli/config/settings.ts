@@ -174,6 +174,14 @@ export const SETTINGS = {
     default: '0 * * * *',
     description: 'when the retry-dead job runs (with ENABLE_RETRY_DEAD=true)',
   }),
+  jobEventsDestination: setting({
+    env: 'JOB_EVENTS_DESTINATION',
+    flag: 'job-events-destination',
+    parse: text({ min: 1, max: 200, rule: 'a destination such as webhook or nats:audit.jobs' }),
+    default: undefined,
+    description:
+      'each successful job run writes a job.completed event (job, counts, duration) here, in the transaction that records the run',
+  }),
   workerId: setting({
     env: 'WORKER_ID',
     flag: 'worker-id',

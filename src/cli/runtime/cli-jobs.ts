@@ -55,6 +55,7 @@ export function createCliScheduler(
     schema: config.schema,
     workerId: config.workerId,
     logger: context.logger,
+    ...(config.jobEventsDestination ? { eventsDestination: config.jobEventsDestination } : {}),
   });
   let publishers: Promise<Record<string, Publisher>> | undefined;
   scheduler.register(
