@@ -221,6 +221,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
     job.abort = abort;
     const running = this.withConnection(async (run, connection) => {
       if (!(await this.store.tryLock(run, job.name))) return this.skip(log, 'running-elsewhere');
+      let tx: JobTransaction | undefined;
       try {
         const abandoned = await this.store.abandonRunning(run, job.name, this.clock.now());
         if (abandoned > 0) log.warn({ abandoned }, 'marked runs left running by a dead process as failed');
@@ -232,7 +233,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
           now: this.clock.now(),
         });
         if (id === undefined) return this.skip(log, 'tick-taken');
-        const tx = new JobTransaction(connection, run, this.outbox);
+        tx = new JobTransaction(connection, run, this.outbox);
         const outcome = await this.invoke(job, log, abort.signal, reason, tick, tx);
         if (outcome.status === 'succeeded') await tx.begin();
         else await tx.rollback();
@@ -250,6 +251,11 @@ class JobScheduler extends EventEmitter implements Scheduler {
         await tx.commit();
         await this.store.prune(run, job.name);
         return outcome;
+      } catch (error) {
+        // Never hand the connection back inside a transaction (one a failed statement aborted,
+        // say): undo the run's writes; the run row stays 'running' until abandonRunning.
+        await tx?.rollback();
+        throw error;
       } finally {
         await this.store.unlock(run, job.name);
       }
