@@ -8,8 +8,14 @@
  * import { createOutbox, createRelay, migrate } from './core/index.js';
  */
 export {
+  AGGREGATE_ID_HEADER,
+  AGGREGATE_TYPE_HEADER,
+  BODY_FORMATS,
+  type BodyFormat,
   type Clock,
   ConfigError,
+  DEFAULT_CLOUDEVENTS_SOURCE,
+  formatBody,
   describeError,
   guardConnectionErrors,
   type JsonEvents,
@@ -77,6 +83,7 @@ export {
   DEFAULT_LEASE_MS,
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_RETRY_POLICY,
+  RETRY_POLICY_BOUNDS,
   type DeliveredInfo,
   type Relay,
   type RelayCounters,

@@ -11,98 +11,27 @@ import { DEFAULT_SCHEMA } from '../core/foundation/schema-name.js';
 import { resultJson } from '../core/foundation/storable.js';
 import { defaultWorkerId } from '../core/foundation/worker-id.js';
 import { cronProblem } from './cron-expression.js';
-import { type JobRun, JobRunsStore } from './job-runs-store.js';
+import { jobSummary } from './job-summary.js';
+import { jobCompletedEvent, JobTransaction, type JobTransactionFn } from './job-transaction.js';
+import { createOutbox, type Outbox } from '../core/producer/index.js';
+import { prefixLogger } from './prefix-logger.js';
+import { JobRunsStore } from './job-runs-store.js';
+import type { JobFunction, JobOutcome, JobStatus, Scheduler, SchedulerOptions } from './scheduler-types.js';
 
-/** What a job function gets. */
-export interface JobContext {
-  readonly name: string;
-  /** Aborted when the scheduler stops and the run overstays the stop deadline. */
-  readonly signal: AbortSignal;
-  /** Logs with `[Job:<name>]` in front of every message. */
-  readonly logger: Logger;
-  readonly reason: 'scheduled' | 'manual';
-  /** The cron slot this run is for (scheduled runs only). */
-  readonly tick: Date | undefined;
-}
-
-/** A job: whatever it resolves with is stored as the run's result (JSON). */
-export type JobFunction = (context: JobContext) => unknown | Promise<unknown>;
-
-/** How one run attempt ended. `skipped` means another run (here or on another instance) had it. */
-export type JobOutcome =
-  | { status: 'succeeded'; result: unknown; durationMs: number }
-  | { status: 'failed'; error: string; durationMs: number }
-  | { status: 'skipped'; reason: 'running-here' | 'running-elsewhere' | 'tick-taken' | 'stopping' };
-
-/** A registered job and its last recorded run. */
-export interface JobStatus {
-  name: string;
-  /** Null for jobs that only run on demand. */
-  cron: string | null;
-  /** Running in this process right now. */
-  running: boolean;
-  nextRunAt: Date | null;
-  lastRun: JobRun | undefined;
-}
-
-/** Options of `createScheduler`. */
-export interface SchedulerOptions {
-  /** A kysely instance or pg Pool: each run takes one connection of its own for its lock. */
-  db: Kysely<any> | pg.Pool;
-  schema?: string;
-  /** Shown in job_runs.worker_id. Default `<hostname>:<pid>`. */
-  workerId?: string;
-  logger?: Logger;
-  clock?: Clock;
-  /** IANA time zone of the cron expressions. Default the process's. */
-  timezone?: string;
-}
-
-/** The scheduler's events, for metrics. */
-export interface SchedulerEvents {
-  finished: [name: string, outcome: JobOutcome];
-}
-
-/** Cron jobs that run on one instance at a time, once per tick across replicas. */
-export interface Scheduler {
-  /**
-   * Adds a job. `cronExpression` has 5 fields (or 6, seconds first); null means the job only
-   * runs through `runOnce` (CLI `jobs run`, admin API). Names are unique.
-   */
-  register(name: string, cronExpression: string | null, fn: JobFunction): this;
-  /** Starts the cron timers. Returns at once. */
-  start(): void;
-  /** Stops the timers and waits for running jobs (aborting them after `timeoutMs`). */
-  stop(options?: { timeoutMs?: number }): Promise<void>;
-  /** Runs a job now (a manual run): under the same lock, recorded the same way. */
-  runOnce(name: string): Promise<JobOutcome>;
-  /** Registered jobs with their last recorded run. */
-  status(): Promise<JobStatus[]>;
-  has(name: string): boolean;
-  readonly names: readonly string[];
-  on<E extends keyof SchedulerEvents>(event: E, listener: (...args: SchedulerEvents[E]) => void): this;
-}
+export type {
+  JobContext,
+  JobFunction,
+  JobOutcome,
+  JobStatus,
+  Scheduler,
+  SchedulerEvents,
+  SchedulerOptions,
+} from './scheduler-types.js';
 
 /** How long `stop()` waits for running jobs before aborting them. */
 export const DEFAULT_JOB_STOP_TIMEOUT_MS = 10_000;
 
 const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-
-/**
- * Wraps a logger so every message starts with `prefix`, children included.
- *
- * @example
- * prefixLogger(logger, '[Job:cleanup] ').info({}, 'done'); // msg "[Job:cleanup] done"
- */
-export function prefixLogger(logger: Logger, prefix: string): Logger {
-  return {
-    debug: (obj, msg) => logger.debug(obj, `${prefix}${msg ?? ''}`),
-    info: (obj, msg) => logger.info(obj, `${prefix}${msg ?? ''}`),
-    warn: (obj, msg) => logger.warn(obj, `${prefix}${msg ?? ''}`),
-    error: (obj, msg) => logger.error(obj, `${prefix}${msg ?? ''}`),
-    child: (bindings) => prefixLogger(logger.child(bindings), prefix),
-  };
-}
 
 /**
  * Creates the job scheduler. Every instance of an app registers the same jobs and starts the
@@ -127,6 +56,7 @@ interface RegisteredJob {
   name: string;
   cron: string | null;
   fn: JobFunction;
+  aliases: string[];
   task?: ScheduledTask;
   running?: Promise<JobOutcome>;
   abort?: AbortController;
@@ -139,7 +69,10 @@ class JobScheduler extends EventEmitter implements Scheduler {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly timezone: string | undefined;
+  private readonly outbox: Outbox;
+  private readonly eventsDestination: string | undefined;
   private readonly jobs = new Map<string, RegisteredJob>();
+  private readonly aliases = new Map<string, RegisteredJob>();
   private started = false;
   private stopping = false;
 
@@ -153,6 +86,8 @@ class JobScheduler extends EventEmitter implements Scheduler {
     guardConnectionErrors(options.db as Queryable, this.logger);
     this.clock = options.clock ?? new SystemClock();
     this.timezone = options.timezone;
+    this.outbox = createOutbox({ schema: options.schema ?? DEFAULT_SCHEMA });
+    this.eventsDestination = options.eventsDestination;
   }
 
   get names(): readonly string[] {
@@ -160,18 +95,35 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   has(name: string): boolean {
-    return this.jobs.has(name);
+    return this.find(name) !== undefined;
   }
 
-  register(name: string, cronExpression: string | null, fn: JobFunction): this {
+  private find(name: string): RegisteredJob | undefined {
+    return this.jobs.get(name) ?? this.aliases.get(name);
+  }
+
+  private checkNewName(name: string): void {
     if (typeof name !== 'string' || !JOB_NAME.test(name)) {
       throw new OutboxValidationError(
         'name',
         `must be lower-case letters, digits, . _ - (at most 63), got ${JSON.stringify(name)}`,
       );
     }
-    if (this.jobs.has(name))
-      throw new OutboxValidationError('name', `a job named "${name}" is already registered`);
+    if (this.has(name))
+      throw new OutboxValidationError('name', `a job or alias named "${name}" is already registered`);
+  }
+
+  alias(alias: string, target: string): this {
+    const job = this.jobs.get(target);
+    if (!job) throw new OutboxValidationError('target', `no job named "${target}" to alias`);
+    this.checkNewName(alias);
+    this.aliases.set(alias, job);
+    job.aliases.push(alias);
+    return this;
+  }
+
+  register(name: string, cronExpression: string | null, fn: JobFunction): this {
+    this.checkNewName(name);
     if (cronExpression !== null) {
       const problem = cronProblem(cronExpression);
       if (problem)
@@ -181,7 +133,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
         );
     }
     if (typeof fn !== 'function') throw new OutboxValidationError('fn', 'must be a function');
-    const job: RegisteredJob = { name, cron: cronExpression?.trim() ?? null, fn };
+    const job: RegisteredJob = { name, cron: cronExpression?.trim() ?? null, fn, aliases: [] };
     this.jobs.set(name, job);
     if (this.started) this.schedule(job);
     return this;
@@ -236,7 +188,7 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   async runOnce(name: string): Promise<JobOutcome> {
-    const job = this.jobs.get(name);
+    const job = this.find(name);
     if (!job)
       throw new OutboxValidationError(
         'name',
@@ -250,7 +202,9 @@ class JobScheduler extends EventEmitter implements Scheduler {
     return [...this.jobs.values()].map((j) => ({
       name: j.name,
       cron: j.cron,
+      aliases: [...j.aliases],
       running: j.running !== undefined,
+      scheduled: j.task !== undefined,
       nextRunAt: j.cron ? nextRun(j) : null,
       lastRun: latest.get(j.name),
     }));
@@ -267,8 +221,9 @@ class JobScheduler extends EventEmitter implements Scheduler {
     if (job.running) return this.skip(log, 'running-here');
     const abort = new AbortController();
     job.abort = abort;
-    const running = this.withConnection(async (run) => {
+    const running = this.withConnection(async (run, connection) => {
       if (!(await this.store.tryLock(run, job.name))) return this.skip(log, 'running-elsewhere');
+      let tx: JobTransaction | undefined;
       try {
         const abandoned = await this.store.abandonRunning(run, job.name, this.clock.now());
         if (abandoned > 0) log.warn({ abandoned }, 'marked runs left running by a dead process as failed');
@@ -280,7 +235,14 @@ class JobScheduler extends EventEmitter implements Scheduler {
           now: this.clock.now(),
         });
         if (id === undefined) return this.skip(log, 'tick-taken');
-        const outcome = await this.invoke(job, log, abort.signal, reason, tick);
+        tx = new JobTransaction(connection, run, this.outbox);
+        const outcome = await this.invoke(job, log, abort.signal, reason, tick, tx);
+        if (outcome.status === 'succeeded') await tx.begin();
+        else await tx.rollback();
+        if (outcome.status === 'succeeded' && this.eventsDestination !== undefined) {
+          const run = { job: job.name, reason, tick: tick ?? null, workerId: this.workerId };
+          await tx.add(jobCompletedEvent(this.eventsDestination, run, outcome));
+        }
         await this.store.finish(run, {
           id,
           status: outcome.status === 'succeeded' ? 'succeeded' : 'failed',
@@ -288,8 +250,14 @@ class JobScheduler extends EventEmitter implements Scheduler {
           error: outcome.status === 'failed' ? outcome.error : null,
           now: this.clock.now(),
         });
+        await tx.commit();
         await this.store.prune(run, job.name);
         return outcome;
+      } catch (error) {
+        // Never hand the connection back inside a transaction (one a failed statement aborted,
+        // say): undo the run's writes; the run row stays 'running' until abandonRunning.
+        await tx?.rollback();
+        throw error;
       } finally {
         await this.store.unlock(run, job.name);
       }
@@ -322,13 +290,17 @@ class JobScheduler extends EventEmitter implements Scheduler {
     signal: AbortSignal,
     reason: 'scheduled' | 'manual',
     tick: Date | undefined,
+    tx: JobTransaction,
   ): Promise<JobOutcome> {
     const started = performance.now();
     log.info({ reason, tick }, 'started');
     try {
-      const result = await job.fn({ name: job.name, signal, logger: log, reason, tick });
+      const transaction = <T>(fn: JobTransactionFn<T>) => tx.run(fn);
+      const result = await job.fn({ name: job.name, signal, logger: log, reason, tick, transaction });
       const durationMs = Math.round(performance.now() - started);
-      log.info({ durationMs, result }, 'succeeded');
+      // One line per run with its counts, as fields and as words: `[Job:relay] succeeded: delivered 5, ...`.
+      const summary = jobSummary(result);
+      log.info({ ...summary.counts, durationMs, result }, `succeeded${summary.text} (${durationMs} ms)`);
       return { status: 'succeeded', result, durationMs };
     } catch (error) {
       const durationMs = Math.round(performance.now() - started);
@@ -339,14 +311,14 @@ class JobScheduler extends EventEmitter implements Scheduler {
   }
 
   /** One connection for the whole run: a session advisory lock belongs to its connection. */
-  private async withConnection<T>(fn: (run: RunSql) => Promise<T>): Promise<T> {
+  private async withConnection<T>(fn: (run: RunSql, connection: Queryable) => Promise<T>): Promise<T> {
     const db = this.db;
     if (queryableKind(db) === 'kysely') {
-      return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn)));
+      return (db as Kysely<any>).connection().execute((conn) => fn(sqlRunner(conn), conn));
     }
     const client = await (db as pg.Pool).connect();
     try {
-      return await fn(sqlRunner(client));
+      return await fn(sqlRunner(client), client);
     } finally {
       client.release();
     }

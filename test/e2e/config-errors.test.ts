@@ -8,7 +8,7 @@ describe.concurrent('config errors', () => {
   it.each([
     ['BATCH_SIZE', 'abc', 'BATCH_SIZE must be an integer 1..10000, got "abc"'],
     ['OUTBOX_CRON', '*/61 * * * *', 'OUTBOX_CRON "*/61 * * * *" is not a valid cron expression'],
-    ['WORKER_MODE', 'both', 'WORKER_MODE must be one of relay, jobs, all, got "both"'],
+    ['WORKER_MODE', 'both', 'WORKER_MODE must be one of relay, jobs, all (or 0, 1, true, false), got "both"'],
     ['HTTP_PORT', '70000', 'HTTP_PORT must be an integer 0..65535'],
     ['OUTBOX_SCHEMA', 'Bad-Name', 'OUTBOX_SCHEMA must be a lower-case SQL identifier'],
     ['ENABLE_JOBS', 'maybe', 'ENABLE_JOBS must be true, false, 1 or 0, got "maybe"'],

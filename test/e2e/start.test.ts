@@ -95,7 +95,9 @@ describe('outbox-relay start', () => {
       expect((await replay()).status).toBe(401);
       expect((await replay('Bearer nope-nope-nope-nope')).status).toBe(401);
       expect((await replay(`Bearer ${ADMIN_TOKEN}`)).status).toBe(200);
-      const status = (await (await fetch(`${base}/api/jobs/status`)).json()) as {
+      const status = (await (
+        await fetch(`${base}/api/jobs/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      ).json()) as {
         jobs: Array<{ name: string; lastRun: { status: string } }>;
       };
       expect(status.jobs.find((j) => j.name === 'cleanup')?.lastRun.status).toBe('succeeded');

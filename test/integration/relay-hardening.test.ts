@@ -403,6 +403,7 @@ describe('8. one rule, one place', () => {
       name: 'retry-dead',
       signal: new AbortController().signal,
       logger: NOOP_LOGGER,
+      transaction: () => Promise.reject(new Error('retry-dead writes no events')),
     } as const;
     expect(await job({ ...context, reason: 'manual', tick: undefined })).toEqual({ scanned: 1, replayed: 1 });
     expect((await rows()).map((x) => [x.type, x.status, x.dead_reason])).toEqual([

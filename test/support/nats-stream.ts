@@ -10,6 +10,8 @@ export interface StreamedMessage {
   /** The W3C trace context the publisher sent, when tracing was on. */
   readonly traceparent: string | undefined;
   readonly body: string;
+  /** Every header, first value of each. */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
@@ -44,6 +46,9 @@ export async function readStream(
             ? m.headers.get('Outbox-Ordering-Key')
             : undefined,
           body: m.string(),
+          headers: Object.fromEntries(
+            [...(m.headers ?? [])].map(([name, values]) => [name, values[0] ?? '']),
+          ),
         });
         if (out.length >= expected) break;
       }

@@ -138,8 +138,8 @@ describe('loadConfig problems', () => {
       expect.stringMatching(/^CLEANUP_CRON "every day" is not a valid cron expression \(.+\)$/),
       '--batch-size must be an integer 1..10000, got "0"',
       'CONCURRENCY must be an integer 1..10000, got "-1"',
-      'WORKER_MODE must be one of relay, jobs, all, got "both"',
-      'DATABASE_URL is required (or --database-url): a postgres:// connection string',
+      'WORKER_MODE must be one of relay, jobs, all (or 0, 1, true, false), got "both"',
+      "DATABASE_URL is required (or --database-url, or libpq's PGHOST, PGUSER...): a postgres:// connection string",
     ]);
   });
 
@@ -174,7 +174,9 @@ describe('loadConfig applies the library rules', () => {
   it('names which secret of a rotation list is wrong, without echoing any', () => {
     const problems = problemsOf({ OUTBOX_WEBHOOK_SECRET: `${SECRET},not-a-secret` });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^OUTBOX_WEBHOOK_SECRET\[1\] must start with "whsec_"/);
+    expect(problems[0]).toMatch(
+      /^OUTBOX_WEBHOOK_SECRET\[1\] is a plain secret of 12 bytes; it needs at least 24/,
+    );
     expect(problems[0]).not.toContain('not-a-secret');
   });
 

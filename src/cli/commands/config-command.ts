@@ -17,18 +17,27 @@ export const configCommand: Command = {
     'Settings (environment variable, flag, default):',
     formatTable([
       ['variable', 'flag', 'default', 'meaning'],
-      ...SETTING_LIST.map((s) => [s.env, `--${s.flag}`, defaultText(s), s.description]),
+      ...SETTING_LIST.map((s) => [
+        [s.env, ...(s.aliases ?? [])].join(' or '),
+        `--${s.flag}`,
+        defaultText(s),
+        s.description,
+      ]),
     ]),
   ].join('\n'),
   flags: { json: { type: 'boolean', description: 'print one JSON object' } },
   async run(ctx) {
-    const { config, sources } = loadConfig(ctx.env, ctx.flags, { isTty: ctx.stdout.isTTY === true });
+    const { config, sources, aliasesUsed } = loadConfig(ctx.env, ctx.flags, {
+      isTty: ctx.stdout.isTTY === true,
+    });
     const redacted = redactConfig(config);
     if (ctx.flags.json === true) {
-      ctx.stdout.write(`${JSON.stringify({ config: redacted, sources })}\n`);
+      ctx.stdout.write(`${JSON.stringify({ config: redacted, sources, aliasesUsed })}\n`);
       return EXIT_OK;
     }
-    const rows = SETTING_LIST.map((s) => [s.env, formatValue(redacted[s.key]), sources[s.env] ?? 'default']);
+    const from = (env: string) =>
+      aliasesUsed[env] ? `env (as ${aliasesUsed[env]})` : (sources[env] ?? 'default');
+    const rows = SETTING_LIST.map((s) => [s.env, formatValue(redacted[s.key]), from(s.env)]);
     ctx.stdout.write(formatTable([['variable', 'value', 'from'], ...rows]));
     return EXIT_OK;
   },

@@ -11,6 +11,7 @@ const USAGE = `Usage:
 
 Built-in jobs: relay (OUTBOX_CRON, scheduled when RELAY_SCHEDULE=cron), cleanup (CLEANUP_CRON,
 RETENTION_DAYS), retry-dead (RETRY_CRON, scheduled when ENABLE_RETRY_DEAD=true).
+Aliases: outbox = relay, retry = retry-dead.
 Exit 1 when the run failed or the job is running on another instance.`;
 
 /** `outbox-relay jobs list|run <name>`. */
@@ -43,7 +44,7 @@ export const jobsCommand: Command = {
           formatTable([
             ['job', 'schedule', 'last start', 'last status', 'result / error'],
             ...status.map((j) => [
-              j.name,
+              j.aliases.length > 0 ? `${j.name} (${j.aliases.join(', ')})` : j.name,
               j.cron ?? 'on demand',
               j.lastRun?.startedAt.toISOString() ?? '-',
               j.lastRun?.status ?? '-',

@@ -1,4 +1,5 @@
 import { createRelay } from '../../core/relay/relay.js';
+import { attachRelayHooks } from '../runtime/relay-hooks.js';
 import { drainRelay } from '../../jobs/relay-job.js';
 import { buildPublishers } from '../runtime/build-publishers.js';
 import { withCommandDatabase } from '../runtime/cli-database.js';
@@ -33,6 +34,7 @@ export async function runRelayOnce(ctx: CommandContext, options: { drain: boolea
       });
       let errors = 0;
       relay.on('error', () => errors++);
+      const hooks = await attachRelayHooks(relay, publishers, config, core);
       try {
         const result = options.drain
           ? await drainRelay(relay, { signal })
@@ -40,7 +42,9 @@ export async function runRelayOnce(ctx: CommandContext, options: { drain: boolea
         logger.info(result, options.drain ? 'drained' : 'round done');
         ctx.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {
+        // Closing the publishers waits for dead-letter copies still in flight.
         await relay.stop();
+        hooks.detach();
         process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
       }
       return errors > 0 ? EXIT_FAILURE : EXIT_OK;

@@ -6,10 +6,12 @@ import type { Scheduler } from '../../jobs/scheduler.js';
 import { buildPublishers } from '../runtime/build-publishers.js';
 import { databaseAddress, openDatabase, waitForCliDatabase } from '../runtime/cli-database.js';
 import { createCliScheduler, relayOptions } from '../runtime/cli-jobs.js';
+import { attachRelayHooks } from '../runtime/relay-hooks.js';
 import { asCoreLogger, createCliLogger } from '../runtime/cli-logger.js';
 import { type Command, EXIT_FAILURE, EXIT_OK } from '../command.js';
 import { type HttpServerOptions, type RunningHttpServer, startHttpServer } from '../http/http-server.js';
 import { loadConfig, redactConfig } from '../config/load-config.js';
+import { workerRoles } from '../config/worker-roles.js';
 import { createMetrics } from '../http/metrics.js';
 import { DatabaseWaitTimeoutError, DB_WAIT_MAX_DELAY_MS } from '../runtime/wait-for-database.js';
 import { runRelayOnce } from './run-command.js';
@@ -24,6 +26,7 @@ export const startCommand: Command = {
   usage: `Usage: outbox-relay start
 
 WORKER_MODE=all (default) runs the relay and the cron jobs; relay or jobs runs one of them.
+Seed 003's WORKER_MODE=0|1 and JOB_RUNNER_ENABLED follow its matrix (README, WORKER_MODE).
 The relay polls continuously, or drains once per OUTBOX_CRON tick with RELAY_SCHEDULE=cron.
 Cron jobs (ENABLE_JOBS): cleanup (CLEANUP_CRON, RETENTION_DAYS), retry-dead (ENABLE_RETRY_DEAD,
 RETRY_CRON); each runs on one instance at a time, once per tick across replicas.
@@ -44,8 +47,9 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     if (config.workerRunOnce) return runRelayOnce(ctx, { drain: true });
     const logger = createCliLogger({ level: config.logLevel, pretty: config.logPretty, fd: 1 });
     const core = asCoreLogger(logger);
-    const runsRelay = config.workerMode !== 'jobs';
-    const runsJobs = config.enableJobs && config.workerMode !== 'relay';
+    const roles = workerRoles(config);
+    const runsRelay = roles.relay;
+    const runsJobs = config.enableJobs && roles.jobs;
     // pg pools connect lazily: opening one here opens no connection yet.
     const database = openDatabase(config.databaseUrl!, {
       max: Math.min(20, 4 + Math.ceil(config.concurrency / 8)),
@@ -79,6 +83,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
             metrics,
             notReadyReason: () => notReadyReason,
             ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+            ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
           };
     // A signal while the database is not there yet ends the wait at once, with exit 0.
     const waitAbort = new AbortController();
@@ -128,6 +133,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
           logger: core,
         });
         metrics.observeRelay(relay);
+        await attachRelayHooks(relay, relayPublishers, config, core);
         relay.start();
       }
       const scheduleRelay = runsRelay && config.relaySchedule === 'cron';

@@ -1,4 +1,6 @@
 import { ConfigError } from '../../core/foundation/errors.js';
+import { applyLibpqEnv } from './libpq-env.js';
+import { crossSettingProblems } from './setting-checks.js';
 import { ComputedDefault, type DefaultContext } from './setting.js';
 import {
   type CliConfig,
@@ -18,6 +20,8 @@ export type FlagValues = Record<string, string | boolean | (string | boolean)[] 
 export interface LoadedConfig {
   config: CliConfig;
   sources: Record<string, SettingSource>;
+  /** Settings read from an alias (`HTTP_PORT: 'PORT'`): the variable that gave the value. */
+  aliasesUsed: Record<string, string>;
 }
 
 /** What `loadConfig` needs besides env and flags. */
@@ -59,7 +63,7 @@ function givenText(
   s: KeyedSetting,
   env: Record<string, string | undefined>,
   flags: FlagValues,
-): { raw: string; label: string; source: SettingSource } | undefined {
+): { raw: string; label: string; source: SettingSource; alias?: string } | undefined {
   const flagValue = flags[s.flag];
   if (flagValue !== undefined) {
     const last = Array.isArray(flagValue) ? flagValue.at(-1) : flagValue;
@@ -68,9 +72,13 @@ function givenText(
   if (s.parse.flagType === 'boolean' && flags[`no-${s.flag}`] === true) {
     return { raw: 'false', label: `--no-${s.flag}`, source: 'flag' };
   }
-  const fromEnv = env[s.env];
   // An empty variable counts as unset: `FOO= outbox-relay ...` is how shells clear one.
-  if (fromEnv !== undefined && fromEnv !== '') return { raw: fromEnv, label: s.env, source: 'env' };
+  // The canonical name first, then the aliases in order.
+  for (const name of [s.env, ...(s.aliases ?? [])]) {
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '')
+      return { raw: fromEnv, label: name, source: 'env', ...(name === s.env ? {} : { alias: name }) };
+  }
   return undefined;
 }
 
@@ -89,10 +97,12 @@ export function loadConfig(
 ): LoadedConfig {
   const context: DefaultContext = { isTty: options.isTty ?? false };
   const sources: Record<string, SettingSource> = {};
+  const aliasesUsed: Record<string, string> = {};
   const problems: string[] = [];
   const config = configOf((s) => {
     const given = givenText(s, env, flags);
     sources[s.env] = given?.source ?? 'default';
+    if (given?.alias) aliasesUsed[s.env] = given.alias;
     if (!given) return defaultValue(s, context);
     const shown = s.redact ? '[redacted]' : JSON.stringify(given.raw);
     const parsed = s.parse.parse({ raw: given.raw, label: given.label, shown });
@@ -100,6 +110,7 @@ export function loadConfig(
     problems.push(parsed.problem);
     return defaultValue(s, context);
   });
+  applyLibpqEnv(config, sources, aliasesUsed);
   // A setting given but invalid already has its problem; a requirement is about a missing one.
   for (const r of REQUIREMENTS) {
     const s = SETTING_LIST.find((x) => x.key === r.key);
@@ -107,8 +118,9 @@ export function loadConfig(
       problems.push(`${s.env} is required ${r.because}`);
     }
   }
+  problems.push(...crossSettingProblems(config));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, sources };
+  return { config, sources, aliasesUsed };
 }
 
 /**

@@ -48,6 +48,18 @@ export const natsSubjectPrefix: SettingParser<string> = {
   },
 };
 
+/** A full subject without wildcards (NATS_DEAD_LETTER_SUBJECT), by the publisher's own rule. */
+export const natsSubject: SettingParser<string> = {
+  flagType: 'string',
+  parse(input) {
+    const value = input.raw.trim();
+    const problem = natsSubjectProblem(value);
+    return problem === undefined
+      ? { ok: true, value }
+      : { ok: false, problem: `${input.label} ${input.shown} ${problem}` };
+  },
+};
+
 /**
  * A user NKey seed (`SU…`); the problem never echoes it.
  *

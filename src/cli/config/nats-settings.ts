@@ -1,6 +1,8 @@
+import { BODY_FORMATS } from '../../core/foundation/body-format.js';
+import { oneOf } from './setting-parsers.js';
 import { DEFAULT_NATS_TIMEOUT_MS } from '../../publishers/nats/nats-publisher-options.js';
 import { DEFAULT_NATS_SUBJECT_PREFIX } from '../../publishers/nats/nats-subject.js';
-import { natsNkeySeed, natsServers, natsSubjectPrefix } from './nats-setting-parsers.js';
+import { natsNkeySeed, natsServers, natsSubject, natsSubjectPrefix } from './nats-setting-parsers.js';
 import { hidden, redactUrl, setting } from './setting.js';
 import { integer, text } from './setting-parsers.js';
 
@@ -89,6 +91,21 @@ export const NATS_SETTINGS = {
     parse: text({ min: 1, rule: 'a stream name' }),
     default: undefined,
     description: 'publish only into this stream (Nats-Expected-Stream); other streams dead-letter',
+  }),
+  natsFormat: setting({
+    env: 'NATS_FORMAT',
+    flag: 'nats-format',
+    parse: oneOf(BODY_FORMATS),
+    default: 'payload',
+    description: `NATS message body: ${BODY_FORMATS.join(', ')} (see Body formats)`,
+  }),
+  natsDeadLetterSubject: setting({
+    env: 'NATS_DEAD_LETTER_SUBJECT',
+    flag: 'nats-dead-letter-subject',
+    parse: natsSubject,
+    default: undefined,
+    description:
+      'also publish every message that dies to this subject (seed 002 DLQ), Nats-Msg-Id <id>:dead:<attempts>; needs nats in OUTBOX_PUBLISHER_TYPE',
   }),
   natsTimeoutMs: setting({
     env: 'NATS_TIMEOUT_MS',

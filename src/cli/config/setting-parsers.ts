@@ -66,6 +66,22 @@ export function integer({ min, max }: IntBounds): SettingParser<number> {
   });
 }
 
+/**
+ * A decimal number in `min..max` (`0.2`).
+ *
+ * @example
+ * decimal({ min: 0, max: 1 }).parse({ raw: '0.2', label: 'RETRY_JITTER', shown: '"0.2"' }) // { ok: true, value: 0.2 }
+ */
+export function decimal({ min, max }: { min: number; max: number }): SettingParser<number> {
+  return textParser((input) => {
+    const text = input.raw.trim();
+    const value = Number(text);
+    return /^-?\d+(\.\d+)?$/.test(text) && value >= min && value <= max
+      ? { ok: true, value }
+      : mustBe(input, `a number ${min}..${max}`);
+  });
+}
+
 // Only the two spellings every shell script and compose file uses. `yes`, `on`, `enabled` or a
 // typo were once read as true (or false): a switch that guards a security check must not guess.
 const TRUE = new Set(['true', '1']);
@@ -171,15 +187,18 @@ export const schemaName: SettingParser<string> = textParser((input) => {
 });
 
 /**
- * Comma-separated `whsec_` secrets (current first), by the webhook publisher's own rule
- * (`WebhookSecret.parseList`), so a secret that passes here never fails at start.
+ * Comma-separated secrets (current first): `whsec_<base64>`, or plain secrets of at least 24
+ * bytes used as raw key bytes (seed 004), by the webhook publisher's own rule
+ * (`WebhookSecret.parseAny`), so a secret that passes here never fails at start.
  */
 export const webhookSecrets: SettingParser<readonly string[]> = textParser((input) => {
   const list = input.raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return libraryRule(list, () => WebhookSecret.parseList(list.length === 1 ? list[0] : list, input.label));
+  const label = (i: number) => (list.length === 1 ? input.label : `${input.label}[${i}]`);
+  if (list.length === 0) return libraryRule(list, () => WebhookSecret.parseList(list, input.label));
+  return libraryRule(list, () => list.map((s, i) => WebhookSecret.parseAny(s, label(i))));
 });
 
 /** A 32-byte key as hex or base64, by the RouterOS cipher's own rule (`parseCredentialsKey`). */

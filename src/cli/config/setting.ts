@@ -32,6 +32,11 @@ export interface Setting<T, D extends T | undefined = T | undefined> {
   readonly env: string;
   /** The flag that overrides it, without `--`. */
   readonly flag: string;
+  /**
+   * Other variables read when `env` is unset, in order (another system's name for it, e.g.
+   * seed 003's `PORT`); `env` wins when both are set and `config` shows which one was used.
+   */
+  readonly aliases?: readonly string[];
   /** Reads the text; a library rule is called here, never rewritten. */
   readonly parse: SettingParser<T>;
   /** The value when neither the flag nor the variable gives one (`undefined` = unset). */
@@ -51,6 +56,7 @@ export interface Setting<T, D extends T | undefined = T | undefined> {
 export function setting<T, const D extends T | undefined>(declaration: {
   readonly env: string;
   readonly flag: string;
+  readonly aliases?: readonly string[];
   readonly parse: SettingParser<T>;
   readonly default: D | ComputedDefault<D>;
   readonly description: string;

@@ -23,7 +23,8 @@ export function settingsMarkdownTable(): string {
   const rows = SETTING_LIST.map((s) => {
     const text = defaultText(s);
     const shown = text === '-' ? text : `\`${text}\``;
-    return `| \`${s.env}\` | \`--${s.flag}\` | ${cell(shown)} | ${cell(s.description)} |`;
+    const aliases = (s.aliases ?? []).map((a) => `also read from \`${a}\`; `).join('');
+    return `| \`${s.env}\` | \`--${s.flag}\` | ${cell(shown)} | ${aliases}${cell(s.description)} |`;
   });
   return ['| variable | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

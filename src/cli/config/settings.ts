@@ -1,3 +1,4 @@
+import { BODY_FORMATS, DEFAULT_CLOUDEVENTS_SOURCE } from '../../core/foundation/body-format.js';
 import { DEFAULT_MAX_ATTEMPTS } from '../../core/producer/outbox.js';
 import { defaultWorkerId } from '../../core/foundation/worker-id.js';
 import {
@@ -8,12 +9,16 @@ import {
   DEFAULT_STOP_TIMEOUT_MS,
   RELAY_OPTION_BOUNDS,
 } from '../../core/relay/relay.js';
+import { DEFAULT_RETRY_POLICY, RETRY_POLICY_BOUNDS } from '../../core/relay/retry-policy.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
+import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
+import { LIBPQ_SETTINGS } from './libpq-settings.js';
 import { NATS_SETTINGS } from './nats-settings.js';
 import {
   commaListOf,
   credentialsKey,
   cron,
+  decimal,
   flag,
   httpUrl,
   integer,
@@ -23,6 +28,7 @@ import {
   text,
   webhookSecrets,
 } from './setting-parsers.js';
+import { workerMode } from './worker-roles.js';
 import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
 import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
 
@@ -30,11 +36,6 @@ import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
 export const PUBLISHER_TYPES = ['console', 'webhook', 'routeros', 'nats'] as const;
 /** One of `PUBLISHER_TYPES`. */
 export type PublisherType = (typeof PUBLISHER_TYPES)[number];
-
-/** What `start` runs. */
-export const WORKER_MODES = ['relay', 'jobs', 'all'] as const;
-/** One of `WORKER_MODES`. */
-export type WorkerMode = (typeof WORKER_MODES)[number];
 
 /**
  * Every setting of the binary, in help order, keyed by its name in `CliConfig`.
@@ -48,8 +49,9 @@ export const SETTINGS = {
     parse: postgresUrl,
     default: undefined,
     redact: redactUrl,
-    description: 'PostgreSQL connection string (required except for demo)',
+    description: 'PostgreSQL connection string (required except for demo; or the PG* variables below)',
   }),
+  ...LIBPQ_SETTINGS,
   schema: setting({
     env: 'OUTBOX_SCHEMA',
     flag: 'schema',
@@ -78,7 +80,7 @@ export const SETTINGS = {
     default: [],
     redact: hidden,
     description:
-      'whsec_<base64> signing secret(s) of 24..64 bytes, comma-separated for rotation (current first)',
+      'whsec_<base64> signing secret(s) of 24..64 bytes (or a plain secret of at least 24 bytes, used as raw key bytes), comma-separated for rotation (current first)',
   }),
   webhookAllowPrivate: setting({
     env: 'OUTBOX_WEBHOOK_ALLOW_PRIVATE',
@@ -88,8 +90,34 @@ export const SETTINGS = {
     description:
       'let webhooks reach loopback/private addresses (the SSRF guard refuses them otherwise: a private OUTBOX_WEBHOOK_URL exits 2 at start)',
   }),
+  webhookFormat: setting({
+    env: 'OUTBOX_WEBHOOK_FORMAT',
+    flag: 'webhook-format',
+    parse: oneOf(BODY_FORMATS),
+    default: 'payload',
+    description: `webhook request body: ${BODY_FORMATS.join(', ')} (payload = as stored; envelope = seed 004's shape; cloudevents = CloudEvents 1.0 JSON)`,
+  }),
+  cloudEventsSource: setting({
+    env: 'OUTBOX_CLOUDEVENTS_SOURCE',
+    flag: 'cloudevents-source',
+    parse: text({
+      min: 1,
+      max: 2000,
+      rule: 'a URI-reference such as /billing or https://example.com/billing',
+    }),
+    default: undefined,
+    description: `CloudEvents \`source\` of the cloudevents format (unset: ${DEFAULT_CLOUDEVENTS_SOURCE})`,
+  }),
+  webhookSignature: setting({
+    env: 'OUTBOX_WEBHOOK_SIGNATURE',
+    flag: 'webhook-signature',
+    parse: oneOf(SIGNATURE_SCHEMES),
+    default: 'standard',
+    description: `how webhooks are signed: ${SIGNATURE_SCHEMES.join(', ')} (standard = Standard Webhooks; stripe/github key the HMAC with the secret text as given)`,
+  }),
   credentialsKey: setting({
     env: 'OUTBOX_CREDENTIALS_KEY',
+    aliases: ['CREDENTIALS_ENCRYPTION_KEY'],
     flag: 'credentials-key',
     parse: credentialsKey,
     default: undefined,
@@ -147,6 +175,14 @@ export const SETTINGS = {
     default: '0 * * * *',
     description: 'when the retry-dead job runs (with ENABLE_RETRY_DEAD=true)',
   }),
+  jobEventsDestination: setting({
+    env: 'JOB_EVENTS_DESTINATION',
+    flag: 'job-events-destination',
+    parse: text({ min: 1, max: 200, rule: 'a destination such as webhook or nats:audit.jobs' }),
+    default: undefined,
+    description:
+      'each successful job run writes a job.completed event (job, counts, duration) here, in the transaction that records the run',
+  }),
   workerId: setting({
     env: 'WORKER_ID',
     flag: 'worker-id',
@@ -191,12 +227,42 @@ export const SETTINGS = {
     default: undefined,
     description: `when set, caps the attempts of every row the relay delivers; also the max_attempts of messages the binary writes (publish, demo), which otherwise get ${DEFAULT_MAX_ATTEMPTS}`,
   }),
+  retryBaseMs: setting({
+    env: 'RETRY_BASE_MS',
+    flag: 'retry-base-ms',
+    parse: integer(RETRY_POLICY_BOUNDS.baseDelayMs),
+    default: DEFAULT_RETRY_POLICY.baseDelayMs,
+    description: `delay after the first failed attempt; doubles each attempt (x${DEFAULT_RETRY_POLICY.factor})`,
+  }),
+  retryMaxMs: setting({
+    env: 'RETRY_MAX_MS',
+    flag: 'retry-max-ms',
+    parse: integer(RETRY_POLICY_BOUNDS.maxDelayMs),
+    default: DEFAULT_RETRY_POLICY.maxDelayMs,
+    description: 'longest delay between attempts (at least RETRY_BASE_MS)',
+  }),
+  retryJitter: setting({
+    env: 'RETRY_JITTER',
+    flag: 'retry-jitter',
+    parse: decimal(RETRY_POLICY_BOUNDS.jitter),
+    default: DEFAULT_RETRY_POLICY.jitter,
+    description: 'spread of each delay as a fraction (0.2 = +-20%)',
+  }),
   workerMode: setting({
     env: 'WORKER_MODE',
     flag: 'worker-mode',
-    parse: oneOf(WORKER_MODES),
-    default: 'all',
-    description: '`start` runs the relay, the jobs, or all',
+    parse: workerMode,
+    default: undefined,
+    description:
+      '`start` runs relay, jobs or all (unset: all); seed 003: 0/false = HTTP only, 1/true = relay and jobs (see JOB_RUNNER_ENABLED)',
+  }),
+  jobRunnerEnabled: setting({
+    env: 'JOB_RUNNER_ENABLED',
+    flag: 'job-runner-enabled',
+    parse: flag,
+    default: undefined,
+    description:
+      'seed 003: false runs nothing (HTTP only) in any mode; true with WORKER_MODE 0 or unset runs relay and jobs',
   }),
   workerRunOnce: setting({
     env: 'WORKER_RUN_ONCE',
@@ -207,6 +273,7 @@ export const SETTINGS = {
   }),
   httpPort: setting({
     env: 'HTTP_PORT',
+    aliases: ['PORT'],
     flag: 'http-port',
     parse: integer({ min: 0, max: 65_535 }),
     default: undefined,
@@ -227,7 +294,15 @@ export const SETTINGS = {
     default: undefined,
     redact: hidden,
     description:
-      'bearer token of the admin POST routes and the status page (when unset: routes off, page read-only)',
+      'bearer token of every /api/* route, the admin POST routes and the status page (when unset: admin routes off, reads open)',
+  }),
+  metricsToken: setting({
+    env: 'METRICS_TOKEN',
+    flag: 'metrics-token',
+    parse: text({ min: 16, rule: 'at least 16 characters' }),
+    default: undefined,
+    redact: hidden,
+    description: 'bearer token of GET /metrics (open when unset; ADMIN_TOKEN never covers it)',
   }),
   logLevel: setting({
     env: 'LOG_LEVEL',
@@ -290,7 +365,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   {
     key: 'databaseUrl',
     when: (_config, options) => options.requireDatabase === true,
-    because: `(or --${SETTINGS.databaseUrl.flag}): a postgres:// connection string`,
+    because: `(or --${SETTINGS.databaseUrl.flag}, or libpq's PGHOST, PGUSER...): a postgres:// connection string`,
   },
   ...(['webhookUrl', 'webhookSecrets'] as const).map((key) => ({
     key,

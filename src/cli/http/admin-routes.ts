@@ -9,6 +9,25 @@ import type { Route, RouteContext } from './route.js';
 
 const JOBS_OFF = { error: 'jobs are not running in this process (WORKER_MODE/ENABLE_JOBS)' };
 
+/**
+ * Runs job `name` (or an alias of one) now and answers with its outcome: 200, 409 when it runs
+ * elsewhere, 500 when it failed, 404 when there is no such job or no scheduler here.
+ *
+ * @example
+ * await runJobRoute(ctx, 'cleanup');
+ */
+export async function runJobRoute({ res, state, log }: RouteContext, name: string): Promise<void> {
+  if (!state.scheduler) return send(res, 404, JOBS_OFF);
+  if (!state.scheduler.has(name))
+    return send(res, 404, { error: `no job named "${name}"`, jobs: state.scheduler.names });
+  log.info({ job: name }, 'admin: running job');
+  const outcome = await state.scheduler.runOnce(name);
+  send(res, outcome.status === 'skipped' ? 409 : outcome.status === 'failed' ? 500 : 200, {
+    job: name,
+    ...outcome,
+  });
+}
+
 function deadLetters(action: DeadLetterAction): Route['handle'] {
   return async ({ req, res, state, log }: RouteContext) => {
     const target = deadLetterTarget(await readJson(req));
@@ -34,8 +53,9 @@ export const ADMIN_ROUTES: readonly Route[] = [
     method: 'GET',
     path: '/api/jobs/status',
     async handle({ res, state }) {
-      if (!state.scheduler) return send(res, 404, JOBS_OFF);
-      send(res, 200, { jobs: await state.scheduler.status() });
+      // `enabled` and each job's name, cron, running: seed 004's shape, plus ours.
+      if (!state.scheduler) return send(res, 200, { enabled: false, reason: JOBS_OFF.error, jobs: [] });
+      send(res, 200, { enabled: true, jobs: await state.scheduler.status() });
     },
   },
   {
@@ -49,18 +69,7 @@ export const ADMIN_ROUTES: readonly Route[] = [
     method: 'POST',
     path: /^\/api\/admin\/jobs\/run\/([^/]+)$/,
     admin: true,
-    async handle({ res, params, state, log }) {
-      const name = params[0]!;
-      if (!state.scheduler) return send(res, 404, JOBS_OFF);
-      if (!state.scheduler.has(name))
-        return send(res, 404, { error: `no job named "${name}"`, jobs: state.scheduler.names });
-      log.info({ job: name }, 'admin: running job');
-      const outcome = await state.scheduler.runOnce(name);
-      send(res, outcome.status === 'skipped' ? 409 : outcome.status === 'failed' ? 500 : 200, {
-        job: name,
-        ...outcome,
-      });
-    },
+    handle: (ctx) => runJobRoute(ctx, ctx.params[0]!),
   },
   { method: 'POST', path: '/api/admin/dead/replay', admin: true, handle: deadLetters('replay') },
   { method: 'POST', path: '/api/admin/dead/purge', admin: true, handle: deadLetters('purge') },

@@ -8,7 +8,8 @@ import { ADMIN_ROUTES } from './admin-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
-import { findRoute, type HttpServerState, type Route } from './route.js';
+import { OUTBOX_ADMIN_ROUTES } from './outbox-admin-routes.js';
+import { findRoute, type HttpServerState, type Route, underApi } from './route.js';
 
 /** What the HTTP endpoint serves from. */
 export interface HttpServerOptions extends HttpServerState {
@@ -28,10 +29,17 @@ export interface RunningHttpServer {
 }
 
 /** Every route but the status page's, by concern. */
-const ROUTES: readonly Route[] = [...HEALTH_ROUTES, ...METRICS_ROUTES, ...ADMIN_ROUTES];
+const ROUTES: readonly Route[] = [
+  ...HEALTH_ROUTES,
+  ...METRICS_ROUTES,
+  ...ADMIN_ROUTES,
+  ...OUTBOX_ADMIN_ROUTES,
+];
 
 /**
  * Starts the health, metrics, status and admin endpoint on node:http.
+ * With an admin token, every `/api/*` route (reads included) needs it; /healthz, /readyz and
+ * /metrics needs only METRICS_TOKEN when that is set (metrics-routes.ts).
  * GET /healthz, /readyz (health-routes.ts), /metrics (metrics-routes.ts), /api/jobs/status,
  * /api/stats and POST /api/admin/jobs/run/:jobName, /api/admin/dead/replay and
  * /api/admin/dead/purge with `Authorization: Bearer <ADMIN_TOKEN>` (admin-routes.ts), and the
@@ -61,8 +69,9 @@ export async function startHttpServer(given: HttpServerOptions): Promise<Running
     const method = req.method ?? 'GET';
     try {
       const read = method === 'GET' || method === 'HEAD';
-      const admin = method === 'POST' && path.startsWith('/api/admin/');
-      if (!read && !admin) return send(res, 405, { error: 'method not allowed' });
+      // Every /api/admin/ path, reads too (seed 004's GET /api/admin/outbox/stats), is an admin route.
+      const admin = path.startsWith('/api/admin/');
+      if (!read && !(admin && method === 'POST')) return send(res, 405, { error: 'method not allowed' });
       if (read && (await status.handle(req, res, path))) return;
       if (admin) {
         // Checked before the route is looked up: without the token, no admin path is revealed.
@@ -73,6 +82,9 @@ export async function startHttpServer(given: HttpServerOptions): Promise<Running
           res.setHeader('www-authenticate', 'Bearer');
           return send(res, 401, { error: 'unauthorized' });
         }
+      } else if (state.adminToken !== undefined && underApi(path) && !authorized(req)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return send(res, 401, { error: 'unauthorized' });
       }
       const found = findRoute(ROUTES, method, path);
       if (!found) return send(res, 404, { error: 'not found' });

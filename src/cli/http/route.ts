@@ -15,6 +15,8 @@ export interface HttpServerState {
   relay?: Relay;
   /** Admin routes are off without it. */
   adminToken?: string;
+  /** When set, `/metrics` answers only with `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   /** Why the process is not ready yet (e.g. still waiting for the database); undefined once it is. */
   notReadyReason?: () => string | undefined;
 }
@@ -41,6 +43,18 @@ export interface Route {
   path: string | RegExp;
   admin?: boolean;
   handle(ctx: RouteContext): Promise<void> | void;
+}
+
+/**
+ * Whether `path` is under `/api/`: with an admin token configured, every such route (reads
+ * included, known or not) answers 401 without it (design.md section 9). Health and metrics are
+ * outside `/api/` so probes and scrapers never need it.
+ *
+ * @example
+ * underApi('/api/stats') // true
+ */
+export function underApi(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
 }
 
 /**

@@ -44,6 +44,8 @@ export async function buildNatsPublisher(config: CliConfig, logger: Logger): Pro
       ...(Object.keys(tls).length > 0 ? { tls } : {}),
       ...(config.natsExpectStream ? { expectStream: config.natsExpectStream } : {}),
       subjectPrefix: config.natsSubjectPrefix,
+      bodyFormat: config.natsFormat,
+      ...(config.cloudEventsSource ? { cloudEventsSource: config.cloudEventsSource } : {}),
       timeoutMs: config.natsTimeoutMs,
       connectionName: `outbox-relay ${config.workerId}`,
       logger: logger.child({ publisher: 'nats' }),

@@ -62,11 +62,16 @@ async function buildOne(
  * error (exit 2), not a dead letter per message. Advice names the variable, not the option.
  */
 async function buildWebhook(config: CliConfig): Promise<Publisher> {
-  const { SsrfBlockedError, WebhookPublisher } = await import('../../publishers/webhook/index.js');
+  const { SsrfBlockedError, WebhookPublisher, WebhookSecret } = await import(
+    '../../publishers/webhook/index.js'
+  );
   const allow = SETTINGS.webhookAllowPrivate.env;
   const webhook = new WebhookPublisher({
     ...(config.webhookUrl ? { url: config.webhookUrl } : {}),
-    secrets: config.webhookSecrets,
+    secrets: config.webhookSecrets.map((s) => WebhookSecret.parseAny(s, SETTINGS.webhookSecrets.env)),
+    signatureSchemes: [config.webhookSignature],
+    bodyFormat: config.webhookFormat,
+    ...(config.cloudEventsSource ? { cloudEventsSource: config.cloudEventsSource } : {}),
     allowPrivateNetworks: config.webhookAllowPrivate,
     hints: { privateAddress: `set ${allow}=true to let webhooks reach internal addresses` },
   });

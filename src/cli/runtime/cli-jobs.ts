@@ -7,6 +7,13 @@ import { relayJob } from '../../jobs/relay-job.js';
 import { retryDeadJob } from '../../jobs/retry-dead-job.js';
 import { createScheduler, type Scheduler } from '../../jobs/scheduler.js';
 import { type CliConfig, SETTINGS } from '../config/settings.js';
+import { attachRelayHooks } from './relay-hooks.js';
+
+/**
+ * Other names of the built-in jobs: seed 004's `outbox` and `retry` (design.md section 9: seed
+ * names are aliases, not forks). They work in `jobs run`, the admin route and the status page.
+ */
+export const JOB_ALIASES = { outbox: 'relay', retry: 'retry-dead' } as const;
 
 /** Relay options from the config, shared by `start`, `run` and the relay job. */
 export function relayOptions(config: CliConfig) {
@@ -24,6 +31,7 @@ export function relayOptions(config: CliConfig) {
       publishDeadline: `raise ${SETTINGS.leaseMs.env}`,
       unservedDestination: `add its publisher type to ${SETTINGS.publisherTypes.env}, or run a relay that has it`,
     },
+    retry: { baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs, jitter: config.retryJitter },
   };
 }
 
@@ -52,6 +60,7 @@ export function createCliScheduler(
     schema: config.schema,
     workerId: config.workerId,
     logger: context.logger,
+    ...(config.jobEventsDestination ? { eventsDestination: config.jobEventsDestination } : {}),
   });
   let publishers: Promise<Record<string, Publisher>> | undefined;
   scheduler.register(
@@ -60,14 +69,20 @@ export function createCliScheduler(
     async (job) => {
       publishers ??= context.publishers();
       // A relay of its own per run: it never shares in-flight state with a continuous relay.
+      const relayPublishers = await publishers;
       const relay = createRelay({
         db: context.db,
         ...relayOptions(config),
-        publishers: await publishers,
+        publishers: relayPublishers,
         logger: job.logger,
         closePublishers: false,
       });
-      return relayJob(relay)(job);
+      const hooks = await attachRelayHooks(relay, relayPublishers, config, job.logger);
+      try {
+        return await relayJob(relay)(job);
+      } finally {
+        hooks.detach();
+      }
     },
   );
   scheduler.register(
@@ -80,5 +95,6 @@ export function createCliScheduler(
     roles.maintenance && config.enableRetryDead ? config.retryCron : null,
     retryDeadJob({ db: context.db, schema: config.schema }),
   );
+  for (const [alias, target] of Object.entries(JOB_ALIASES)) scheduler.alias(alias, target);
   return scheduler;
 }

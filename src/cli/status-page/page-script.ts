@@ -251,7 +251,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     var rows = s.jobs.list.map(function (j) {
       var last = j.lastRun;
       var tr = el('tr', { 'data-job': j.name });
-      tr.appendChild(td(j.name));
+      tr.appendChild(td(j.aliases.length ? j.name + ' (also ' + j.aliases.join(', ') + ')' : j.name));
       tr.appendChild(td(j.cron || 'on demand', 'dest'));
       tr.appendChild(td(j.running ? 'running now' : last ? last.status + ', ' + ago(last.startedAt, s.now) : 'never', last && last.status === 'failed' ? 'bad' : '', last ? last.startedAt + ' on ' + last.workerId + ' (' + last.reason + ')' : ''));
       tr.appendChild(td(last && last.durationMs !== null ? last.durationMs + ' ms' : '', 'num'));

@@ -57,6 +57,7 @@ interface SeenWorker {
 
 interface JobLine {
   name: string;
+  aliases: string[];
   cron: string | null;
   running: boolean;
   nextRunAt: string | null;
@@ -163,6 +164,7 @@ export async function readStatus(src: StatusSources): Promise<StatusReport> {
       scheduler: 'running',
       list: list.map((j) => ({
         name: j.name,
+        aliases: j.aliases,
         cron: j.cron,
         running: j.running,
         nextRunAt: iso(j.nextRunAt),

@@ -5,6 +5,18 @@
  * @example
  * import { OutboxError, type Clock } from '../foundation/index.js';
  */
+export {
+  AGGREGATE_ID_HEADER,
+  AGGREGATE_TYPE_HEADER,
+  aggregateOf,
+  BODY_FORMATS,
+  type BodyFormat,
+  type BodyFormatOptions,
+  DEFAULT_CLOUDEVENTS_SOURCE,
+  type FormattedBody,
+  formatBody,
+  parseBodyFormat,
+} from './body-format.js';
 export { type Clock, epochMs, SYSTEM_CLOCK, SystemClock, sleep } from './clock.js';
 export { guardConnectionErrors } from './connection-error-guard.js';
 export {

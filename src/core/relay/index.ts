@@ -26,6 +26,7 @@ export {
 export {
   backoffDelayMs,
   DEFAULT_RETRY_POLICY,
+  RETRY_POLICY_BOUNDS,
   type RetryPolicy,
   resolveRetryPolicy,
 } from './retry-policy.js';

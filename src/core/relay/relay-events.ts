@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describeError, type OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
+import type { DeadReason } from '../store/dead-reason.js';
 
 /** Details given with each relay event. */
 export interface DeliveredInfo {
@@ -16,7 +17,8 @@ export interface DeliveredInfo {
 export interface RelayEvents {
   delivered: [message: OutboxMessage, info: DeliveredInfo];
   failed: [message: OutboxMessage, error: unknown, info: { retryAt: Date; durationMs: number }];
-  dead: [message: OutboxMessage, reason: string];
+  /** `reason` is the words (`last_error`); `info.deadReason` the stored code (`max_attempts`...). */
+  dead: [message: OutboxMessage, reason: string, info: { deadReason: DeadReason }];
   /** The row's message_id was delivered before: the row was removed, not delivered again. */
   duplicate: [message: OutboxMessage];
   claimed: [count: number, info: { durationMs: number }];

@@ -384,7 +384,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           'dead-lettered by the claim',
         );
       }
-      this.notify('dead', w.message, w.reason);
+      this.notify('dead', w.message, w.reason, { deadReason: w.deadReason });
     }
   }
 

@@ -21,6 +21,18 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /**
+ * The range of each policy field, checked by `resolveRetryPolicy` and read by the binary's
+ * settings (RETRY_BASE_MS, RETRY_MAX_MS, RETRY_JITTER); `maxDelayMs` must also be >= `baseDelayMs`.
+ * Delays stop at about 24.8 days, the longest timer Node.js keeps.
+ */
+export const RETRY_POLICY_BOUNDS = {
+  baseDelayMs: { min: 0, max: 2_147_483_647 },
+  maxDelayMs: { min: 0, max: 2_147_483_647 },
+  factor: { min: 1, max: 100 },
+  jitter: { min: 0, max: 1 },
+} as const;
+
+/**
  * Fills in and validates a partial policy.
  *
  * @example
@@ -32,15 +44,16 @@ export function resolveRetryPolicy(partial: Partial<RetryPolicy> = {}): RetryPol
     if (!ok)
       throw new OutboxValidationError(`retry.${field}`, `must be ${rule}, got ${JSON.stringify(value)}`);
   };
-  check(Number.isFinite(p.baseDelayMs) && p.baseDelayMs >= 0, 'baseDelayMs', 'a number >= 0', p.baseDelayMs);
-  check(Number.isFinite(p.factor) && p.factor >= 1, 'factor', 'a number >= 1', p.factor);
-  check(
-    Number.isFinite(p.maxDelayMs) && p.maxDelayMs >= p.baseDelayMs,
-    'maxDelayMs',
-    '>= baseDelayMs',
-    p.maxDelayMs,
-  );
-  check(Number.isFinite(p.jitter) && p.jitter >= 0 && p.jitter <= 1, 'jitter', 'between 0 and 1', p.jitter);
+  const within = (field: keyof typeof RETRY_POLICY_BOUNDS) => {
+    const { min, max } = RETRY_POLICY_BOUNDS[field];
+    const value = p[field];
+    check(Number.isFinite(value) && value >= min && value <= max, field, `a number ${min}..${max}`, value);
+  };
+  within('baseDelayMs');
+  within('factor');
+  within('maxDelayMs');
+  within('jitter');
+  check(p.maxDelayMs >= p.baseDelayMs, 'maxDelayMs', '>= baseDelayMs', p.maxDelayMs);
   return p;
 }
 

@@ -1,3 +1,8 @@
+import {
+  type BodyFormat,
+  type BodyFormatOptions,
+  parseBodyFormat,
+} from '../../core/foundation/body-format.js';
 import { readFileSync } from 'node:fs';
 import { positiveOption } from '../../core/foundation/option-checks.js';
 import { OutboxValidationError } from '../../core/foundation/errors.js';
@@ -68,6 +73,13 @@ export interface NatsPublisherOptions {
   readonly subjectPrefix?: string;
   /** Prefix under which the message's own headers travel; default `Outbox-Header-`. */
   readonly headerPrefix?: string;
+  /**
+   * The message body: `payload` (default, as stored), `envelope` or `cloudevents` (CloudEvents
+   * 1.0 structured JSON, with a `Content-Type: application/cloudevents+json` header).
+   */
+  readonly bodyFormat?: BodyFormat;
+  /** CloudEvents `source` with `bodyFormat: 'cloudevents'`; default `/outbox-relay`. */
+  readonly cloudEventsSource?: string;
 }
 
 /** The options after validation and defaults. */
@@ -77,6 +89,8 @@ export interface ResolvedNatsOptions {
   readonly expectStream: string | undefined;
   readonly subject: NatsSubjectFn;
   readonly headerPrefix: string;
+  readonly bodyFormat: BodyFormat;
+  readonly bodyFormatOptions: BodyFormatOptions;
   readonly connection: NatsConnectionSettings;
 }
 
@@ -211,6 +225,8 @@ export function resolveNatsOptions(options: NatsPublisherOptions): ResolvedNatsO
     expectStream,
     subject: options.subject ?? ((message) => `${subjectPrefix}.${message.type}`),
     headerPrefix,
+    bodyFormat: parseBodyFormat(options.bodyFormat, 'bodyFormat'),
+    bodyFormatOptions: options.cloudEventsSource ? { cloudEventsSource: options.cloudEventsSource } : {},
     connection,
   };
 }

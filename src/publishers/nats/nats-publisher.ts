@@ -1,3 +1,5 @@
+import { NATS_MSG_ID_HEADER } from './nats-header-names.js';
+import { formatBody } from '../../core/foundation/body-format.js';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TransientPublishError } from '../../core/foundation/errors.js';
@@ -70,6 +72,15 @@ function aborted(what: string): TransientPublishError {
  * const relay = createRelay({ db, publishers: { nats } });
  * await outbox.add(trx, { type: 'order.created', destination: 'nats:orders.created', payload });
  */
+/** Where and how `publishCopy` sends a copy of a message. */
+export interface NatsCopy {
+  readonly subject: string;
+  /** Its `Nats-Msg-Id`: derived from the message id so a re-publish deduplicates. */
+  readonly msgId: string;
+  /** Set on top of the message's usual headers. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 export class NatsPublisher implements Publisher {
   readonly name: string;
   readonly #options: ResolvedNatsOptions;
@@ -103,17 +114,44 @@ export class NatsPublisher implements Publisher {
     return attempt;
   }
 
-  async #publish(message: OutboxMessage, context: PublishContext): Promise<NatsPublishResult> {
+  /**
+   * Publishes a copy of `message` to `copy.subject` with `Nats-Msg-Id` = `copy.msgId` and extra
+   * headers, on this publisher's connection and body format (no `Nats-Expected-Stream`: the copy
+   * may belong to another stream). Used for dead-letter subjects; throws like `publish`.
+   *
+   * @example
+   * await nats.publishCopy(message, { subject: 'provisioning.dlq', msgId: `${message.messageId}:dead:5`, headers: {} }, context);
+   */
+  publishCopy(message: OutboxMessage, copy: NatsCopy, context: PublishContext): Promise<NatsPublishResult> {
+    const attempt = this.#publish(message, context, copy);
+    this.#inFlight.add(attempt);
+    const forget = () => this.#inFlight.delete(attempt);
+    attempt.then(forget, forget);
+    return attempt;
+  }
+
+  async #publish(
+    message: OutboxMessage,
+    context: PublishContext,
+    copy?: NatsCopy,
+  ): Promise<NatsPublishResult> {
     const { signal } = context;
     if (signal.aborted) throw aborted('NATS publish');
     const options = this.#options;
-    const subject = subjectFor(message, this.name, options.subject);
+    const subject = copy?.subject ?? subjectFor(message, this.name, options.subject);
     const headers = natsHeaders(message, {
       prefix: options.headerPrefix,
-      expectStream: options.expectStream,
+      ...(copy ? {} : { expectStream: options.expectStream }),
       ...(context.traceHeaders ? { trace: context.traceHeaders } : {}),
     });
-    const body = encoder.encode(message.body);
+    if (copy) {
+      headers.set(NATS_MSG_ID_HEADER, copy.msgId);
+      for (const [name, value] of Object.entries(copy.headers)) headers.set(name, value);
+    }
+    const sent = formatBody(message, options.bodyFormat, options.bodyFormatOptions);
+    // Only the other formats say what they are; `payload` stays exactly as before.
+    if (options.bodyFormat !== 'payload') headers.set('Content-Type', sent.contentType);
+    const body = encoder.encode(sent.body);
     let link: Link | undefined;
     try {
       link = await abortable(this.#connection(), signal, 'NATS connect');

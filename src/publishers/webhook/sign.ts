@@ -7,7 +7,10 @@ import type { WebhookSecret } from './webhook-secret.js';
  * - `stripe`: `t=<timestamp>,v1=<hex>` over `timestamp.body`, as Stripe's verifier expects.
  * - `github`: `sha256=<hex>` over the body only, as GitHub's `X-Hub-Signature-256`.
  */
-export type SignatureScheme = 'standard' | 'stripe' | 'github';
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
+
+/** Every scheme `signWebhook` knows, in the order help texts list them. */
+export const SIGNATURE_SCHEMES = ['standard', 'stripe', 'github'] as const;
 
 /** The header each scheme is sent in unless the publisher is told otherwise. */
 export const DEFAULT_SIGNATURE_HEADERS: Readonly<Record<SignatureScheme, string>> = {

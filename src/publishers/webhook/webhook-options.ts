@@ -7,6 +7,11 @@ import { DEFAULT_MAX_RETRY_AFTER_MS } from './retry-after.js';
 import { DEFAULT_SIGNATURE_HEADERS, type SignatureScheme } from './sign.js';
 import type { SsrfPolicy } from './ssrf-guard.js';
 import { WebhookSecret } from './webhook-secret.js';
+import {
+  type BodyFormat,
+  type BodyFormatOptions,
+  parseBodyFormat,
+} from '../../core/foundation/body-format.js';
 
 /** Standard Webhooks recommends a 15-30 s request timeout; receivers get the generous end's start. */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
@@ -59,8 +64,19 @@ export interface WebhookPublisherOptions {
    * Return undefined to fall back to `urls` / `url`.
    */
   readonly resolveUrl?: ResolveWebhookUrl;
-  /** `whsec_<base64>` secrets (24..64 bytes), current first; several sign every request during rotation. */
-  readonly secrets: string | readonly string[];
+  /**
+   * `whsec_<base64>` secrets (24..64 bytes), current first; several sign every request during
+   * rotation. A plain secret goes in as `WebhookSecret.fromRawKey(text)`.
+   */
+  readonly secrets: string | WebhookSecret | readonly (string | WebhookSecret)[];
+  /**
+   * The request body: `payload` (default: the stored payload, byte for byte), `envelope`
+   * (`{ id, type, aggregateType, aggregateId, payload, occurredAt }`) or `cloudevents`
+   * (CloudEvents 1.0 structured JSON). Signatures cover the body sent.
+   */
+  readonly bodyFormat?: BodyFormat;
+  /** CloudEvents `source` with `bodyFormat: 'cloudevents'`; default `/outbox-relay`. */
+  readonly cloudEventsSource?: string;
   /** Signatures to send; default `['standard']` (Standard Webhooks `webhook-signature`). */
   readonly signatureSchemes?: readonly SignatureSchemeOption[];
   /** Extra request headers, fixed or per message; they cannot replace webhook-* or framing headers. */
@@ -109,6 +125,8 @@ export interface ParsedWebhookOptions {
   readonly resolveUrl: ResolveWebhookUrl | undefined;
   readonly secrets: readonly WebhookSecret[];
   readonly schemes: readonly { readonly scheme: SignatureScheme; readonly header: string }[];
+  readonly bodyFormat: BodyFormat;
+  readonly bodyFormatOptions: BodyFormatOptions;
   readonly headers: WebhookPublisherOptions['headers'];
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -174,6 +192,8 @@ export function parseWebhookOptions(options: WebhookPublisherOptions): ParsedWeb
     resolveUrl: options.resolveUrl,
     secrets,
     schemes,
+    bodyFormat: parseBodyFormat(options.bodyFormat, 'bodyFormat'),
+    bodyFormatOptions: options.cloudEventsSource ? { cloudEventsSource: options.cloudEventsSource } : {},
     headers: options.headers,
     timeoutMs,
     connectTimeoutMs: ms('connectTimeoutMs', Math.min(DEFAULT_WEBHOOK_CONNECT_TIMEOUT_MS, timeoutMs)),

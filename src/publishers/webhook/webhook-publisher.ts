@@ -1,3 +1,4 @@
+import { type FormattedBody, formatBody } from '../../core/foundation/body-format.js';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Clock } from '../../core/foundation/clock.js';
 import { PermanentPublishError, TransientPublishError } from '../../core/foundation/errors.js';
@@ -204,6 +205,7 @@ export class WebhookPublisher implements Publisher {
   #requestHeaders(
     message: OutboxMessage,
     timestamp: number,
+    sent: FormattedBody,
     trace: PublishContext['traceHeaders'],
   ): Record<string, string> {
     const option = this.#options.headers;
@@ -216,10 +218,10 @@ export class WebhookPublisher implements Publisher {
     // Webhooks signs id, timestamp and body), so verification is the same with or without it.
     if (trace) Object.assign(headers, trace);
     headers['user-agent'] ??= this.#options.userAgent;
-    headers['content-type'] = 'application/json';
+    headers['content-type'] = sent.contentType;
     headers['webhook-id'] = message.messageId;
     headers['webhook-timestamp'] = String(timestamp);
-    const input = { id: message.messageId, timestamp, body: message.body };
+    const input = { id: message.messageId, timestamp, body: sent.body };
     for (const { scheme, header } of this.#options.schemes)
       headers[header] = signWebhook(scheme, this.#options.secrets, input);
     return headers;
@@ -257,7 +259,9 @@ export class WebhookPublisher implements Publisher {
     }
 
     const timestamp = Math.floor(this.#clock.now().getTime() / 1000);
-    const headers = this.#requestHeaders(message, timestamp, context.traceHeaders);
+    // `payload` hands back message.body itself: the default path builds no new string.
+    const sent = formatBody(message, this.#options.bodyFormat, this.#options.bodyFormatOptions);
+    const headers = this.#requestHeaders(message, timestamp, sent, context.traceHeaders);
 
     // Our own controller rather than AbortSignal.any: the relay's signal lives long and
     // any() would hang one dependent per request on it.
@@ -277,7 +281,7 @@ export class WebhookPublisher implements Publisher {
           dispatcher: this.#agent,
           method: 'POST',
           headers,
-          body: message.body,
+          body: sent.body,
           signal: controller.signal,
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: this.#options.bodyTimeoutMs,

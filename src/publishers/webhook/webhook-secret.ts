@@ -34,6 +34,7 @@ export class WebhookSecret {
    * WebhookSecret.parse(process.env.WEBHOOK_SECRET ?? '', 'OUTBOX_WEBHOOK_SECRET');
    */
   static parse(secret: unknown, field = 'secret'): WebhookSecret {
+    if (secret instanceof WebhookSecret) return secret;
     if (typeof secret !== 'string') {
       throw new OutboxValidationError(field, `must be a string "whsec_<base64>", got ${typeof secret}`);
     }
@@ -60,6 +61,37 @@ export class WebhookSecret {
       );
     }
     return new WebhookSecret(key, secret);
+  }
+
+  /**
+   * A plain secret (not `whsec_`), as seed 004 and many in-house senders configure one: its
+   * UTF-8 bytes are the HMAC key. At least MIN_WEBHOOK_SECRET_BYTES bytes; the value is never echoed.
+   * A Standard Webhooks receiver verifies it as `whsec_` + base64 of the same bytes.
+   *
+   * @example
+   * WebhookSecret.fromRawKey('a-plain-shared-secret-of-32-bytes', 'OUTBOX_WEBHOOK_SECRET');
+   */
+  static fromRawKey(secret: string, field = 'secret'): WebhookSecret {
+    const key = Buffer.from(secret, 'utf8');
+    if (key.length < MIN_WEBHOOK_SECRET_BYTES) {
+      throw new OutboxValidationError(
+        field,
+        `is a plain secret of ${key.length} bytes; it needs at least ${MIN_WEBHOOK_SECRET_BYTES} (or use "${WEBHOOK_SECRET_PREFIX}<base64>")`,
+      );
+    }
+    return new WebhookSecret(key, secret);
+  }
+
+  /**
+   * `whsec_<base64>` by `parse`, anything else as a plain secret by `fromRawKey`.
+   *
+   * @example
+   * WebhookSecret.parseAny(process.env.OUTBOX_WEBHOOK_SECRET ?? '', 'OUTBOX_WEBHOOK_SECRET');
+   */
+  static parseAny(secret: string, field = 'secret'): WebhookSecret {
+    return secret.startsWith(WEBHOOK_SECRET_PREFIX)
+      ? WebhookSecret.parse(secret, field)
+      : WebhookSecret.fromRawKey(secret, field);
   }
 
   /**
