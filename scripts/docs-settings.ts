@@ -1,12 +1,15 @@
-// Regenerates the README's settings table from src/cli/config/settings.ts (`npm run docs:settings`).
-// test/unit/settings-readme.test.ts fails when the README and the declarations disagree.
+// Regenerates the configuration reference's settings table (docs/binary.md) from
+// src/cli/config/settings.ts (`npm run docs:settings`); test/unit/settings-readme.test.ts fails
+// when the guide and the declarations disagree.
 import fs from 'node:fs';
 import { settingsMarkdownTable, withSettingsTable } from '../src/cli/config/settings-markdown.js';
 
-const path = new URL('../README.md', import.meta.url);
+const path = new URL('../docs/binary.md', import.meta.url);
 const before = fs.readFileSync(path, 'utf8');
 const after = withSettingsTable(before, settingsMarkdownTable());
 fs.writeFileSync(path, after);
 process.stdout.write(
-  before === after ? 'README settings table already up to date\n' : 'README settings table updated\n',
+  before === after
+    ? 'docs/binary.md settings table already up to date\n'
+    : 'docs/binary.md settings table updated\n',
 );

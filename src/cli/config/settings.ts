@@ -40,7 +40,7 @@ export type PublisherType = (typeof PUBLISHER_TYPES)[number];
 /**
  * Every setting of the binary, in help order, keyed by its name in `CliConfig`.
  * A new setting is one entry here: its type, default, flag, `--help` line, `config` row and
- * README row all follow (run `npm run docs:settings` to regenerate the README table).
+ * row of the configuration reference all follow (run `npm run docs:settings` to regenerate the table in docs/binary.md).
  */
 export const SETTINGS = {
   databaseUrl: setting({

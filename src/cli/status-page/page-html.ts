@@ -44,7 +44,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     </table>
     <p id="destinations-empty" class="muted" hidden>No messages in the last hour.</p>
     <details id="legend"><summary>What the states mean</summary><dl id="rules"></dl>
-      <p class="muted">Failed attempts counts attempts, not messages: those that failed in this relay process, plus one for each message that died in any process (see the README). Dead counts messages.</p>
+      <p class="muted">Failed attempts counts attempts, not messages: those that failed in this relay process, plus one for each message that died in any process (see docs/binary.md, Status page). Dead counts messages.</p>
     </details>
   </section>
   <section>

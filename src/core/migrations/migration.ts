@@ -15,7 +15,7 @@ export interface Migration {
   readonly name: string;
   /**
    * Whether relays of the release before this migration may run during and after it. The
-   * README's "Upgrading" table is checked against these (test/unit/upgrading-readme.test.ts).
+   * the "Upgrading" guide's table (docs/upgrading.md) is checked against these (test/unit/upgrading-readme.test.ts).
    */
   readonly previousRelays: PreviousRelays;
   sql(quotedSchema: string): string;
@@ -58,6 +58,6 @@ export interface PreviousRelays {
   readonly during: boolean;
   /** They may keep running side by side with the new release once it is applied. */
   readonly after: boolean;
-  /** One line for the README's table: why, and what to do. */
+  /** One line for the table of docs/upgrading.md: why, and what to do. */
   readonly note: string;
 }

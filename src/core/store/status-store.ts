@@ -77,7 +77,7 @@ export interface SeenWorkerRow {
  * The status page's read-only SQL over `<schema>.messages` (unfinished and dead rows),
  * `<schema>.messages_archive` (delivered rows) and `<schema>.job_runs`. None of it runs on the
  * relay's hot path, none of it writes, and each statement says which index keeps it fast with
- * millions of retained delivered rows (measured in the README, Status page). No statement
+ * millions of retained delivered rows (measured in docs/binary.md, Status page). No statement
  * filters on `status`: no index names it; unfinished is `unfinished()`,
  * dead is `dead_at is not null`.
  *
