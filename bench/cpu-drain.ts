@@ -1,0 +1,35 @@
+// Same-run A/B of relay CPU: one drain of N messages with a no-op publisher through the public
+// entry (src/index.js, the same in every version), printing msg/s and relay CPU per message
+// (process.cpuUsage over the drain) as JSON. Copy it into a checkout of another commit and run
+// both against one DATABASE_URL, alternating: npx tsx bench/cpu-drain.ts [messages=50000]
+import { createRelay, NOOP_LOGGER } from '../src/index.js';
+import { fillOutbox } from './drain.js';
+import { benchPool, uniqueName } from './support/bench-pool.js';
+import { noopPublisher } from './support/noop-publisher.js';
+
+const messages = Number(process.argv[2] ?? 50_000);
+const pool = benchPool(process.env.DATABASE_URL!, 4);
+const schema = uniqueName('bench_ab');
+await fillOutbox(pool, schema, messages);
+const relay = createRelay({ db: pool, schema, publishers: { noop: noopPublisher() }, logger: NOOP_LOGGER });
+let delivered = 0;
+const done = new Promise<void>((resolve) =>
+  relay.on('delivered', () => {
+    if (++delivered === messages) resolve();
+  }),
+);
+const cpu = process.cpuUsage();
+const started = performance.now();
+relay.start();
+await done;
+const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpu);
+await relay.stop();
+await pool.query(`drop schema if exists "${schema}" cascade`);
+await pool.end();
+console.log(
+  JSON.stringify({
+    perSecond: Math.round(messages / seconds),
+    cpuUs: +((used.user + used.system) / messages).toFixed(2),
+  }),
+);
