@@ -5,31 +5,44 @@
 import { createRelay, NOOP_LOGGER } from '../src/index.js';
 import { fillOutbox } from './drain.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
+import { isMain } from './support/is-main.js';
 import { noopPublisher } from './support/noop-publisher.js';
 
-const messages = Number(process.argv[2] ?? 50_000);
-const pool = benchPool(process.env.DATABASE_URL!, 4);
-const schema = uniqueName('bench_ab');
-await fillOutbox(pool, schema, messages);
-const relay = createRelay({ db: pool, schema, publishers: { noop: noopPublisher() }, logger: NOOP_LOGGER });
-let delivered = 0;
-const done = new Promise<void>((resolve) =>
-  relay.on('delivered', () => {
-    if (++delivered === messages) resolve();
-  }),
-);
-const cpu = process.cpuUsage();
-const started = performance.now();
-relay.start();
-await done;
-const seconds = (performance.now() - started) / 1000;
-const used = process.cpuUsage(cpu);
-await relay.stop();
-await pool.query(`drop schema if exists "${schema}" cascade`);
-await pool.end();
-console.log(
-  JSON.stringify({
-    perSecond: Math.round(messages / seconds),
-    cpuUs: +((used.user + used.system) / messages).toFixed(2),
-  }),
-);
+/** Fills an outbox with `messages` and drains it once; msg/s and relay CPU µs per message. */
+export async function cpuDrain(url: string, messages: number): Promise<{ perSecond: number; cpuUs: number }> {
+  const pool = benchPool(url, 4);
+  const schema = uniqueName('bench_cpu');
+  try {
+    await fillOutbox(pool, schema, messages);
+    const relay = createRelay({
+      db: pool,
+      schema,
+      publishers: { noop: noopPublisher() },
+      logger: NOOP_LOGGER,
+    });
+    let delivered = 0;
+    const done = new Promise<void>((resolve) => {
+      relay.on('delivered', () => {
+        if (++delivered === messages) resolve();
+      });
+    });
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    relay.start();
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    await relay.stop();
+    return {
+      perSecond: Math.round(messages / seconds),
+      cpuUs: +((used.user + used.system) / messages).toFixed(2),
+    };
+  } finally {
+    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
+    await pool.end();
+  }
+}
+
+if (isMain(import.meta.url)) {
+  console.log(JSON.stringify(await cpuDrain(process.env.DATABASE_URL!, Number(process.argv[2] ?? 50_000))));
+}

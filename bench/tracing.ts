@@ -11,13 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
-import { createRelay } from '../src/core/relay/relay.js';
-import { fillOutbox } from './drain.js';
-import { benchPool, uniqueName } from './support/bench-pool.js';
+import { cpuDrain } from './cpu-drain.js';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { isMain } from './support/is-main.js';
-import { noopPublisher } from './support/noop-publisher.js';
 import { median } from './support/stats.js';
 
 type Mode = 'off' | 'on';
@@ -36,34 +32,7 @@ async function round(
       new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(DROP, { maxQueueSize: 65_536 })] }),
     );
   }
-  const pool = benchPool(url, 4);
-  const schema = uniqueName('bench_trace');
-  try {
-    await fillOutbox(pool, schema, messages);
-    const relay = createRelay({
-      db: pool,
-      schema,
-      publishers: { noop: noopPublisher() },
-      logger: NOOP_LOGGER,
-    });
-    let delivered = 0;
-    const done = new Promise<void>((resolve) => {
-      relay.on('delivered', () => {
-        if (++delivered === messages) resolve();
-      });
-    });
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    relay.start();
-    await done;
-    const seconds = (performance.now() - started) / 1000;
-    const used = process.cpuUsage(cpu);
-    await relay.stop();
-    return { perSecond: messages / seconds, cpuUs: (used.user + used.system) / messages };
-  } finally {
-    await pool.query(`drop schema if exists "${schema}" cascade`).catch(() => undefined);
-    await pool.end();
-  }
+  return cpuDrain(url, messages);
 }
 
 if (isMain(import.meta.url)) {
