@@ -1,21 +1,17 @@
-import { describeError, OutboxError } from '../core/foundation/errors.js';
-import { type Queryable, withTransaction } from '../core/foundation/queryable.js';
-import { DEFAULT_SCHEMA, quoteSchema } from '../core/foundation/schema-name.js';
+import type { Queryable } from '../core/foundation/queryable.js';
+import { type MigrationTrack, migrateTrack, type TrackMigration } from '../core/migrations/migrate.js';
 
-/** One step of the inbox's own migration track; shipped steps are frozen, new ones append. */
-interface InboxMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: (s: string) => string;
-}
+/** The inbox's own migration track. */
+const INBOX_TRACK: MigrationTrack = { table: 'inbox_migrations', lock: 'outbox-relay:migrate-inbox' };
 
 // The inbox's tables live beside (or without) the outbox's, but on their own version track
 // (`inbox_migrations`): a service that only receives never runs the outbox migrations.
-const INBOX_MIGRATIONS: readonly InboxMigration[] = [
+// Shipped steps are frozen, new ones append.
+const INBOX_MIGRATIONS: readonly TrackMigration[] = [
   {
     version: 1,
     name: 'inbox',
-    sql: (s) => `
+    sql: (s: string) => `
       create table if not exists ${s}.inbox_messages (
         -- text, not uuid: the relay sends uuids, but any sender's stable id deduplicates
         message_id text primary key,
@@ -62,38 +58,8 @@ export async function migrateInbox(
   db: Queryable,
   options: { readonly schema?: string } = {},
 ): Promise<MigrateInboxResult> {
-  const schema = options.schema ?? DEFAULT_SCHEMA;
-  const s = quoteSchema(schema);
-  return withTransaction(db, async (run) => {
-    // Its own lock key: an inbox migration never waits for (or blocks) an outbox migration.
-    await run(`select pg_advisory_xact_lock(hashtext($1))`, [`outbox-relay:migrate-inbox:${schema}`]);
-    await run(`create schema if not exists ${s}`);
-    await run(
-      `create table if not exists ${s}.inbox_migrations (
-         version int primary key, name text not null, applied_at timestamptz not null default now())`,
-    );
-    const done = new Set(
-      (await run<{ version: number }>(`select version from ${s}.inbox_migrations`)).map((r) => r.version),
-    );
-    const applied: number[] = [];
-    for (const migration of INBOX_MIGRATIONS) {
-      if (done.has(migration.version)) continue;
-      try {
-        await run(migration.sql(s));
-      } catch (error) {
-        throw new OutboxError(
-          'MIGRATION_FAILED',
-          `inbox migration ${migration.version} (${migration.name}) failed: ${describeError(error)}`,
-          { cause: error },
-        );
-      }
-      await run(`insert into ${s}.inbox_migrations (version, name) values ($1, $2)`, [
-        migration.version,
-        migration.name,
-      ]);
-      done.add(migration.version);
-      applied.push(migration.version);
-    }
-    return { applied, version: Math.max(0, ...done) };
-  });
+  // The outbox's migration runner on a track of its own: its own versions table and lock, so an
+  // inbox migration never waits for (or blocks) an outbox migration.
+  const { applied, version } = await migrateTrack(db, INBOX_TRACK, INBOX_MIGRATIONS, options);
+  return { applied, version };
 }

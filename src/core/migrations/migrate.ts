@@ -66,10 +66,47 @@ export const DEFAULT_MIGRATE_LOCK_BUDGET_MS = 300_000;
  * await migrate(db, { schema: 'outbox' }); // { applied: [1, ...], version: 7, lockRetries: 0 } the first time
  */
 export async function migrate(db: Queryable, options: MigrateOptions = {}): Promise<MigrateResult> {
+  return migrateTrack(db, OUTBOX_TRACK, options.migrations ?? MIGRATIONS, options);
+}
+
+/**
+ * A numbered track of migrations in a schema: the table recording its versions and the name of
+ * its advisory lock. The outbox has one; a subsystem with tables of its own (the inbox) has
+ * another, so a service that only receives never runs the outbox's migrations, and the two never
+ * wait on each other.
+ */
+export interface MigrationTrack {
+  /** The versions table, in the schema (`migrations`). */
+  readonly table: string;
+  /** The advisory lock's name, made per schema (`outbox-relay:migrate`). */
+  readonly lock: string;
+}
+
+/** The outbox's own track. */
+export const OUTBOX_TRACK: MigrationTrack = { table: 'migrations', lock: 'outbox-relay:migrate' };
+
+/** A migration as a track runs it: what `Migration` says about the outbox's relays is not needed. */
+export type TrackMigration = Omit<Migration, 'previousRelays'>;
+
+/**
+ * Applies `migrations` of `track` the way `migrate` does for the outbox (one advisory lock per
+ * schema and track, polite table locks, online steps outside the transaction). For subsystems
+ * with tables of their own, such as the inbox's `migrateInbox`.
+ *
+ * @example
+ * await migrateTrack(db, { table: 'inbox_migrations', lock: 'outbox-relay:migrate-inbox' }, INBOX_MIGRATIONS, { schema });
+ */
+export async function migrateTrack(
+  db: Queryable,
+  track: MigrationTrack,
+  all: readonly TrackMigration[],
+  options: Omit<MigrateOptions, 'migrations'> = {},
+): Promise<MigrateResult> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
-  const migrations = [...(options.migrations ?? MIGRATIONS)].sort((a, b) => a.version - b.version);
-  const lockKey = `outbox-relay:migrate:${schema}`;
+  const versions = `${s}.${quoteSchema(track.table, 'track.table')}`;
+  const migrations = [...all].sort((a, b) => a.version - b.version);
+  const lockKey = `${track.lock}:${schema}`;
   const lockTimeoutMs = requireInt(
     options.lockTimeoutMs ?? DEFAULT_MIGRATE_LOCK_TIMEOUT_MS,
     'lockTimeoutMs',
@@ -103,11 +140,11 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
         if (!inCallerTransaction) await polite.limit(run);
         await run(`create schema if not exists ${s}`);
         await run(
-          `create table if not exists ${s}.migrations (
+          `create table if not exists ${versions} (
              version int primary key, name text not null, applied_at timestamptz not null default now())`,
         );
         const done = new Set(
-          (await run<{ version: number }>(`select version from ${s}.migrations`)).map((r) => r.version),
+          (await run<{ version: number }>(`select version from ${versions}`)).map((r) => r.version),
         );
         // A schema created by this very call holds no rows: its online steps run in the transaction.
         const fresh = !done.has(migrations[0]?.version ?? 1);
@@ -119,7 +156,7 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
           for (const step of migration.online?.(s, '') ?? []) {
             await guarded(migration, () => runStep(run, step));
           }
-          await record(run, s, migration);
+          await record(run, versions, migration);
           done.add(migration.version);
           passApplied.push(migration.version);
         }
@@ -128,7 +165,8 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
     const pass = inCallerTransaction ? await onePass() : await polite.retry(onePass);
     applied.push(...passApplied);
     if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries: polite.retries };
-    if (await applyOnline(db, schema, lockKey, pass.online, polite)) applied.push(pass.online.version);
+    if (await applyOnline(db, { schema, versions, lockKey }, pass.online, polite))
+      applied.push(pass.online.version);
   }
 }
 
@@ -139,16 +177,16 @@ export async function migrate(db: Queryable, options: MigrateOptions = {}): Prom
  */
 async function applyOnline(
   db: Queryable,
-  schema: string,
-  lockKey: string,
-  migration: Migration,
+  where: { schema: string; versions: string; lockKey: string },
+  migration: TrackMigration,
   polite: PoliteLocks,
 ): Promise<boolean> {
+  const { schema, versions, lockKey } = where;
   const s = quoteSchema(schema);
   return onOneConnection(db, async (run) => {
     await run(`select pg_advisory_lock(hashtext($1))`, [lockKey]);
     try {
-      const [again] = await run(`select 1 from ${s}.migrations where version = $1`, [migration.version]);
+      const [again] = await run(`select 1 from ${versions} where version = $1`, [migration.version]);
       if (again) return false;
       // An interrupted CREATE INDEX CONCURRENTLY leaves an invalid index that "if not exists"
       // would then keep forever: drop it so the step builds it again.
@@ -164,7 +202,7 @@ async function applyOnline(
           step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step),
         );
       }
-      await record(run, s, migration);
+      await record(run, versions, migration);
       return true;
     } finally {
       await run(`select pg_advisory_unlock(hashtext($1))`, [lockKey]);
@@ -197,14 +235,14 @@ async function exclusiveStep(run: RunSql, step: OnlineStep, polite: PoliteLocks)
   });
 }
 
-async function record(run: RunSql, s: string, migration: Migration): Promise<void> {
-  await run(`insert into ${s}.migrations (version, name) values ($1, $2) on conflict (version) do nothing`, [
+async function record(run: RunSql, versions: string, migration: TrackMigration): Promise<void> {
+  await run(`insert into ${versions} (version, name) values ($1, $2) on conflict (version) do nothing`, [
     migration.version,
     migration.name,
   ]);
 }
 
-async function guarded<T>(migration: Migration, fn: () => Promise<T>): Promise<T> {
+async function guarded<T>(migration: TrackMigration, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
