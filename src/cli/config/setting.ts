@@ -53,15 +53,10 @@ export interface Setting<T, D extends T | undefined = T | undefined> {
  * @example
  * setting({ env: 'LEASE_MS', flag: 'lease-ms', parse: integer({ min: 1000, max: 3_600_000 }), default: 60_000, description: 'lease per claimed message' })
  */
-export function setting<T, const D extends T | undefined>(declaration: {
-  readonly env: string;
-  readonly flag: string;
-  readonly aliases?: readonly string[];
-  readonly parse: SettingParser<T>;
-  readonly default: D | ComputedDefault<D>;
-  readonly description: string;
-  redact?(value: NoInfer<T>): unknown;
-}): Setting<T, D> {
+export function setting<T, const D extends T | undefined>(
+  // NoInfer: the value type comes from `parse` and `default`, never from `redact`'s parameter.
+  declaration: Omit<Setting<T, D>, 'redact'> & { redact?(value: NoInfer<T>): unknown },
+): Setting<T, D> {
   return declaration;
 }
 
