@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { afterAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -106,4 +108,26 @@ export async function runCli(
   const p = spawnCli(args, env);
   const code = await p.exited;
   return { code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+/**
+ * A fresh migrated schema per call, with the env a binary needs to use it; every one is
+ * dropped after the file's tests (for `describe.concurrent` suites, one database per test).
+ *
+ * @example
+ * const fresh = freshDatabases(); it('...', async () => { const { t, env } = await fresh(); });
+ */
+export function freshDatabases(): () => Promise<{
+  t: TestDatabase;
+  env: { DATABASE_URL: string; OUTBOX_SCHEMA: string };
+}> {
+  const dbs: TestDatabase[] = [];
+  afterAll(async () => {
+    for (const t of dbs) await t.close();
+  });
+  return async () => {
+    const t = await createTestDatabase();
+    dbs.push(t);
+    return { t, env: { DATABASE_URL: t.url, OUTBOX_SCHEMA: t.schema } };
+  };
 }

@@ -1,17 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { runCli } from './cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { freshDatabases, runCli } from './cli-process.js';
 
 describe.concurrent('maintenance commands', () => {
-  const dbs: TestDatabase[] = [];
-  const fresh = async () => {
-    const t = await createTestDatabase();
-    dbs.push(t);
-    return { t, env: { DATABASE_URL: t.url, OUTBOX_SCHEMA: t.schema } };
-  };
-  afterAll(async () => {
-    for (const t of dbs) await t.close();
-  });
+  const fresh = freshDatabases();
 
   it('dead replay moves dead rows back and they get delivered', async () => {
     const { t, env } = await fresh();
