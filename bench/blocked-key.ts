@@ -61,7 +61,7 @@ export interface BlockedKeyFigures {
   options: Omit<BlockedKeyOptions, 'url'>;
   without: DrainFigures;
   with: DrainFigures;
-  /** with.perSecond / without.perSecond: the goal is >= 0.8. */
+  /** The median over rounds of with.perSecond / without.perSecond: the goal is >= 0.8. */
   drainRatio: number;
   /** with / without claim median and max: the goal is <= 2. */
   claimMedianRatio: number;
@@ -212,7 +212,10 @@ export async function blockedKeyScenario(options: BlockedKeyOptions): Promise<Bl
     options: rest,
     without,
     with: withBacklog,
-    drainRatio: withBacklog.perSecond / without.perSecond,
+    // The median of each round's own ratio: the two drains of a round run seconds apart, so a
+    // burst of load from a neighbour on a shared box moves both or neither more often than it
+    // moves the medians of two separate series (CI saw 0.79 once from a true ratio near 1.0).
+    drainRatio: median(withs.map((w, i) => w.perSecond / withouts[i]!.perSecond)),
     claimMedianRatio: withBacklog.claimMedianMs / without.claimMedianMs,
     claimMaxRatio: withBacklog.claimMaxMs / without.claimMaxMs,
   };
