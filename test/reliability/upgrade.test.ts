@@ -183,9 +183,11 @@ describe('upgrading under load', () => {
     const killedPublished = new Set(lines(oldRelays[1]!.file).map((l) => l.split(' ')[0]!));
     const newRelays = [child(ROOT, 'relay', schema), child(ROOT, 'relay', schema)];
     const newProducer = child(ROOT, 'producer', schema, { PRODUCER: 'new', PAUSE_MS: '20' });
+    // The new producer must have committed too: SIGTERM before its handler is installed (tsx
+    // takes a second to start) kills it with no exit code, as one run out of four did.
     await waitFor(
-      () => newRelays.every((r) => lines(r.file).length > 100),
-      'the new relays to deliver',
+      () => newRelays.every((r) => lines(r.file).length > 100) && lines(newProducer.file).length > 20,
+      'the new relays to deliver and the new producer to commit',
       90_000,
     );
     for (const p of [...producers, newProducer]) p.proc.kill('SIGTERM');
