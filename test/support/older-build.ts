@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /**
  * The source tree of an older commit of this repository, ready to run with tsx, for upgrade
- * tests: `git archive <commit>` into `<tmp>/outbox-relay-build-<commit>`, then its
+ * tests: `git archive <commit>` into `<tmp>/outbox-relay-build-<commit>-<checkout>`, then its
  * dependencies. When its package-lock.json is this tree's, node_modules is a symlink to ours
  * (no install at all); otherwise `npm ci` runs there once. Cached: a second call returns at once.
  *
@@ -18,9 +19,13 @@ export function prepareOlderBuild(commit: string): { dir: string; installMs: num
   const full = execFileSync('git', ['-C', ROOT, 'rev-parse', '--verify', `${commit}^{commit}`], {
     encoding: 'utf8',
   }).trim();
-  const dir = path.join(os.tmpdir(), `outbox-relay-build-${full.slice(0, 12)}`);
+  // One per checkout: a build whose node_modules links to another checkout's breaks when that
+  // one goes away (a removed git worktree), and two checkouts must not rebuild it under each other.
+  const checkout = createHash('sha256').update(ROOT).digest('hex').slice(0, 8);
+  const dir = path.join(os.tmpdir(), `outbox-relay-build-${full.slice(0, 12)}-${checkout}`);
   const ready = path.join(dir, '.outbox-build-ready');
-  if (fs.existsSync(ready)) return { dir, installMs: 0 };
+  if (fs.existsSync(ready) && fs.existsSync(path.join(dir, 'node_modules', 'kysely')))
+    return { dir, installMs: 0 };
   const started = performance.now();
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
