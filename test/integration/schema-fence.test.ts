@@ -29,14 +29,14 @@ async function schemaAt(name: string, migrations: readonly Migration[]): Promise
 
 describe('the schema fence', () => {
   it('refuses a schema older than the relay needs: runOnce throws, start() stops with the fault', async () => {
-    const schema = await schemaAt('old', MIGRATIONS.slice(0, -1)); // storage v2 not applied
+    const schema = await schemaAt('old', MIGRATIONS.slice(0, -1)); // the newest migration not applied
     const publisher = new RecordingPublisher();
     const relay = createRelay({ db: t.db, schema, publishers: { default: publisher }, logger: NOOP_LOGGER });
     const error = await relay.runOnce().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutboxError);
     expect((error as OutboxError).code).toBe('SCHEMA_TOO_OLD');
-    expect((error as OutboxError).message).toMatch(
-      /migration 6 but this relay needs 7: run `outbox-relay migrate`/,
+    expect((error as OutboxError).message).toContain(
+      `migration ${LATEST_MIGRATION_VERSION - 1} but this relay needs ${LATEST_MIGRATION_VERSION}: run \`outbox-relay migrate\``,
     );
 
     const other = createRelay({ db: t.db, schema, publishers: { default: publisher }, logger: NOOP_LOGGER });
@@ -57,6 +57,34 @@ describe('the schema fence', () => {
     // Built with the newer migration, the same claim takes the heads of the 7 ordering keys.
     const newer = new OutboxStore(schema, { fenceVersion: LATEST_MIGRATION_VERSION + 1 });
     expect(await claim(newer)).toHaveLength(7);
+  });
+
+  it('keeps claiming from a newer schema whose migrations let the previous release run after them', async () => {
+    const additive: Migration = {
+      ...FUTURE_MIGRATION,
+      name: 'future-additive',
+      previousRelays: { during: true, after: true, note: 'a new table older relays never read' },
+      sql: (s) => `create table ${s}.future_things (id int primary key)`,
+    };
+    const schema = await schemaAt('additive', [...MIGRATIONS, additive]);
+    const { rows } = await t.pool.query(
+      `select version, relays_from from "${schema}".migrations where version >= $1 order by version`,
+      [LATEST_MIGRATION_VERSION],
+    );
+    // The newest migration of this build keeps its own value; the additive one carries it on.
+    const own = rows[0].relays_from as number;
+    expect(rows).toEqual([
+      { version: LATEST_MIGRATION_VERSION, relays_from: own },
+      { version: LATEST_MIGRATION_VERSION + 1, relays_from: own },
+    ]);
+    const publisher = new RecordingPublisher();
+    const relay = createRelay({ db: t.db, schema, publishers: { default: publisher }, logger: NOOP_LOGGER });
+    const faults: OutboxError[] = [];
+    relay.on('fault', (e) => faults.push(e));
+    relay.start();
+    await waitFor(() => publisher.calls.length === 300, 'the relay to deliver every message');
+    await relay.stop();
+    expect(faults).toEqual([]);
   });
 
   it('stops relays within ~1 s of a newer migration, releases what they held, and sends nothing twice', async () => {

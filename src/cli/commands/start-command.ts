@@ -1,6 +1,7 @@
 import { APPLICATION_NAME_PREFIX } from '../../core/store/index.js';
 import { describeError } from '../../core/foundation/errors.js';
 import { LATEST_MIGRATION_VERSION } from '../../core/migrations/migrate.js';
+import { schemaFit } from '../../core/migrations/schema-state.js';
 import { createRelay, type Relay } from '../../core/relay/relay.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { buildPublishers } from '../runtime/build-publishers.js';
@@ -102,24 +103,25 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     try {
       // Listening first: /healthz answers and /readyz says 503 while the database is awaited.
       if (httpOptions) http = await startHttpServer(httpOptions);
-      const version = await waitForCliDatabase(config.databaseUrl!, {
+      const schemaState = await waitForCliDatabase(config.databaseUrl!, {
         schema: config.schema,
         // Unset: a daemon waits for its database as long as it takes.
         timeoutMs: config.dbWaitTimeoutMs,
         logger: core,
         signal: waitAbort.signal,
       });
-      if (version === undefined) {
+      if (schemaState === undefined) {
         await closeEarly();
         logger.info({ code: EXIT_OK }, 'stopped');
         return EXIT_OK;
       }
-      if (version !== LATEST_MIGRATION_VERSION) {
+      const fit = schemaFit(schemaState);
+      if (fit === 'too_old' || fit === 'too_new') {
         logger.error(
-          { schema: config.schema, version, expected: LATEST_MIGRATION_VERSION },
-          version < LATEST_MIGRATION_VERSION
+          { schema: config.schema, version: schemaState.version, expected: LATEST_MIGRATION_VERSION },
+          fit === 'too_old'
             ? 'schema is not current: run `outbox-relay migrate` first'
-            : 'schema is newer than this build: a later release migrated it; run that release instead',
+            : 'schema is newer than this build: a later release migrated it in a way this one cannot claim from; run that release instead',
         );
         await closeEarly();
         return EXIT_FAILURE;

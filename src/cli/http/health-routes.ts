@@ -1,5 +1,5 @@
 import { describeError } from '../../core/foundation/errors.js';
-import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrations/index.js';
+import { LATEST_MIGRATION_VERSION, readSchemaState, schemaFit } from '../../core/migrations/index.js';
 import { send } from './http-io.js';
 import type { Route } from './route.js';
 
@@ -19,18 +19,19 @@ export const HEALTH_ROUTES: readonly Route[] = [
       const notReady = state.notReadyReason?.();
       if (notReady !== undefined) return send(res, 503, { status: 'not ready', reason: notReady });
       try {
-        const version = await schemaVersion(state.db, { schema: state.schema });
-        if (version !== LATEST_MIGRATION_VERSION) {
+        const schemaState = await readSchemaState(state.db, { schema: state.schema });
+        const fit = schemaFit(schemaState);
+        if (fit === 'too_old' || fit === 'too_new') {
           const fix =
-            version < LATEST_MIGRATION_VERSION
+            fit === 'too_old'
               ? 'run outbox-relay migrate'
-              : 'a later release migrated it: replace this process with that release';
+              : 'a later release migrated it in a way this one cannot claim from: replace this process with that release';
           return send(res, 503, {
             status: 'not ready',
-            reason: `schema at version ${version}, expected ${LATEST_MIGRATION_VERSION}: ${fix}`,
+            reason: `schema at version ${schemaState.version}, expected ${LATEST_MIGRATION_VERSION}: ${fix}`,
           });
         }
-        return send(res, 200, { status: 'ready', schemaVersion: version });
+        return send(res, 200, { status: 'ready', schemaVersion: schemaState.version });
       } catch (error) {
         return send(res, 503, {
           status: 'not ready',

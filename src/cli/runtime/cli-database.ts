@@ -4,7 +4,7 @@ import pg from 'pg';
 import { describeError } from '../../core/foundation/errors.js';
 import { guardConnectionErrors } from '../../core/foundation/connection-error-guard.js';
 import { type Logger, NOOP_LOGGER } from '../../core/foundation/logger.js';
-import { schemaVersion } from '../../core/migrations/migrate.js';
+import { readSchemaState, type SchemaState } from '../../core/migrations/schema-state.js';
 import { asCoreLogger, type CliLogger, createCliLogger } from './cli-logger.js';
 import type { CommandContext } from '../command.js';
 import { loadConfig } from '../config/load-config.js';
@@ -70,17 +70,18 @@ export function databaseAddress(url: string): { host: string; port: number } {
 
 /**
  * Waits until the database answers (see `waitForDatabase`), logging each failed attempt once
- * at warn with host and port only, and resolves with the schema's migration version; or with
+ * at warn with host and port only, and resolves with the schema's state (its migration version
+ * and the oldest relays it lets in); or with
  * `undefined` when `signal` aborts. Each attempt is one short-lived connection with a connect
  * timeout, so a host that drops packets is retried (and logged) like one that refuses.
  *
  * @example
- * const version = await waitForCliDatabase(config.databaseUrl!, { schema, timeoutMs: 60_000, logger });
+ * const state = await waitForCliDatabase(config.databaseUrl!, { schema, timeoutMs: 60_000, logger });
  */
 export async function waitForCliDatabase(
   url: string,
   options: { schema: string; timeoutMs: number | undefined; logger: Logger; signal?: AbortSignal },
-): Promise<number | undefined> {
+): Promise<SchemaState | undefined> {
   const { host, port } = databaseAddress(url);
   return waitForDatabase(
     async () => {
@@ -92,7 +93,7 @@ export async function waitForCliDatabase(
       client.on('error', () => undefined);
       try {
         await client.connect();
-        return await schemaVersion(client, { schema: options.schema });
+        return await readSchemaState(client, { schema: options.schema });
       } finally {
         await client.end().catch(() => undefined);
       }

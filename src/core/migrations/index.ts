@@ -15,4 +15,5 @@ export {
   schemaVersion,
 } from './migrate.js';
 export type { Migration, OnlineStep, PreviousRelays } from './migration.js';
+export { readSchemaState, type SchemaFit, type SchemaState, schemaFit } from './schema-state.js';
 export { MIGRATIONS } from './migration-list.js';

@@ -2,7 +2,8 @@ import type { Clock } from '../foundation/clock.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import { requireInt } from '../foundation/option-checks.js';
-import { MIGRATIONS } from './migration-list.js';
+import { LATEST_MIGRATION_VERSION, MIGRATIONS } from './migration-list.js';
+import { readSchemaState } from './schema-state.js';
 import type { Migration, OnlineStep } from './migration.js';
 import { PoliteLocks } from './polite-locks.js';
 import type { Kysely } from 'kysely';
@@ -11,7 +12,6 @@ import {
   type Queryable,
   queryableKind,
   type RunSql,
-  sqlRunner,
   withTransaction,
 } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA, quoteSchema } from '../foundation/schema-name.js';
@@ -46,8 +46,7 @@ export interface MigrateOptions {
   clock?: Clock;
 }
 
-/** The newest migration version this build of outbox-relay knows. */
-export const LATEST_MIGRATION_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+export { LATEST_MIGRATION_VERSION };
 /** Default `lockTimeoutMs` of `migrate`: producers never queue longer than this behind it. */
 export const DEFAULT_MIGRATE_LOCK_TIMEOUT_MS = 100;
 /** Default `lockBudgetMs` of `migrate`. */
@@ -141,8 +140,16 @@ export async function migrateTrack(
         await run(`create schema if not exists ${s}`);
         await run(
           `create table if not exists ${versions} (
-             version int primary key, name text not null, applied_at timestamptz not null default now())`,
+             version int primary key, name text not null, applied_at timestamptz not null default now(),
+             relays_from int)`,
         );
+        // Tables made before relays_from existed get it; looked up first, so a run with nothing
+        // to do takes no lock on the table every claim reads.
+        const [hasRelaysFrom] = await run(
+          `select 1 from pg_attribute where attrelid = $1::regclass and attname = 'relays_from' and not attisdropped`,
+          [versions],
+        );
+        if (!hasRelaysFrom) await run(`alter table ${versions} add column if not exists relays_from int`);
         const done = new Set(
           (await run<{ version: number }>(`select version from ${versions}`)).map((r) => r.version),
         );
@@ -235,11 +242,22 @@ async function exclusiveStep(run: RunSql, step: OnlineStep, polite: PoliteLocks)
   });
 }
 
+/**
+ * Records `migration` as applied, with the oldest relay build that may still claim after it
+ * (`relays_from`, read by the claim's fence): its own version unless it says the previous
+ * release's relays may run after it (`previousRelays.after`), then the previous row's value.
+ */
 async function record(run: RunSql, versions: string, migration: TrackMigration): Promise<void> {
-  await run(`insert into ${versions} (version, name) values ($1, $2) on conflict (version) do nothing`, [
-    migration.version,
-    migration.name,
-  ]);
+  const olderRelaysMayStay = (migration as Partial<Migration>).previousRelays?.after === true;
+  await run(
+    `insert into ${versions} (version, name, relays_from)
+     values ($1, $2, case when $3::boolean
+       then coalesce((select coalesce(p.relays_from, p.version) from ${versions} p
+                       where p.version < $1 order by p.version desc limit 1), $1)
+       else $1 end)
+     on conflict (version) do nothing`,
+    [migration.version, migration.name, olderRelaysMayStay],
+  );
 }
 
 async function guarded<T>(migration: TrackMigration, fn: () => Promise<T>): Promise<T> {
@@ -263,11 +281,5 @@ async function guarded<T>(migration: TrackMigration, fn: () => Promise<T>): Prom
  * if ((await schemaVersion(db)) < LATEST_MIGRATION_VERSION) console.log('run outbox-relay migrate');
  */
 export async function schemaVersion(db: Queryable, options: { schema?: string } = {}): Promise<number> {
-  const schema = options.schema ?? DEFAULT_SCHEMA;
-  const s = quoteSchema(schema);
-  const run = sqlRunner(db);
-  const [exists] = await run<{ t: string | null }>(`select to_regclass($1) as t`, [`${s}.migrations`]);
-  if (!exists?.t) return 0;
-  const [row] = await run<{ v: number | null }>(`select max(version) as v from ${s}.migrations`);
-  return row?.v ?? 0;
+  return (await readSchemaState(db, options)).version;
 }

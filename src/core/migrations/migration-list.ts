@@ -18,3 +18,6 @@ export const MIGRATIONS: readonly Migration[] = [
   deliveredAtIndexMigration,
   storageV2Migration,
 ];
+
+/** The newest migration version this build of outbox-relay knows. */
+export const LATEST_MIGRATION_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -47,8 +47,9 @@ export interface OnlineStep {
 /**
  * What a migration means for the relays of the previous release (a rolling deploy runs
  * `migrate`, then replaces the relays). Relays built since the schema fence (after migration 7)
- * stop claiming by themselves on any schema newer than they know, whatever `after` says: they
- * exit and are replaced, so they never run a claim whose rules changed.
+ * act on `after`: `migrate` records it as the versions table's `relays_from`, and such a relay
+ * keeps claiming from a newer schema only while every migration it does not know said `after:
+ * true`; otherwise it stops, exits and is replaced, so it never runs a claim whose rules changed.
  *
  * @example
  * const v: PreviousRelays = { during: true, after: false, note: 'stop them before starting new ones' };
@@ -56,7 +57,10 @@ export interface OnlineStep {
 export interface PreviousRelays {
   /** They keep working (at no less than half their rate) while `migrate` applies it. */
   readonly during: boolean;
-  /** They may keep running side by side with the new release once it is applied. */
+  /**
+   * They may keep running side by side with the new release once it is applied (they ignore
+   * what it adds and break none of its rules). Say false whenever in doubt.
+   */
   readonly after: boolean;
   /** One line for the table of docs/upgrading.md: why, and what to do. */
   readonly note: string;

@@ -1,7 +1,12 @@
 import { OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import type { Queryable } from '../foundation/queryable.js';
-import { LATEST_MIGRATION_VERSION, schemaVersion } from '../migrations/index.js';
+import {
+  LATEST_MIGRATION_VERSION,
+  readSchemaState,
+  type SchemaState,
+  schemaFit,
+} from '../migrations/index.js';
 
 /**
  * How often a relay whose claims come back short looks at the schema's version. The claim
@@ -23,6 +28,8 @@ export const SCHEMA_CHECK_INTERVAL_MS = 1_000;
 export class SchemaFence {
   /** performance.now() of the last look; -Infinity forces the next `check()`. */
   private checkedAt = Number.NEGATIVE_INFINITY;
+  /** The newer schema version already reported as one this build may keep claiming from. */
+  private toldNewer = 0;
 
   constructor(
     private readonly db: Queryable,
@@ -39,24 +46,36 @@ export class SchemaFence {
     const now = performance.now();
     if (now - this.checkedAt < SCHEMA_CHECK_INTERVAL_MS) return undefined;
     this.checkedAt = now;
-    const misfit = this.verdict(await schemaVersion(this.db, { schema: this.schema }));
+    const state = await readSchemaState(this.db, { schema: this.schema });
+    const misfit = this.verdict(state);
     if (misfit) this.logger.error({ code: misfit.code, schema: this.schema }, misfit.message);
+    else if (state.version > this.builtFor && state.version !== this.toldNewer) {
+      this.toldNewer = state.version;
+      this.logger.warn(
+        { schema: this.schema, version: state.version, builtFor: this.builtFor },
+        `schema is at migration ${state.version}, newer than this relay knows (${this.builtFor}); its migrations ` +
+          'let relays of this release keep claiming until they are replaced',
+      );
+    }
     return misfit;
   }
 
-  /** The error for a schema at `version`, or undefined when this build may claim from it. */
-  verdict(version: number): OutboxError | undefined {
+  /** The error for a schema in `state`, or undefined when this build may claim from it. */
+  verdict(state: SchemaState): OutboxError | undefined {
+    const { version } = state;
     const s = `schema "${this.schema}" is at migration ${version}`;
-    if (version < this.builtFor) {
+    const fit = schemaFit(state, this.builtFor);
+    if (fit === 'too_old') {
       return new OutboxError(
         'SCHEMA_TOO_OLD',
         `${s} but this relay needs ${this.builtFor}: run \`outbox-relay migrate\` (or migrate()) first`,
       );
     }
-    if (version > this.builtFor) {
+    if (fit === 'too_new') {
       return new OutboxError(
         'SCHEMA_TOO_NEW',
-        `${s}, newer than this relay knows (${this.builtFor}): it stopped claiming so as not to break ` +
+        `${s}, newer than this relay knows (${this.builtFor}), and migration ${state.relaysFrom} changed what relays ` +
+          `may do: it stopped claiming so as not to break ` +
           `the newer release's rules; replace it with the release that ran the migration (see README "Upgrading")`,
       );
     }

@@ -1,3 +1,4 @@
+import { relaysFromSql } from '../migrations/schema-state.js';
 import { INSERT_COLUMNS, archiveCopy, unfinished } from './message-columns.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowSql } from './database-time.js';
@@ -71,14 +72,15 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // lease: the claim writes no indexed column, so its UPDATE is HOT. An expired lease is
   // claimable through the same condition; a row whose lease expired on its last attempt is
   // dead-lettered right here (it probably crashed or hung its relay every time).
-  // The fence: a relay claims nothing from a schema newer than the one it was built for (a later
-  // release's rules may differ; the relay then stops, see relay/schema-fence.ts). An
-  // uncorrelated scalar subquery: an InitPlan run once per statement, one backward descent of
-  // the tiny migrations table's primary key.
+  // The fence: a relay claims nothing from a schema a later release migrated in a way its
+  // relays cannot live with (`relays_from` above the version it was built for; a later release's
+  // rules may differ; the relay then stops, see relay/schema-fence.ts). An uncorrelated scalar
+  // subquery: an InitPlan run once per statement, one backward descent of the tiny migrations
+  // table's primary key.
   const fence =
     options.fenceVersion === undefined
       ? ''
-      : ` and (select max(version) from ${s}.migrations) <= ${Math.trunc(options.fenceVersion)}`;
+      : ` and (select ${relaysFromSql('v')} from ${s}.migrations v order by v.version desc limit 1) <= ${Math.trunc(options.fenceVersion)}`;
   const eligible = (
     m: string,
   ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
