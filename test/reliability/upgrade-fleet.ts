@@ -1,0 +1,106 @@
+/**
+ * Relays and producers of any build of outbox-relay as real processes (test/support/upgrade-child.ts),
+ * and what their files say: the upgrade tests' fleet. Each child appends to a file of its own:
+ * a relay one line per publish, a producer one line per committed message.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Deliveries, Ledger } from './harness.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** One running child and the file it writes. */
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly file: string;
+  /** Its exit code: 0 after SIGTERM, 3 when a relay stopped on the schema fence, null when killed. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Every line of a child's file. */
+export const lines = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+
+/**
+ * Starts children against one database and kills what is left at `close()`.
+ *
+ * @example
+ * const fleet = new Fleet(url); const relay = fleet.child(oldDir, 'relay', schema);
+ */
+export class Fleet {
+  private readonly children = new Set<ChildProcess>();
+  private readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-upgrade-'));
+  private n = 0;
+
+  constructor(private readonly url: string) {}
+
+  /** A relay or producer of the build in `dir` (an older commit's tree, or this one: `ROOT`). */
+  child(dir: string, role: 'relay' | 'producer', schema: string, env: Record<string, string> = {}): Child {
+    const file = path.join(this.tmp, `${role}-${++this.n}.txt`);
+    fs.writeFileSync(file, '');
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'test/support/upgrade-child.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          BUILD_DIR: dir,
+          ROLE: role,
+          DATABASE_URL: this.url,
+          OUTBOX_SCHEMA: schema,
+          OUT_FILE: file,
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    this.children.add(proc);
+    const exited = new Promise<number | null>((resolve) =>
+      proc.on('exit', (code) => {
+        this.children.delete(proc);
+        resolve(code);
+      }),
+    );
+    return { proc, file, exited };
+  }
+
+  close(): void {
+    for (const c of this.children) c.kill('SIGKILL');
+  }
+}
+
+/** This checkout's root: the new release in `Fleet.child`. */
+export const THIS_BUILD = ROOT;
+
+/** Every relay's publishes merged in time order (each line: `<message_id> <epoch ms, fractional>`). */
+export function deliveriesOf(relays: Child[]): Deliveries {
+  const all = relays.flatMap((r) => lines(r.file).map((l) => l.split(' ') as [string, string]));
+  all.sort((a, b) => Number(a[1]) - Number(b[1]));
+  const d = new Deliveries();
+  for (const [id] of all) d.record(id);
+  return d;
+}
+
+/** Adds every producer's commits (`<message_id> <key> <seq>` lines) to `ledger`. */
+export function addProducerCommits(ledger: Ledger, producers: Child[]): Ledger {
+  for (const p of producers) {
+    for (const line of lines(p.file)) {
+      const [id, key, seq] = line.split(' ');
+      ledger.committed.set(id!, { key: key === '-' ? null : `${p.file}:${key}`, seq: Number(seq) });
+    }
+  }
+  return ledger;
+}
+
+/** How many messages `relays` published per second over `ms`, measured from their files. */
+export async function rateOver(relays: Child[], ms: number): Promise<number> {
+  const count = () => relays.reduce((sum, r) => sum + lines(r.file).length, 0);
+  const before = count();
+  const started = performance.now();
+  await new Promise((r) => setTimeout(r, ms)); // a measuring window, not a wait for work
+  return ((count() - before) * 1000) / (performance.now() - started);
+}
+
+export { Ledger };
