@@ -172,7 +172,7 @@ export async function migrateTrack(
     const pass = inCallerTransaction ? await onePass() : await polite.retry(onePass);
     applied.push(...passApplied);
     if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries: polite.retries };
-    if (await applyOnline(db, { schema, versions, lockKey }, pass.online, polite))
+    if (await applyOnline(db, { schema, versions, lockKey }, pass.online, polite, options.logger))
       applied.push(pass.online.version);
   }
 }
@@ -187,6 +187,7 @@ async function applyOnline(
   where: { schema: string; versions: string; lockKey: string },
   migration: TrackMigration,
   polite: PoliteLocks,
+  logger: Logger | undefined,
 ): Promise<boolean> {
   const { schema, versions, lockKey } = where;
   const s = quoteSchema(schema);
@@ -204,9 +205,16 @@ async function applyOnline(
         [schema],
       );
       for (const { name } of invalid) await run(`drop index concurrently if exists ${name}`);
-      for (const step of migration.online?.(s, 'concurrently') ?? []) {
+      for (const [index, step] of (migration.online?.(s, 'concurrently') ?? []).entries()) {
+        const started = performance.now();
         await guarded(migration, () =>
           step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step),
+        );
+        // Per step, so a slow migrate under load says where it waited (an index build waits for
+        // every open transaction; a batched move chases rows old relays keep finishing).
+        logger?.debug(
+          { version: migration.version, step: index + 1, ms: Math.round(performance.now() - started) },
+          `migration ${migration.version} online step ${index + 1}: ${step.sql.trim().split('\n')[0]!.slice(0, 80)}`,
         );
       }
       await record(run, versions, migration);
