@@ -2,6 +2,7 @@ import { listAttempts } from '../../core/maintenance/attempts.js';
 import { getMessageStory } from '../../core/maintenance/message-story.js';
 import { OutboxValidationError } from '../../core/foundation/errors.js';
 import { UsageError } from '../command.js';
+import { describeState } from '../commands/format-story.js';
 import { parseSince } from '../commands/parse-since.js';
 import { send } from './http-io.js';
 import type { Route } from './route.js';
@@ -27,8 +28,8 @@ function since(text: string | undefined): Date | undefined {
  * drill-down and search. Under `/api/`: with ADMIN_TOKEN set they answer 401 without it
  * (http-server.ts), like every other read of the API.
  * - `GET /api/attempts?message=<uuid>` | `?destination=<d>`, `&since=1h`, `&limit=50`
- * - `GET /api/messages/<id | message_id>`: the story without payload, headers and result (404
- *   when no such message is retained)
+ * - `GET /api/messages/<id | message_id>`: the story without payload, headers and result, with
+ *   `stateText` (where it is, in the words of `outbox-relay show`); 404 when it is not retained
  *
  * @example
  * findRoute(ATTEMPT_ROUTES, 'GET', '/api/attempts');
@@ -63,7 +64,7 @@ export const ATTEMPT_ROUTES: readonly Route[] = [
       if (!story) return send(res, 404, { error: `no message with id or message_id "${params[0]}"` });
       // What the message says stays in the database: the page shows where it went, not what it carried.
       const { payload: _payload, headers: _headers, result: _result, ...message } = story.message;
-      send(res, 200, { ...story, message });
+      send(res, 200, { ...story, message, stateText: describeState(story.state) });
     },
   },
 ];
