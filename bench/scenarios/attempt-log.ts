@@ -14,7 +14,9 @@ export const attemptLogScenario = defineScenario({
   },
   ratio: 'none',
   async run(ctx, size) {
-    ctx.log(`attempt log: ${size.messages} no-op messages per drain, ${size.runs} runs per mode, alternating`);
+    ctx.log(
+      `attempt log: ${size.messages} no-op messages per drain, ${size.runs} runs per mode, alternating`,
+    );
     const cost = await attemptLogCost(ctx.url, size.messages, size.runs);
     for (const mode of ['off', 'failures', 'all'] as const) {
       const c = cost[mode];

@@ -1,7 +1,6 @@
-import type { Clock } from '../foundation/clock.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { quoteSchema } from '../foundation/schema-name.js';
-import { nowParam, nowSql } from './database-time.js';
+import { deleteOlderBatch, type OlderBatchArgs } from './delete-older-batch.js';
 
 /**
  * What came of one attempt, as the attempt log records it: `delivered`; `transient` (retried,
@@ -117,27 +116,10 @@ export class AttemptStore {
 
   /**
    * Deletes up to `limit` attempts written more than `olderThanMs` ago, oldest first, through
-   * attempts_at_idx; returns how many and the newest `at` deleted. Pass that back as `after` so
-   * the next batch starts its index range there rather than stepping over the entries the
-   * batches before it deleted (dead until vacuum): every batch costs the same. The same shape as
-   * the archive's retention (maintenance-store.ts).
+   * attempts_at_idx; returns how many and the newest `at` deleted, to pass back as `after`
+   * (see deleteOlderBatch).
    */
-  async deleteBatch(
-    run: RunSql,
-    args: { olderThanMs: number; clock?: Clock; limit: number; after?: Date | null },
-  ): Promise<{ deleted: number; last: Date | null }> {
-    const [row] = await run<{ n: number; last: Date | null }>(
-      `with d as (
-         delete from ${this.t}
-          where ctid = any(array(select ctid from ${this.t}
-                                  where at < ${nowSql('$1')} - $2::float8 * interval '1 ms'
-                                    and at >= coalesce($4::timestamptz, '-infinity')
-                                  order by at
-                                  limit $3))
-         returning at)
-       select count(*)::int as n, max(at) as last from d`,
-      [nowParam(args.clock), args.olderThanMs, args.limit, args.after ?? null],
-    );
-    return { deleted: row?.n ?? 0, last: row?.last ?? null };
+  deleteBatch(run: RunSql, args: OlderBatchArgs): Promise<{ deleted: number; last: Date | null }> {
+    return deleteOlderBatch(run, this.t, 'at', args);
   }
 }
