@@ -6,6 +6,8 @@ import { replayDead } from '../../src/core/maintenance/dead-letters.js';
 import { getMessageStory } from '../../src/core/maintenance/message-story.js';
 import { TransientPublishError } from '../../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { sqlRunner } from '../../src/core/foundation/queryable.js';
+import { OutboxStore } from '../../src/core/store/index.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import type { AttemptLogMode } from '../../src/core/relay/attempt-record.js';
 import { createRelay, type RelayOptions } from '../../src/core/relay/relay.js';
@@ -299,5 +301,21 @@ describe('a message story', () => {
     const inFlight = await getMessageStory(t.db, head, { schema: t.schema });
     expect(inFlight?.state).toMatchObject({ kind: 'in_flight', workerId: 'relay-r' });
     expect(inFlight?.traceId).toBeNull();
+  });
+});
+
+describe('migration 8', () => {
+  it('lets relays built for migration 7 keep claiming after it: they simply log nothing', async () => {
+    const { rows } = await t.pool.query(
+      `select version, relays_from from "${t.schema}".migrations where version >= 7 order by version`,
+    );
+    expect(rows).toEqual([
+      { version: 7, relays_from: 7 },
+      { version: 8, relays_from: 7 },
+    ]);
+    await outbox().add(t.db, { type: 'x', destination: 'default', payload: 1 });
+    const built7 = new OutboxStore(t.schema, { fenceVersion: 7 });
+    const claimed = await built7.claim(sqlRunner(t.pool), { leaseMs: 60_000, limit: 10, workerId: 'old' });
+    expect(claimed).toHaveLength(1);
   });
 });
