@@ -90,18 +90,24 @@ function busyThenOk(): void {
   });
 }
 
-async function runWith(mode: AttemptLogMode | undefined): Promise<{ good: string; bad: string }> {
+async function runWith(
+  mode: AttemptLogMode | undefined,
+  extra: Partial<RelayOptions> = {},
+): Promise<{ good: string; bad: string }> {
   const o = outbox();
   const good = await o.add(t.db, { type: 'good', destination: 'webhook', payload: { n: 1 } });
   const bad = await o.add(t.db, { type: 'bad', destination: 'webhook', payload: { n: 2 } });
   busyThenOk();
-  await drain(relayFor({ webhook: webhook() }, mode === undefined ? {} : { attemptLog: mode }));
+  await drain(
+    relayFor({ webhook: webhook() }, { ...(mode === undefined ? {} : { attemptLog: mode }), ...extra }),
+  );
   return { good, bad };
 }
 
 describe('the attempt log', () => {
   it('records only failed attempts by default (failures), with status, error code, body and relay', async () => {
-    const { good, bad } = await runWith(undefined);
+    // On a pg Pool: the write-backs run as named prepared statements, as in the binary.
+    const { good, bad } = await runWith(undefined, { db: t.pool });
     const goodLog = await listAttempts(t.db, { schema: t.schema, messageId: good });
     expect(goodLog).toEqual([
       expect.objectContaining({
@@ -130,7 +136,7 @@ describe('the attempt log', () => {
   });
 
   it('records delivered attempts too with ATTEMPT_LOG=all', async () => {
-    const { good } = await runWith('all');
+    const { good } = await runWith('all', { db: t.pool });
     const log = await listAttempts(t.db, { schema: t.schema, messageId: good });
     expect(log.map((a) => [a.attempt, a.outcome, a.statusCode])).toEqual([
       [1, 'transient', 503],
