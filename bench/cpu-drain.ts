@@ -2,14 +2,21 @@
 // entry (src/index.js, the same in every version), printing msg/s and relay CPU per message
 // (process.cpuUsage over the drain) as JSON. Copy it into a checkout of another commit and run
 // both against one DATABASE_URL, alternating: npx tsx bench/cpu-drain.ts [messages=50000]
-import { createRelay, NOOP_LOGGER } from '../src/index.js';
+import { type AttemptLogMode, createRelay, NOOP_LOGGER } from '../src/index.js';
 import { fillOutbox } from './drain.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { isMain } from './support/is-main.js';
 import { noopPublisher } from './support/noop-publisher.js';
 
-/** Fills an outbox with `messages` and drains it once; msg/s and relay CPU µs per message. */
-export async function cpuDrain(url: string, messages: number): Promise<{ perSecond: number; cpuUs: number }> {
+/**
+ * Fills an outbox with `messages` and drains it once; msg/s and relay CPU µs per message.
+ * `attemptLog` is the relay's (default: the library's, `failures`).
+ */
+export async function cpuDrain(
+  url: string,
+  messages: number,
+  options: { attemptLog?: AttemptLogMode } = {},
+): Promise<{ perSecond: number; cpuUs: number }> {
   const pool = benchPool(url, 4);
   const schema = uniqueName('bench_cpu');
   try {
@@ -19,6 +26,7 @@ export async function cpuDrain(url: string, messages: number): Promise<{ perSeco
       schema,
       publishers: { noop: noopPublisher() },
       logger: NOOP_LOGGER,
+      ...options,
     });
     let delivered = 0;
     const done = new Promise<void>((resolve) => {

@@ -17,6 +17,7 @@
  * Bench code imports from src/ and bench/support/, never from test/.
  */
 import type { BenchScenario } from '../scenario.js';
+import { attemptLogScenario } from './attempt-log.js';
 import { blockedKeyBenchScenario } from './blocked-key.js';
 import { drainScenario } from './drain.js';
 import { latencyScenario } from './latency.js';
@@ -28,6 +29,7 @@ import { webhookScenario } from './webhook.js';
 
 export const SCENARIOS: readonly BenchScenario[] = [
   drainScenario,
+  attemptLogScenario,
   producerScenario,
   latencyScenario,
   scaleScenario,

@@ -36,16 +36,23 @@ export {
   SystemClock,
   TransientPublishError,
 } from './foundation/index.js';
+export type { AttemptOutcome } from './store/index.js';
 export { DEFAULT_SCHEMA } from './foundation/schema-name.js';
 export {
+  type AttemptRow,
   type CleanupResult,
   cleanupDelivered,
   DEFAULT_CLEANUP_BATCH_SIZE,
   type DeadFilter,
   type DeadSelector,
   getMessage,
+  getMessageStory,
   getStats,
+  type ListAttemptsOptions,
+  listAttempts,
   listDead,
+  type MessageState,
+  type MessageStory,
   type OutboxStats,
   purgeDead,
   replayDead,
@@ -76,8 +83,11 @@ export {
   uuidV7,
 } from './producer/index.js';
 export {
+  ATTEMPT_LOG_MODES,
+  type AttemptLogMode,
   backoffDelayMs,
   createRelay,
+  DEFAULT_ATTEMPT_LOG,
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONCURRENCY,
   DEFAULT_LEASE_MS,

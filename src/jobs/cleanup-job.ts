@@ -3,7 +3,7 @@ import type { Queryable } from '../core/foundation/queryable.js';
 import type { JobFunction } from './scheduler.js';
 
 /**
- * The built-in `cleanup` job: deletes delivered messages older than `retentionDays`, in
+ * The built-in `cleanup` job: deletes delivered messages (and attempt-log rows) older than `retentionDays`, in
  * short batches (pending and dead rows are never touched).
  *
  * @example
@@ -16,6 +16,11 @@ export function cleanupJob(options: { db: Queryable; schema?: string; retentionD
       signal,
       ...(options.schema ? { schema: options.schema } : {}),
     });
-    return { deleted: r.deleted, batches: r.batches, retentionDays: options.retentionDays };
+    return {
+      deleted: r.deleted,
+      attemptsDeleted: r.attemptsDeleted,
+      batches: r.batches,
+      retentionDays: options.retentionDays,
+    };
   };
 }

@@ -63,7 +63,7 @@ describe.concurrent('maintenance commands', () => {
     );
     const r = await runCli(['cleanup', '30'], env);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('deleted 2 delivered messages older than 30 days');
+    expect(r.stdout).toContain('deleted 2 delivered messages and 0 logged attempts older than 30 days');
     // Read through the view: cleanup moved the rows delivered in place to the archive.
     const { rows } = await t.pool.query(
       `select status, count(*)::int as n from "${t.schema}".all_messages group by 1 order by 1`,

@@ -331,6 +331,69 @@ describe('the status page in a real browser', () => {
     await page.close();
   });
 
+  it("drills into a destination's last attempts and tells a message's story, by click and by search", async () => {
+    const page = await openPage();
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('#login button[type=submit]');
+    await page.locator('#app').waitFor({ state: 'visible' });
+    await page.click('#destinations button.dest-link[data-destination="webhook:broken"]');
+    await page.locator('#drill-attempts').waitFor({ state: 'visible' });
+    expect(await page.locator('#drill-title').textContent()).toBe('Last attempts of webhook:broken');
+    // ATTEMPT_LOG's default logs failures: 3 messages x 3 attempts answered 500; and the page's
+    // replay of the 3, newest first.
+    const drilled = page.locator('#drill-attempts tbody tr');
+    expect(await drilled.count()).toBe(12);
+    expect(
+      await drilled.evaluateAll((rows) => rows.slice(0, 3).map((r) => r.getAttribute('data-outcome'))),
+    ).toEqual(['replayed', 'replayed', 'replayed']);
+    const failedAttempts = page.locator('#drill-attempts tbody tr[data-outcome="transient"]');
+    expect(await failedAttempts.locator('td.status').allTextContents()).toEqual(Array(9).fill('500'));
+    expect(await failedAttempts.first().locator('td.error').textContent()).toContain('db down');
+
+    // A message id in the drill-down opens its story: three failures, the replay, delivered.
+    const first = drilled.first().locator('button.story-link');
+    const id = (await first.textContent())!;
+    await first.click();
+    await until(
+      () => page.locator('#story-facts').textContent(),
+      (text) => (text ?? '').includes(id),
+      'the story of the clicked message',
+    );
+    const facts = (await page.locator('#story-facts').textContent()) ?? '';
+    expect(facts).toContain('webhook:broken');
+    expect(facts).toMatch(/Nowdelivered at \d{4}-/);
+    expect(
+      await page
+        .locator('#story-attempts tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-outcome'))),
+    ).toEqual(['transient', 'transient', 'transient', 'replayed']);
+    expect((await page.locator('#story').textContent()) ?? '').not.toContain('"tenant"');
+
+    // The search finds a message by its id: one that died at once of a 422.
+    const { rows } = await t.pool.query<{ message_id: string }>(
+      `select message_id from "${t.schema}".messages where destination = 'webhook:half' and dead_at is not null limit 1`,
+    );
+    await page.fill('#search-id', rows[0]!.message_id);
+    await page.click('#search button[type=submit]');
+    await until(
+      () => page.locator('#story-facts').textContent(),
+      (text) => (text ?? '').includes(rows[0]!.message_id),
+      'the story of the searched message',
+    );
+    expect(await page.locator('#story-facts').textContent()).toMatch(/Nowdead since .* because permanent/);
+    expect(await page.locator('#story-attempts tbody td.status').allTextContents()).toEqual(['422']);
+    expect(await page.locator('#story-attempts tbody td.error').textContent()).toContain('unknown customer');
+    await page.fill('#search-id', '00000000-0000-7000-8000-000000000000');
+    await page.click('#search button[type=submit]');
+    await until(
+      () => page.locator('#story').textContent(),
+      (text) => (text ?? '').includes('no message with id or message_id'),
+      'the not-found message',
+    );
+    expect(dialogs).toEqual([]);
+    await page.close();
+  });
+
   it('passes axe-core with no serious or critical violation, and logs no console error', async () => {
     const page = await browser.context.newPage();
     const consoleErrors: string[] = [];

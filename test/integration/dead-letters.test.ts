@@ -98,8 +98,10 @@ describe('cleanupDelivered', () => {
     const result = await cleanupDelivered(t.db, { olderThanDays: 30, batchSize: 150, schema: t.schema });
     expect(result.deleted).toBe(400);
     // The 800 rows delivered in place (an older relay's write-back) move to the archive first in
-    // 6 statements (5 x 150 + 50), then 150 + 150 + 100 are deleted.
-    expect(result.batches).toBe(9);
+    // 6 statements (5 x 150 + 50), then 150 + 150 + 100 are deleted, then one statement finds
+    // no attempt-log row older than the cutoff.
+    expect(result.batches).toBe(10);
+    expect(result.attemptsDeleted).toBe(0);
     const stats = await getStats(t.db, { schema: t.schema, exact: true });
     expect(stats.byStatus).toEqual({ pending: 0, in_flight: 0, delivered: 400, dead: 400 });
     expect(stats.deliveredIsEstimate).toBe(false);

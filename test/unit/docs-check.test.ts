@@ -64,6 +64,9 @@ const NOT_ENV = new Set([
   'ROS_LOGIN_REJECTED',
   'ROS_TRANSPORT',
   'ROS_TRAP',
+  // network error codes the attempt log records (docs/attempts.md)
+  'ECONNREFUSED',
+  'UND_ERR_HEADERS_TIMEOUT',
   'INSERT',
   'UPDATE',
   'NOTIFY',

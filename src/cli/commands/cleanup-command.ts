@@ -9,7 +9,8 @@ export const cleanupCommand: Command = {
   usage: `Usage: outbox-relay cleanup [days]
 
 Deletes delivered messages whose delivery is older than <days> (default RETENTION_DAYS, 30),
-in short batches. Pending, in-flight and dead messages are never touched.`,
+in short batches, and attempt-log rows older than the same cutoff. Pending, in-flight and
+dead messages are never touched.`,
   run: (ctx) => {
     const [daysText, extra] = ctx.args;
     if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`, cleanupCommand.usage);
@@ -20,7 +21,7 @@ in short batches. Pending, in-flight and dead messages are never touched.`,
       const days = daysText === undefined ? config.retentionDays : Number(daysText);
       const r = await cleanupDelivered(database.db, { olderThanDays: days, schema: config.schema });
       ctx.stdout.write(
-        `deleted ${r.deleted} delivered messages older than ${days} days (${r.batches} batches)\n`,
+        `deleted ${r.deleted} delivered messages and ${r.attemptsDeleted} logged attempts older than ${days} days (${r.batches} batches)\n`,
       );
       return EXIT_OK;
     });

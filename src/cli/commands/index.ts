@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { attemptsCommand } from './attempts-command.js';
 import { cleanupCommand } from './cleanup-command.js';
 import { configCommand } from './config-command.js';
 import { deadCommand } from './dead-command.js';
@@ -8,6 +9,7 @@ import { jobsCommand } from './jobs-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { publishCommand } from './publish-command.js';
 import { runCommand } from './run-command.js';
+import { showCommand } from './show-command.js';
 import { startCommand } from './start-command.js';
 import { statsCommand } from './stats-command.js';
 
@@ -19,6 +21,8 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   cleanupCommand,
   deadCommand,
+  attemptsCommand,
+  showCommand,
   jobsCommand,
   publishCommand,
   devicesCommand,

@@ -10,6 +10,7 @@ import {
   RELAY_OPTION_BOUNDS,
 } from '../../core/relay/relay.js';
 import { DEFAULT_RETRY_POLICY, RETRY_POLICY_BOUNDS } from '../../core/relay/retry-policy.js';
+import { ATTEMPT_LOG_MODES, DEFAULT_ATTEMPT_LOG } from '../../core/relay/attempt-record.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
 import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
 import { LIBPQ_SETTINGS } from './libpq-settings.js';
@@ -226,6 +227,14 @@ export const SETTINGS = {
     // silently cut every producer's own budget down to it.
     default: undefined,
     description: `when set, caps the attempts of every row the relay delivers; also the max_attempts of messages the binary writes (publish, demo), which otherwise get ${DEFAULT_MAX_ATTEMPTS}`,
+  }),
+  attemptLog: setting({
+    env: 'ATTEMPT_LOG',
+    flag: 'attempt-log',
+    parse: oneOf(ATTEMPT_LOG_MODES),
+    default: DEFAULT_ATTEMPT_LOG,
+    description:
+      'which delivery attempts the relay records in the attempt log (`attempts`, `show`): failures, all, off',
   }),
   retryBaseMs: setting({
     env: 'RETRY_BASE_MS',

@@ -5,6 +5,7 @@ import type { Relay } from '../../core/relay/index.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { createStatusRoutes } from '../status-page/status-routes.js';
 import { ADMIN_ROUTES } from './admin-routes.js';
+import { ATTEMPT_ROUTES } from './attempt-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
@@ -34,6 +35,7 @@ const ROUTES: readonly Route[] = [
   ...METRICS_ROUTES,
   ...ADMIN_ROUTES,
   ...OUTBOX_ADMIN_ROUTES,
+  ...ATTEMPT_ROUTES,
 ];
 
 /**
@@ -41,7 +43,7 @@ const ROUTES: readonly Route[] = [
  * With an admin token, every `/api/*` route (reads included) needs it; /healthz, /readyz and
  * /metrics needs only METRICS_TOKEN when that is set (metrics-routes.ts).
  * GET /healthz, /readyz (health-routes.ts), /metrics (metrics-routes.ts), /api/jobs/status,
- * /api/stats and POST /api/admin/jobs/run/:jobName, /api/admin/dead/replay and
+ * /api/stats, /api/attempts and /api/messages/:id (attempt-routes.ts) and POST /api/admin/jobs/run/:jobName, /api/admin/dead/replay and
  * /api/admin/dead/purge with `Authorization: Bearer <ADMIN_TOKEN>` (admin-routes.ts), and the
  * status page (`/` and its JSON, status-page/status-routes.ts).
  *

@@ -26,6 +26,7 @@ export function relayOptions(config: CliConfig) {
     leaseMs: config.leaseMs,
     stopTimeoutMs: config.shutdownTimeoutMs,
     maxAttempts: config.maxRetries,
+    attemptLog: config.attemptLog,
     // The relay's advice names what an operator of the binary can change.
     hints: {
       publishDeadline: `raise ${SETTINGS.leaseMs.env}`,

@@ -22,7 +22,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <span id="updated" class="muted"></span>
   <button id="logout" type="button" hidden>Log out</button>
 </header>
-<noscript><p class="bad">This page needs JavaScript (no framework, nothing from outside this relay). The same data is JSON at /api/status, /api/destinations, /api/throughput and /api/dead/groups.</p></noscript>
+<noscript><p class="bad">This page needs JavaScript (no framework, nothing from outside this relay). The same data is JSON at /api/status, /api/destinations, /api/throughput, /api/dead/groups, /api/attempts and /api/messages/&lt;id&gt;.</p></noscript>
 <form id="login" hidden>
   <h2>Admin token</h2>
   <p>This relay has an ADMIN_TOKEN. Enter it to see its status; it is kept in this browser tab only.</p>
@@ -43,9 +43,18 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tbody></tbody>
     </table>
     <p id="destinations-empty" class="muted" hidden>No messages in the last hour.</p>
+    <div id="drill" aria-live="polite" hidden></div>
     <details id="legend"><summary>What the states mean</summary><dl id="rules"></dl>
       <p class="muted">Failed attempts counts attempts, not messages: those that failed in this relay process, plus one for each message that died in any process (see docs/binary.md, Status page). Dead counts messages.</p>
     </details>
+  </section>
+  <section>
+    <h2>Find a message</h2>
+    <form id="search" role="search">
+      <label>Message id or row id <input id="search-id" name="id" autocomplete="off" required></label>
+      <button type="submit">Show its story</button>
+    </form>
+    <div id="story" aria-live="polite"></div>
   </section>
   <section>
     <h2>Throughput, last hour</h2>

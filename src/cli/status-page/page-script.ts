@@ -1,3 +1,5 @@
+import { STORY_SCRIPT } from './story-script.js';
+
 /**
  * The status page's script, served as `/status.js` (same origin: the CSP allows no inline
  * script). Plain browser JavaScript, no framework, no request beyond this relay. It reads the
@@ -5,6 +7,8 @@
  * createElement and textContent only: no value from the server is ever parsed as HTML.
  * With ADMIN_TOKEN set, every request carries `Authorization: Bearer <token>`, the token
  * typed into the login form and kept in sessionStorage (this tab only); a 401 clears the page.
+ *
+ * The destination drill-down and the message story are STORY_SCRIPT, spliced in before the end.
  *
  * @example
  * res.end(STATUS_PAGE_SCRIPT);
@@ -79,7 +83,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
   }
 
   function clear() {
-    var ids = ['alerts', 'health', 'rules', 'chart', 'confirm', 'dead-result'];
+    var ids = ['alerts', 'health', 'rules', 'chart', 'confirm', 'dead-result', 'drill', 'story'];
     for (var i = 0; i < ids.length; i++) $(ids[i]).replaceChildren();
     var tables = ['destinations', 'dead', 'jobs'];
     for (var j = 0; j < tables.length; j++) $(tables[j]).tBodies[0].replaceChildren();
@@ -136,7 +140,8 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
         alerts.push(x.destination + ' is ' + x.state + (x.oldestWaitingSeconds > 0 ? ': oldest message waiting ' + duration(x.oldestWaitingSeconds) : '') + (x.pending + x.inFlight > 0 ? ', ' + (x.pending + x.inFlight) + ' waiting' : '') + (x.failed5m > 0 ? ', ' + x.failed5m + ' failed in 5 min' : ''));
       }
       var tr = el('tr', { className: 'row-' + x.state, 'data-destination': x.destination, 'data-state': x.state });
-      tr.appendChild(td(x.destination, 'dest'));
+      // A button: a click (or Enter) shows the destination's last attempts below the table.
+      tr.appendChild(el('td', { className: 'dest' }, el('button', { type: 'button', className: 'link dest-link', 'data-destination': x.destination, text: x.destination, title: 'Show its last attempts' })));
       tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' })));
       tr.appendChild(td(x.pending, 'num pending'));
       tr.appendChild(td(x.inFlight, 'num in-flight'));
@@ -298,6 +303,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     refresh();
   });
   $('logout').addEventListener('click', function () { showLogin(false); });
+${STORY_SCRIPT}
   refresh();
 })();
 `;

@@ -36,4 +36,8 @@ dd { margin: 0; }
 #confirm { padding: .6rem .8rem; border: 2px solid var(--warn); margin: .4rem 0; }
 button { font: inherit; margin-right: .3rem; }
 form#login { max-width: 28rem; }
+button.link { background: none; border: 0; padding: 0; margin: 0; color: LinkText; text-decoration: underline; cursor: pointer; font-family: ui-monospace, monospace; }
+#drill, #story { margin-top: .6rem; }
+#drill h3, #story h3 { font-size: 1rem; margin: .6rem 0 .3rem; }
+#story dl { margin-bottom: .6rem; }
 `;

@@ -77,14 +77,17 @@ export class ConfigError extends OutboxError {
  * or after `retryAfterMs` when the receiver said when (HTTP Retry-After).
  *
  * @example
- * if (res.status === 503) throw new TransientPublishError('receiver unavailable', { retryAfterMs: 30_000 });
+ * if (res.status === 503) throw new TransientPublishError('receiver unavailable', { retryAfterMs: 30_000, status: 503 });
  */
 export class TransientPublishError extends OutboxError {
   readonly retryAfterMs: number | undefined;
+  /** The receiver's HTTP status, when it answered one (the attempt log records it). */
+  readonly status: number | undefined;
 
-  constructor(message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+  constructor(message: string, options?: { retryAfterMs?: number; status?: number; cause?: unknown }) {
     super('PUBLISH_TRANSIENT', message, options);
     this.retryAfterMs = options?.retryAfterMs;
+    this.status = options?.status;
   }
 }
 
@@ -93,11 +96,15 @@ export class TransientPublishError extends OutboxError {
  * the relay dead-letters the message at once with this error's message as `last_error`.
  *
  * @example
- * if (res.status === 410) throw new PermanentPublishError('endpoint is gone (410)');
+ * if (res.status === 410) throw new PermanentPublishError('endpoint is gone (410)', { status: 410 });
  */
 export class PermanentPublishError extends OutboxError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The receiver's HTTP status, when it answered one (the attempt log records it). */
+  readonly status: number | undefined;
+
+  constructor(message: string, options?: { status?: number; cause?: unknown }) {
     super('PUBLISH_PERMANENT', message, options);
+    this.status = options?.status;
   }
 }
 

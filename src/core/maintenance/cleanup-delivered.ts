@@ -1,6 +1,6 @@
 import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
-import { MaintenanceStore } from '../store/index.js';
+import { AttemptStore, MaintenanceStore } from '../store/index.js';
 import type { Clock } from '../foundation/clock.js';
 import { repeatUntilShort } from '../foundation/repeat-until-short.js';
 import { requireInt } from '../foundation/option-checks.js';
@@ -16,6 +16,8 @@ export interface CleanupResult {
    * moved, not deleted, and are deleted here only if they too are older than the cutoff.
    */
   deleted: number;
+  /** Attempt-log rows deleted for being older than the same cutoff. */
+  attemptsDeleted: number;
   /** Statements run, moves and deletes together. */
   batches: number;
   /** Duration of the slowest single statement: the longest any row lock was held. */
@@ -23,7 +25,8 @@ export interface CleanupResult {
 }
 
 /**
- * Deletes delivered messages older than `olderThanDays` from `messages_archive`, in batches of
+ * Deletes delivered messages older than `olderThanDays` from `messages_archive`, and attempt-log
+ * rows older than the same cutoff from `attempts` (through attempts_at_idx), in batches of
  * `batchSize` rows, each its own short statement: a 10M-row cleanup never holds one giant
  * transaction, never scans the archive sequentially (an index on delivered_at), and pending or dead
  * rows are never touched. First it moves rows that a relay older than storage v2 marked
@@ -53,7 +56,7 @@ export async function cleanupDelivered(
   const store = new MaintenanceStore(options.schema ?? DEFAULT_SCHEMA);
   const run = sqlRunner(db);
   const olderThanMs = days * 86_400_000;
-  const result: CleanupResult = { deleted: 0, batches: 0, longestBatchMs: 0 };
+  const result: CleanupResult = { deleted: 0, attemptsDeleted: 0, batches: 0, longestBatchMs: 0 };
   // Each statement timed: the longest is the longest any row lock was held.
   const batches = (step: () => Promise<number>): Promise<number> =>
     repeatUntilShort(
@@ -68,16 +71,25 @@ export async function cleanupDelivered(
       options.signal,
     );
   await batches(() => store.moveDeliveredBatch(run, { limit: batchSize }));
-  let after: Date | null = null;
-  result.deleted = await batches(async () => {
-    const batch = await store.deleteDeliveredBatch(run, {
-      olderThanMs,
-      ...(options.clock ? { clock: options.clock } : {}),
-      limit: batchSize,
-      after,
+  const clock = options.clock ? { clock: options.clock } : {};
+  // Both walk an index on their time column from the oldest row, each batch starting where the
+  // last one stopped (see deleteDeliveredBatch).
+  const deleteOlder = (
+    step: (after: Date | null) => Promise<{ deleted: number; last: Date | null }>,
+  ): Promise<number> => {
+    let after: Date | null = null;
+    return batches(async () => {
+      const batch = await step(after);
+      after = batch.last ?? after;
+      return batch.deleted;
     });
-    after = batch.last ?? after;
-    return batch.deleted;
-  });
+  };
+  result.deleted = await deleteOlder((after) =>
+    store.deleteDeliveredBatch(run, { olderThanMs, ...clock, limit: batchSize, after }),
+  );
+  const attempts = new AttemptStore(options.schema ?? DEFAULT_SCHEMA);
+  result.attemptsDeleted = await deleteOlder((after) =>
+    attempts.deleteBatch(run, { olderThanMs, ...clock, limit: batchSize, after }),
+  );
   return result;
 }

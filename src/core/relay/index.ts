@@ -7,6 +7,11 @@
  * import { createRelay } from '../relay/index.js';
  */
 export {
+  ATTEMPT_LOG_MODES,
+  type AttemptLogMode,
+  DEFAULT_ATTEMPT_LOG,
+} from './attempt-record.js';
+export {
   BUSY_POLL_INTERVAL_MS,
   createRelay,
   DEFAULT_BATCH_SIZE,

@@ -25,10 +25,12 @@ export interface Job {
 
 /** What one attempt came to; the write-back turns it into a row update. */
 export type Outcome =
-  | { kind: 'delivered'; job: Job; result: unknown; durationMs: number }
+  | { kind: 'delivered'; job: Job; result: unknown; startedAt: number; durationMs: number }
   | {
       kind: 'failed';
       job: Job;
+      /** performance.now() when the attempt started: its age when written goes to the attempt log. */
+      startedAt: number;
       error: unknown;
       reason: string;
       retryAfterMs?: number;
@@ -102,6 +104,7 @@ export async function attemptPublish(
       reason: `no publisher for destination "${message.destination}" (configured: ${options.routes})`,
       permanent: true,
       unroutable: true,
+      startedAt: performance.now(),
       durationMs: 0,
     };
   }
@@ -134,7 +137,7 @@ export async function attemptPublish(
       }
     });
     span?.end({ result });
-    return { kind: 'delivered', job, result, durationMs: performance.now() - started };
+    return { kind: 'delivered', job, result, startedAt: started, durationMs: performance.now() - started };
   } catch (error) {
     span?.end({ error });
     // Stopping is the relay's doing, not the message's: no attempt is used up.
@@ -147,6 +150,7 @@ export async function attemptPublish(
       reason: describeError(error),
       permanent: error instanceof PermanentPublishError,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      startedAt: started,
       durationMs: performance.now() - started,
     };
   } finally {

@@ -11,6 +11,7 @@ import { type IntBounds, requireInt } from '../foundation/option-checks.js';
 import type { TraceParentMode } from '../foundation/tracing.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { defaultWorkerId } from '../foundation/worker-id.js';
+import { ATTEMPT_LOG_MODES, type AttemptLogMode, DEFAULT_ATTEMPT_LOG } from './attempt-record.js';
 
 /**
  * Rows claimed per statement unless configured. 500 drained 100k no-op messages 1.3x faster
@@ -95,6 +96,12 @@ export interface RelayOptions {
    * it (`'link'`: what the messaging conventions suggest when delivery may come hours later).
    */
   traceParent?: TraceParentMode;
+  /**
+   * Which attempts go to the attempt log (`<schema>.attempts`, read by `listAttempts`), written
+   * by the same write-back statement that records each outcome: `'failures'` (default:
+   * transient, permanent and lease-lost attempts), `'all'` (delivered ones too) or `'off'`.
+   */
+  attemptLog?: AttemptLogMode;
   /** Call `close()` on every publisher when the relay stops. Default true. */
   closePublishers?: boolean;
   /**
@@ -173,6 +180,7 @@ export interface ResolvedRelayOptions {
   closePublishers: boolean;
   preparedStatements: boolean;
   traceParent: TraceParentMode;
+  attemptLog: AttemptLogMode;
   hints: Required<RelayHints>;
 }
 
@@ -243,6 +251,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     closePublishers: options.closePublishers ?? true,
     preparedStatements: options.preparedStatements ?? true,
     traceParent: traceParentMode(options.traceParent),
+    attemptLog: attemptLogMode(options.attemptLog),
     hints: { ...DEFAULT_HINTS, ...options.hints },
   };
 }
@@ -250,4 +259,13 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
 function traceParentMode(mode: unknown): TraceParentMode {
   if (mode === undefined || mode === 'child' || mode === 'link') return mode ?? 'child';
   throw new OutboxValidationError('traceParent', `must be 'child' or 'link', got ${JSON.stringify(mode)}`);
+}
+
+function attemptLogMode(mode: unknown): AttemptLogMode {
+  if (mode === undefined) return DEFAULT_ATTEMPT_LOG;
+  if (ATTEMPT_LOG_MODES.includes(mode as AttemptLogMode)) return mode as AttemptLogMode;
+  throw new OutboxValidationError(
+    'attemptLog',
+    `must be one of ${ATTEMPT_LOG_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`,
+  );
 }

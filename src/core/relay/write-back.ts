@@ -7,6 +7,7 @@ import type { RunSql } from '../foundation/queryable.js';
 import { backoffDelayMs, type RetryPolicy } from './retry-policy.js';
 import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../foundation/storable.js';
 import type { DeadReason, FailedRow, OutboxStore, WrittenRow } from '../store/index.js';
+import { type AttemptLogMode, attemptRecord } from './attempt-record.js';
 
 /** Failed write-back rounds after which a stopping relay gives up and leaves rows to lease expiry. */
 const STOP_GIVE_UP_ROUNDS = 8;
@@ -24,6 +25,8 @@ export interface WriteBackOptions {
   store: OutboxStore;
   run: RunSql;
   workerId: string;
+  /** Which attempts the write-back statements also append to the attempt log. */
+  attemptLog: AttemptLogMode;
   retry: RetryPolicy;
   random: () => number;
   /** Caps every row's max_attempts (the relay's `maxAttempts`). */
@@ -142,11 +145,15 @@ export class WriteBack {
   }
 
   private async writeDelivered(part: Of<'delivered'>[]): Promise<void> {
+    const nowMs = performance.now();
     const confirmed = byId(
       await this.o.store.markDelivered(this.o.run, {
         ids: part.map((x) => x.job.message.id),
         results: part.map((x) => resultJson(x.result)),
         ...this.now(),
+        ...(this.o.attemptLog === 'all'
+          ? { log: { workerId: this.o.workerId, records: part.map((x) => attemptRecord(x, nowMs)) } }
+          : {}),
       }),
     );
     for (const x of part) {
@@ -161,7 +168,12 @@ export class WriteBack {
   private async writeFailed(part: Of<'failed'>[]): Promise<void> {
     const rows = part.map((x) => this.failedRow(x));
     const confirmed = byId(
-      await this.o.store.markFailed(this.o.run, { rows, workerId: this.o.workerId, ...this.now() }),
+      await this.o.store.markFailed(this.o.run, {
+        rows,
+        workerId: this.o.workerId,
+        log: this.o.attemptLog !== 'off',
+        ...this.now(),
+      }),
     );
     // The retry time as this process sees it (for the event); the row holds the database's.
     const nowMs = epochMs(this.o.clock);
@@ -209,6 +221,9 @@ export class WriteBack {
         deadReason === 'max_attempts' ? `gave up after ${m.attempts} attempts: ${x.reason}` : x.reason,
       ),
       deadReason,
+      messageId: m.messageId,
+      destination: m.destination,
+      record: attemptRecord(x, performance.now()),
     };
   }
 
@@ -238,6 +253,7 @@ export class WriteBack {
         const [written] = await this.o.store.markFailed(this.o.run, {
           rows: [row],
           workerId: this.o.workerId,
+          log: this.o.attemptLog !== 'off',
           ...this.now(),
         });
         if (!written) this.leaseLost(m, 'dead');

@@ -6,6 +6,7 @@ import type { DeadReason } from './dead-reason.js';
 import { STORED_ARCHIVE_COLUMNS, STORED_COLUMNS } from './message-columns.js';
 import { type StoredMessage, toStoredMessage } from './stored-message.js';
 import type { Clock } from '../foundation/clock.js';
+import { ATTEMPT_INSERT_COLUMNS, MAX_ATTEMPT_DETAIL_BYTES } from './attempt-store.js';
 
 /** Filters shared by dead-letter list, replay and purge. All given filters must match. */
 export interface DeadFilter {
@@ -35,9 +36,11 @@ export interface DeadFilter {
 export class DeadLetterStore {
   private readonly t: string;
   private readonly archive: string;
+  private readonly attempts: string;
 
   constructor(schema: string) {
     this.t = `${quoteSchema(schema)}.messages`;
+    this.attempts = `${quoteSchema(schema)}.attempts`;
     this.archive = `${quoteSchema(schema)}.messages_archive`;
   }
 
@@ -106,6 +109,8 @@ export class DeadLetterStore {
    * the database's now. Callers loop until it returns fewer than `limit`, so no statement
    * holds a huge lock set. The row is unparked: a parked row is out of the claim index, and a
    * replayed row is its key's lowest unfinished one again, so nothing would ever unpark it.
+   * Each replay is a line of the message's story: the same statement appends an attempt-log row
+   * (outcome `replayed`, attempt 0, detail: why it had died), whatever ATTEMPT_LOG says.
    */
   async replayBatch(
     run: RunSql,
@@ -115,14 +120,27 @@ export class DeadLetterStore {
     const values: unknown[] = [];
     const where = this.where(filter, values);
     values.push(nowParam(args.clock), args.limit);
+    const now = nowSql(`$${values.length - 1}`);
+    // The picked rows' values before the update (RETURNING shows the new ones): `was` reads
+    // them in the same statement, by primary key.
     const rows = await run(
-      `update ${this.t} m
-          set status = 'pending', attempts = 0, available_at = ${nowSql(`$${values.length - 1}`)},
-              dead_at = null, dead_reason = null, parked = false,
-              last_error = 'replayed after: ' || coalesce(m.last_error, '')
-        where m.id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
-                               for update skip locked))
-       returning m.id`,
+      `with u as (
+         update ${this.t} m
+            set status = 'pending', attempts = 0, available_at = ${now},
+                dead_at = null, dead_reason = null, parked = false,
+                last_error = 'replayed after: ' || coalesce(m.last_error, '')
+          where m.id = any(array(select id from ${this.t} where ${where} order by id limit $${values.length}
+                                 for update skip locked))
+         returning m.id, m.message_id, m.destination),
+       was as (select w.id, w.attempts, w.dead_reason, w.last_error from ${this.t} w where w.id in (select id from u)),
+       logged as (
+         insert into ${this.attempts} (${ATTEMPT_INSERT_COLUMNS})
+         select u.id, u.message_id, u.destination, 0, 'replayed', ${now}, 0, null, was.dead_reason,
+                left(format('was dead after %s attempts (%s): %s', was.attempts, coalesce(was.dead_reason, 'unknown'),
+                            coalesce(was.last_error, '')), ${MAX_ATTEMPT_DETAIL_BYTES}),
+                null, ${now}
+           from u join was using (id))
+       select id from u`,
       values,
     );
     return rows.length;

@@ -2,6 +2,7 @@ import { relaysFromSql } from '../migrations/schema-state.js';
 import { INSERT_COLUMNS, archiveCopy, unfinished } from './message-columns.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowSql } from './database-time.js';
+import { ATTEMPT_INSERT_COLUMNS } from './attempt-store.js';
 
 /**
  * The statement texts of the outbox's hot path, for one schema: inserts, the claim, parking,
@@ -188,7 +189,18 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // `duplicate` says so. Without ON CONFLICT the unique messages_archive_message_id_idx refused
   // the whole statement and the row was sent again every lease, forever.
   const archived = archiveCopy({ result: 'new_result', delivered_at: nowSql('$3') });
-  const markDelivered = `with d as (
+  // The attempt log (ATTEMPT_LOG): the write-back that records an outcome also appends its
+  // attempts to <schema>.attempts, one more CTE of the same statement (no round trip). The row
+  // says when it started as the database's now minus the attempt's age by the relay's
+  // monotonic clock. Appends only: the log's indexes (at; message_id, at; destination, at) take
+  // one rightmost-leaf entry each.
+  const logAttempts = (rows: string, now: string, worker: string) => `logged as (
+      insert into ${s}.attempts (${ATTEMPT_INSERT_COLUMNS})
+      select l.id, l.message_id, l.destination, l.attempt, l.outcome,
+             ${now} - l.ago_ms * interval '1 ms', l.duration_ms, l.status_code, l.error_code, l.detail,
+             ${worker}, ${now}
+        from ${rows} l)`;
+  const markDeliveredWith = (log: boolean) => `with d as (
       delete from ${t} m using unnest($1::bigint[], $2::jsonb[]) as r(id, result)
        where m.id = r.id
       returning m.*, r.result as new_result),
@@ -196,16 +208,32 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
       insert into ${a} (${archived.into})
       select ${archived.select} from d order by id
       on conflict (message_id) do nothing
-      returning id),
+      returning id),${
+        log
+          ? // $4 worker, $5 ago ms, $6 duration ms, $7 HTTP status. A row no longer in the table
+            // (another relay finished it) is not logged: this statement has nothing to say of it.
+            `
+    ${logAttempts(
+      `(select d.id, d.message_id, d.destination, d.attempts as attempt, 'delivered' as outcome, x.ago_ms,
+               x.duration_ms, x.status_code, null::text as error_code, null::text as detail
+          from unnest($1::bigint[], $5::float8[], $6::float8[], $7::int[]) as x(id, ago_ms, duration_ms, status_code)
+          join d on d.id = x.id)`,
+      nowSql('$3'),
+      '$4',
+    )},`
+          : ''
+      }
     ${unparkAfter('(select id, ordering_key from d where ordering_key is not null)')}
     select d.id, not exists (select 1 from archived x where x.id = d.id) as duplicate from d`;
+  const markDelivered = markDeliveredWith(false);
+  const markDeliveredLogged = markDeliveredWith(true);
   // Only rows still leased to this worker at this attempt: if the lease expired and another
   // relay took the row, that relay's outcome is the one that counts. A retry moves the row in
   // the claim index (its new available_at); a death frees its key's successor.
   // A row whose message_id is already archived is a duplicate of a delivered message: it is
   // deleted instead of retried or dead-lettered (one probe of messages_archive_message_id_idx
   // per failed row; failures are not the drain's hot path) and frees its key's successor.
-  const markFailed = `with r as (
+  const markFailedWith = (log: boolean) => `with r as (
       select r.*, exists (select 1 from ${a} x join ${t} h on h.message_id = x.message_id where h.id = r.id) as dup
         from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[])
           as r(id, attempts, delay_ms, error, dead_reason)),
@@ -223,9 +251,30 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
       delete from ${t} m using r
        where m.id = r.id and r.dup and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
       returning m.id, m.ordering_key),
+${
+  log
+    ? // $8 message_id, $9 destination, $10 outcome, $11 ago ms, $12 duration ms, $13 HTTP
+      // status, $14 error code, $15 detail. A row neither written nor deleted as a duplicate
+      // was no longer ours: its attempt is logged as lease_lost.
+      `
+    ${logAttempts(
+      `(select x.id, x.message_id, x.destination, x.attempt,
+               case when exists (select 1 from f where f.id = x.id) or exists (select 1 from dup where dup.id = x.id)
+                    then x.outcome else 'lease_lost' end as outcome,
+               x.ago_ms, x.duration_ms, x.status_code, x.error_code, x.detail
+          from unnest($1::bigint[], $8::uuid[], $9::text[], $2::int[], $10::text[], $11::float8[], $12::float8[],
+                      $13::int[], $14::text[], $15::text[])
+            as x(id, message_id, destination, attempt, outcome, ago_ms, duration_ms, status_code, error_code, detail))`,
+      nowSql('$6'),
+      '$7',
+    )},`
+    : ''
+}
     ${unparkAfter(`(select id, ordering_key from f where dead_at is not null and ordering_key is not null
                     union all select id, ordering_key from dup where ordering_key is not null)`)}
     select id, false as duplicate from f union all select id, true from dup`;
+  const markFailed = markFailedWith(false);
+  const markFailedLogged = markFailedWith(true);
   // Leaves available_at alone (already due): HOT, and the row is claimable at once.
   const release = `update ${t} m
         set status = 'pending', locked_by = null, locked_until = null,
@@ -244,7 +293,9 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
     park,
     unparkHeads,
     markDelivered,
+    markDeliveredLogged,
     markFailed,
+    markFailedLogged,
     release,
   };
 }

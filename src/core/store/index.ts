@@ -9,6 +9,15 @@
  * @example
  * import { OutboxStore } from '../store/index.js';
  */
+export {
+  ATTEMPT_OUTCOMES,
+  type AttemptOutcome,
+  type AttemptQuery,
+  type AttemptRecord,
+  type AttemptRow,
+  AttemptStore,
+  MAX_ATTEMPT_DETAIL_BYTES,
+} from './attempt-store.js';
 export { nowSql } from './database-time.js';
 export { asDeadReason, DEAD_REASONS, type DeadReason, UNKNOWN_DEAD_REASON } from './dead-reason.js';
 export { type DeadFilter, DeadLetterStore } from './dead-letter-store.js';
@@ -18,6 +27,7 @@ export {
   type ClaimArgs,
   type ClaimedRow,
   type ClaimRoutes,
+  type DeliveredRecord,
   type FailedRow,
   type InsertRow,
   OutboxStore,
@@ -26,6 +36,7 @@ export {
 export { preparedRunner } from './prepared-runner.js';
 export {
   type DeadGroupRow,
+  type MessagePlaceRow,
   type MinuteCountRow,
   type OpenDestinationRow,
   APPLICATION_NAME_PREFIX,

@@ -3,6 +3,7 @@ import { quoteSchema } from '../foundation/schema-name.js';
 import type { Clock } from '../foundation/clock.js';
 import { nowParam, nowSql } from './database-time.js';
 import { archiveCopy } from './message-columns.js';
+import { deleteOlderBatch, type OlderBatchArgs } from './delete-older-batch.js';
 
 /** Counts for `stats`. */
 export interface OutboxStats {
@@ -73,23 +74,8 @@ export class MaintenanceStore {
    * stepping over every entry the batches before it deleted (dead until vacuum), so each batch
    * costs the same however much the cleanup has already deleted.
    */
-  async deleteDeliveredBatch(
-    run: RunSql,
-    args: { olderThanMs: number; clock?: Clock; limit: number; after?: Date | null },
-  ): Promise<{ deleted: number; last: Date | null }> {
-    const [row] = await run<{ n: number; last: Date | null }>(
-      `with d as (
-         delete from ${this.archive}
-          where ctid = any(array(select ctid from ${this.archive}
-                                  where delivered_at < ${nowSql('$1')} - $2::float8 * interval '1 ms'
-                                    and delivered_at >= coalesce($4::timestamptz, '-infinity')
-                                  order by delivered_at
-                                  limit $3))
-         returning delivered_at)
-       select count(*)::int as n, max(delivered_at) as last from d`,
-      [nowParam(args.clock), args.olderThanMs, args.limit, args.after ?? null],
-    );
-    return { deleted: row?.n ?? 0, last: row?.last ?? null };
+  deleteDeliveredBatch(run: RunSql, args: OlderBatchArgs): Promise<{ deleted: number; last: Date | null }> {
+    return deleteOlderBatch(run, this.archive, 'delivered_at', args);
   }
 
   /**

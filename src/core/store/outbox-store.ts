@@ -9,6 +9,7 @@ import type { DeadReason } from './dead-reason.js';
 import { hotPathSql } from './hot-path-sql.js';
 import { INSERT_COLUMNS } from './message-columns.js';
 import type { StoredMessage } from './stored-message.js';
+import type { AttemptRecord } from './attempt-store.js';
 
 /** A row as the claim returns it (snake_case straight from PostgreSQL). */
 export interface ClaimedRow {
@@ -59,7 +60,14 @@ export interface FailedRow {
   error: string;
   /** Never `lease_expired`: only the claim writes that one. */
   deadReason: Exclude<DeadReason, 'lease_expired'> | null;
+  /** For the attempt log (written only when `markFailed` is asked to log). */
+  messageId: string;
+  destination: string;
+  record: AttemptRecord;
 }
+
+/** A delivered attempt's log fields (the rest comes from the row the statement deletes). */
+export type DeliveredRecord = Pick<AttemptRecord, 'agoMs' | 'durationMs' | 'statusCode'>;
 
 /** A row a write-back changed; `duplicate`: its message_id was archived already, so it was deleted. */
 export interface WrittenRow {
@@ -194,15 +202,27 @@ export class OutboxStore {
    */
   async markDelivered(
     run: RunSql,
-    args: { ids: string[]; results: (string | null)[]; clock?: Clock },
+    args: {
+      ids: string[];
+      results: (string | null)[];
+      clock?: Clock;
+      /** Also log each attempt (ATTEMPT_LOG=all), in the same statement; `records` in `ids` order. */
+      log?: { workerId: string; records: DeliveredRecord[] };
+    },
   ): Promise<WrittenRow[]> {
     // An array literal and no results array when all are null (the usual case): pg's array
-    // serializer quotes every element, which showed up in the drain profile.
+    // serializer quotes every element, which showed up in the drain profile. The log's numbers
+    // go as literals for the same reason.
     const results = args.results.some((r) => r !== null) ? args.results : null;
-    return run<WrittenRow>(this.sql.markDelivered, [
-      `{${args.ids.join(',')}}`,
-      results,
-      nowParam(args.clock),
+    const common = [`{${args.ids.join(',')}}`, results, nowParam(args.clock)];
+    const log = args.log;
+    if (!log) return run<WrittenRow>(this.sql.markDelivered, common);
+    return run<WrittenRow>(this.sql.markDeliveredLogged, [
+      ...common,
+      log.workerId,
+      numberArray(log.records.map((r) => r.agoMs)),
+      numberArray(log.records.map((r) => r.durationMs)),
+      numberArray(log.records.map((r) => r.statusCode)),
     ]);
   }
 
@@ -212,16 +232,29 @@ export class OutboxStore {
    */
   async markFailed(
     run: RunSql,
-    args: { rows: FailedRow[]; workerId: string; clock?: Clock },
+    args: { rows: FailedRow[]; workerId: string; clock?: Clock; log?: boolean },
   ): Promise<WrittenRow[]> {
-    return run<WrittenRow>(this.sql.markFailed, [
-      args.rows.map((r) => r.id),
-      args.rows.map((r) => r.attempts),
-      args.rows.map((r) => r.delayMs),
-      args.rows.map((r) => r.error),
-      args.rows.map((r) => r.deadReason),
+    const rows = args.rows;
+    const common = [
+      rows.map((r) => r.id),
+      rows.map((r) => r.attempts),
+      rows.map((r) => r.delayMs),
+      rows.map((r) => r.error),
+      rows.map((r) => r.deadReason),
       nowParam(args.clock),
       args.workerId,
+    ];
+    if (!args.log) return run<WrittenRow>(this.sql.markFailed, common);
+    return run<WrittenRow>(this.sql.markFailedLogged, [
+      ...common,
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.destination),
+      rows.map((r) => r.record.outcome),
+      rows.map((r) => r.record.agoMs),
+      rows.map((r) => r.record.durationMs),
+      rows.map((r) => r.record.statusCode),
+      rows.map((r) => r.record.errorCode),
+      rows.map((r) => r.record.detail),
     ]);
   }
 
@@ -237,4 +270,9 @@ export class OutboxStore {
     const rows = await run(this.sql.release, [args.ids, args.started, args.attempts ?? null, args.workerId]);
     return rows.length;
   }
+}
+
+/** A PostgreSQL array literal of numbers (null as NULL), cheaper for pg than an array of numbers. */
+function numberArray(values: readonly (number | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
 }

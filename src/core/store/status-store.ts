@@ -73,6 +73,17 @@ export interface SeenWorkerRow {
   lastSeen: Date;
 }
 
+/** Where an unfinished row stands: its lease and, for a keyed row, the key's head before it. */
+export interface MessagePlaceRow {
+  status: string;
+  lockedBy: string | null;
+  lockedUntil: Date | null;
+  parked: boolean;
+  /** The lowest unfinished row of its key below it (what it waits behind), if any. */
+  headId: string | null;
+  headMessageId: string | null;
+}
+
 /**
  * The status page's read-only SQL over `<schema>.messages` (unfinished and dead rows),
  * `<schema>.messages_archive` (delivered rows) and `<schema>.job_runs`. None of it runs on the
@@ -310,6 +321,26 @@ export class StatusStore {
       count: Number(r.n),
       lastSeen: r.last_seen,
     }));
+  }
+
+  /**
+   * The lease and the key's head of row `id` in `messages` (undefined when it is not there):
+   * a primary-key lookup, then one descent of messages_key_idx (ordering_key, id; partial on
+   * unfinished) for the lowest unfinished row of its key below it.
+   */
+  async messagePlace(run: RunSql, id: string): Promise<MessagePlaceRow | undefined> {
+    const [row] = await run<MessagePlaceRow>(
+      `select m.status, m.locked_by as "lockedBy", m.locked_until as "lockedUntil", m.parked,
+              h.id::text as "headId", h.message_id as "headMessageId"
+         from ${this.t} m
+         left join lateral (
+              select p.id, p.message_id from ${this.t} p
+               where p.ordering_key = m.ordering_key and ${unfinished('p')} and p.id < m.id
+               order by p.id limit 1) h on true
+        where m.id = $1::bigint`,
+      [id],
+    );
+    return row;
   }
 }
 

@@ -325,6 +325,7 @@ export class WebhookPublisher implements Publisher {
         const after = retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(retryAfterMs / 1000)}s`;
         throw new TransientPublishError(`webhook to ${where} answered ${status}${after}: ${snippet}`, {
           retryAfterMs,
+          status,
         });
       }
       if (verdict.reason === 'gone') {
@@ -336,14 +337,16 @@ export class WebhookPublisher implements Publisher {
         );
         throw new PermanentPublishError(
           `webhook to ${where} answered 410 Gone: endpoint disabled until enableEndpoint() is called; ${snippet}`,
+          { status },
         );
       }
       if (verdict.reason === 'redirect') {
         throw new PermanentPublishError(
           `webhook to ${where} answered ${status} redirect${redirectTarget(verdict.location, url)}; redirects are not followed, update the URL`,
+          { status },
         );
       }
-      throw new PermanentPublishError(`webhook to ${where} answered ${status}: ${snippet}`);
+      throw new PermanentPublishError(`webhook to ${where} answered ${status}: ${snippet}`, { status });
     } finally {
       clearTimeout(deadline);
       signal.removeEventListener('abort', onAbort);
