@@ -15,4 +15,14 @@ export {
   replayDead,
   type StoredMessage,
 } from './dead-letters.js';
+export {
+  DEFAULT_PAUSE_REASON,
+  type DestinationOptions,
+  type DestinationStatus,
+  listDestinations,
+  MAX_PAUSE_REASON_CHARS,
+  pauseDestination,
+  resumeDestination,
+  retryDestinationNow,
+} from './destinations.js';
 export { getStats, type OutboxStats } from './outbox-stats.js';

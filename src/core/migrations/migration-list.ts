@@ -5,6 +5,7 @@ import { deadReasonMigration } from './0004-dead-reason.js';
 import { routeIndexMigration } from './0005-route-index.js';
 import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
 import { storageV2Migration } from './0007-storage-v2.js';
+import { destinationsMigration } from './0009-destinations.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one (it is frozen:
@@ -17,6 +18,7 @@ export const MIGRATIONS: readonly Migration[] = [
   routeIndexMigration,
   deliveredAtIndexMigration,
   storageV2Migration,
+  destinationsMigration,
 ];
 
 /** The newest migration version this build of outbox-relay knows. */

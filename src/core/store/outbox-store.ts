@@ -59,6 +59,11 @@ export interface FailedRow {
   error: string;
   /** Never `lease_expired`: only the claim writes that one. */
   deadReason: Exclude<DeadReason, 'lease_expired'> | null;
+  /**
+   * Set (`gone`): the row stays waiting, held until its destination is resumed, and the
+   * write-back pauses the destination fleet-wide with this reason (docs/destinations.md).
+   */
+  pauseReason?: string | null;
 }
 
 /** A row a write-back changed; `duplicate`: its message_id was archived already, so it was deleted. */
@@ -222,6 +227,7 @@ export class OutboxStore {
       args.rows.map((r) => r.deadReason),
       nowParam(args.clock),
       args.workerId,
+      args.rows.map((r) => r.pauseReason ?? null),
     ]);
   }
 
