@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { cleanupCommand } from './cleanup-command.js';
 import { configCommand } from './config-command.js';
 import { deadCommand } from './dead-command.js';
+import { destinationsCommand } from './destinations-command.js';
 import { demoCommand } from './demo-command.js';
 import { devicesCommand } from './devices-command.js';
 import { jobsCommand } from './jobs-command.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   statsCommand,
   cleanupCommand,
   deadCommand,
+  destinationsCommand,
   jobsCommand,
   publishCommand,
   devicesCommand,

@@ -5,6 +5,7 @@ import type { Relay } from '../../core/relay/index.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { createStatusRoutes } from '../status-page/status-routes.js';
 import { ADMIN_ROUTES } from './admin-routes.js';
+import { DESTINATION_ROUTES } from './destination-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
@@ -34,6 +35,7 @@ const ROUTES: readonly Route[] = [
   ...METRICS_ROUTES,
   ...ADMIN_ROUTES,
   ...OUTBOX_ADMIN_ROUTES,
+  ...DESTINATION_ROUTES,
 ];
 
 /**
