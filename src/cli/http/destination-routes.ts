@@ -27,8 +27,9 @@ function act(action: DestinationAction): Route['handle'] {
 }
 
 /**
- * Destination flow control (docs/destinations.md): the list to read, and pause, resume and
- * retry-now behind the admin token. Bodies are `{ destination, until?, reason? }`, `until` an
+ * Destination flow control (docs/destinations.md): the list (every destination ever paused;
+ * the status page's `/api/destinations` shows the paused state next to the counts) and pause,
+ * resume and retry-now, all behind the admin token. Bodies are `{ destination, until?, reason? }`, `until` an
  * ISO date or a duration like `2h`.
  *
  * @example
@@ -37,7 +38,8 @@ function act(action: DestinationAction): Route['handle'] {
 export const DESTINATION_ROUTES: readonly Route[] = [
   {
     method: 'GET',
-    path: '/api/destinations',
+    path: '/api/admin/destinations',
+    admin: true,
     async handle({ res, state }) {
       send(res, 200, { destinations: await listDestinations(state.db, { schema: state.schema }) });
     },
