@@ -2,65 +2,37 @@
 // (state, reason), and its Resume, Pause and Retry-now buttons act for every relay behind the
 // same confirmation and token as the dead-letter buttons. Before migration 9 the page had no
 // paused state and no destination buttons.
-import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/producer/outbox.js';
 import { startBrowser, type TestBrowser } from '../support/browser.js';
 import { waitFor } from '../support/recording-publisher.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { type CliProcess, freshDatabases, spawnCli } from './cli-process.js';
+import { freshDatabases } from './cli-process.js';
+import { FLEET_ADMIN_TOKEN, webhookFleet } from './webhook-fleet.js';
 
-const ADMIN_TOKEN = 'destinations-page-e2e-token-0123456789';
 const fresh = freshDatabases();
 let receiver: WebhookReceiver;
-let relay: CliProcess;
+let fleet: ReturnType<typeof webhookFleet>;
 let browser: TestBrowser;
 let page: Page;
-let add: (n: number) => Promise<void>;
-let delivered: () => Promise<number>;
+const add = (n: number) => fleet.add(n);
+const delivered = () => fleet.delivered();
 
 beforeAll(async () => {
-  const { t, env } = await fresh();
   receiver = await startWebhookReceiver({ respond: reply.gone() });
-  relay = spawnCli(['start'], {
-    ...env,
-    OUTBOX_PUBLISHER_TYPE: 'webhook',
-    OUTBOX_WEBHOOK_URL: `${receiver.url}/hooks`,
-    OUTBOX_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-    OUTBOX_WEBHOOK_ALLOW_PRIVATE: 'true',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    ADMIN_TOKEN,
-    POLL_INTERVAL_MS: '50',
-    ENABLE_JOBS: 'false',
-    LOG_LEVEL: 'info',
-  });
-  const { port } = await relay.waitForLog((l) => l.msg === 'HTTP endpoint listening', 'the HTTP endpoint');
-  add = async (n) => {
-    await createOutbox({ schema: t.schema }).addMany(
-      t.db,
-      Array.from({ length: n }, (_, i) => ({ type: 'e2e.page', destination: 'webhook', payload: { i } })),
-    );
-  };
-  delivered = async () =>
-    (
-      await t.pool.query<{ n: number }>(
-        `select count(*)::int as n from "${t.schema}".all_messages where status = 'delivered'`,
-      )
-    ).rows[0]!.n;
+  fleet = webhookFleet(await fresh(), receiver.url);
+  const { base } = await fleet.start();
   browser = await startBrowser();
   page = await browser.context.newPage();
-  await page.goto(`http://127.0.0.1:${port}/?refresh=1`);
-  await page.fill('#token', ADMIN_TOKEN);
+  await page.goto(`${base}/?refresh=1`);
+  await page.fill('#token', FLEET_ADMIN_TOKEN);
   await page.click('#login button[type=submit]');
   await page.locator('#app').waitFor({ state: 'visible' });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  relay?.child.kill('SIGTERM');
-  await relay?.exited;
+  await fleet?.stop();
   await receiver?.close();
 });
 
@@ -109,13 +81,10 @@ it('Pause with a reason holds new messages until Resume', async () => {
 it('Retry now makes messages waiting on a backoff due at once', async () => {
   receiver.respond(reply.tooManyRequests('3600'));
   await add(1);
-  await waitFor(
-    async () =>
-      receiver.requests.at(-1)?.reply.kind === 'status' && receiver.requests.at(-1)?.reply.status === 429
-        ? true
-        : false,
-    'the 429',
-  );
+  await waitFor(() => {
+    const last = receiver.requests.at(-1)?.reply;
+    return last?.kind === 'status' && last.status === 429;
+  }, 'the 429');
   receiver.respond(reply.ok());
   await waitFor(
     async () => (await stateOf()) === 'flowing' && (await row().locator('button.retry-now').count()) === 1,

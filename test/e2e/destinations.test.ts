@@ -2,69 +2,31 @@
 // table; a 410 Gone seen by one pauses the destination for both, an operator pauses, resumes
 // and retries now through the CLI and the admin routes, and /metrics shows the pause. Before
 // migration 9 a 410 disabled the endpoint in one process's memory only: the other kept sending.
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createOutbox } from '../../src/core/producer/outbox.js';
 import { waitFor } from '../support/recording-publisher.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-import { type CliProcess, freshDatabases, runCli, spawnCli } from './cli-process.js';
+import { type CliProcess, freshDatabases, runCli } from './cli-process.js';
+import { FLEET_ADMIN_TOKEN as ADMIN_TOKEN, webhookFleet } from './webhook-fleet.js';
 
-const ADMIN_TOKEN = 'destinations-e2e-token-0123456789';
 const fresh = freshDatabases();
 let receiver: WebhookReceiver;
-const relays: CliProcess[] = [];
+let fleet: ReturnType<typeof webhookFleet>;
+let relays: CliProcess[] = [];
 
 beforeEach(async () => {
   receiver = await startWebhookReceiver();
 });
 afterEach(async () => {
-  for (const p of relays.splice(0)) {
-    p.child.kill('SIGTERM');
-    await p.exited;
-  }
+  await fleet?.stop();
   await receiver.close();
 });
 
 async function setup() {
-  const { t, env: dbEnv } = await fresh();
-  const env = {
-    ...dbEnv,
-    OUTBOX_PUBLISHER_TYPE: 'webhook',
-    OUTBOX_WEBHOOK_URL: `${receiver.url}/hooks`,
-    OUTBOX_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-    OUTBOX_WEBHOOK_ALLOW_PRIVATE: 'true',
-  };
+  fleet = webhookFleet(await fresh(), receiver.url);
+  relays = fleet.processes;
   /** Two relay processes with their HTTP endpoints; resolves with their base URLs. */
-  const startTwo = async () => {
-    const bases: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const p = spawnCli(['start'], {
-        ...env,
-        HTTP_PORT: '0',
-        HTTP_HOST: '127.0.0.1',
-        ADMIN_TOKEN,
-        POLL_INTERVAL_MS: '50',
-        ENABLE_JOBS: 'false',
-        LOG_LEVEL: 'info',
-      });
-      relays.push(p);
-      const { port } = await p.waitForLog((l) => l.msg === 'HTTP endpoint listening', 'the HTTP endpoint');
-      bases.push(`http://127.0.0.1:${port}`);
-    }
-    return bases;
-  };
-  const add = (n: number) =>
-    createOutbox({ schema: t.schema }).addMany(
-      t.db,
-      Array.from({ length: n }, (_, i) => ({ type: 'e2e.dest', destination: 'webhook', payload: { i } })),
-    );
-  const delivered = async () =>
-    (
-      await t.pool.query<{ n: number }>(
-        `select count(*)::int as n from "${t.schema}".all_messages where status = 'delivered'`,
-      )
-    ).rows[0]!.n;
-  return { t, env, startTwo, add, delivered };
+  const startTwo = async () => [(await fleet.start()).base, (await fleet.start()).base];
+  return { env: fleet.env, startTwo, add: fleet.add, delivered: fleet.delivered };
 }
 
 const seen = (msg: string) => (p: CliProcess) =>

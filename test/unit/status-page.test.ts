@@ -39,7 +39,9 @@ describe('destinationState', () => {
   });
 
   it('calls a paused destination paused, whatever its counts say', () => {
-    expect(destinationState({ ...idle, paused: true, waiting: 5, oldestWaitingSeconds: 3600 })).toBe('paused');
+    expect(destinationState({ ...idle, paused: true, waiting: 5, oldestWaitingSeconds: 3600 })).toBe(
+      'paused',
+    );
     expect(destinationState({ ...idle, paused: true })).toBe('paused');
   });
 
