@@ -17,16 +17,17 @@ export interface PauseListener {
 }
 
 /**
- * The relay's side of paused destinations (docs/destinations.md). After a claim that came back
- * short it reads the paused destinations (a tiny table) at most every
- * `PAUSE_CHECK_INTERVAL_MS`, announces pauses and resumes it had not seen (made by any process:
+ * The relay's side of paused destinations (docs/destinations.md). Before its claims it reads the
+ * paused destinations (a tiny table) at most every `PAUSE_CHECK_INTERVAL_MS`, announces pauses and resumes it had not seen (made by any process:
  * the CLI, the page, another relay's 410), and holds the rows of paused destinations that
  * became due since the pause (added, retried or unparked later), so claims skip them through
- * the index instead of walking past them.
+ * the index instead of walking past them. Before claims, not only after short ones like
+ * parking: under a steady full load new rows of a paused destination would otherwise pile up in
+ * front of every claim.
  *
  * @example
  * const pauses = new DestinationPauses(new DestinationStore('outbox'), run, undefined, listener);
- * if (rows.length < limit) await pauses.afterShortClaim();
+ * await pauses.look(); // then claim
  */
 export class DestinationPauses {
   /** Paused destinations as last announced: name -> what was announced. */
@@ -41,7 +42,7 @@ export class DestinationPauses {
   ) {}
 
   /** Looks at the pauses and holds new rows of paused destinations, unless it did moments ago; returns rows held. */
-  async afterShortClaim(): Promise<number> {
+  async look(): Promise<number> {
     const started = performance.now();
     if (started < this.nextPassAt) return 0;
     this.nextPassAt = started + PAUSE_CHECK_INTERVAL_MS;

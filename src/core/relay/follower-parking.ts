@@ -32,18 +32,8 @@ export class FollowerParking {
     private readonly clock?: Clock,
   ) {}
 
-  /**
-   * Runs a park pass (and, now and then, the sweep) unless one ran moments ago, then `also`'s
-   * pass (the hold pass of paused destinations, which takes rows out of the claim's due range
-   * the same way); returns rows parked.
-   */
-  async afterShortClaim(also?: { afterShortClaim(): Promise<number> }): Promise<number> {
-    const parked = await this.park();
-    await also?.afterShortClaim();
-    return parked;
-  }
-
-  private async park(): Promise<number> {
+  /** Runs a park pass (and, now and then, the sweep) unless one ran moments ago; returns rows parked. */
+  async afterShortClaim(): Promise<number> {
     const started = performance.now();
     if (started >= this.nextSweepAt) {
       this.nextSweepAt = started + UNPARK_SWEEP_INTERVAL_MS;

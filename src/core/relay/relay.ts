@@ -189,7 +189,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     // Short: the claim walked everything due. Park what waits behind blocked keys for the next
     // round; a failure here is reported, not the round's (everything claimed is written back).
     if (claimed < want)
-      await this.parking.afterShortClaim(this.pauses).catch((e: unknown) => this.report(e, 'parking failed'));
+      await this.parking.afterShortClaim().catch((error: unknown) => this.report(error, 'parking failed'));
     const after = this.totals;
     return {
       claimed,
@@ -256,7 +256,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           }
           // Short: the claim walked everything due. Park what waits behind blocked keys, while
           // the batch just claimed is publishing.
-          await this.parking.afterShortClaim(this.pauses);
+          await this.parking.afterShortClaim();
           if (jobs.length > 0) {
             // Found what the last wake-up announced, unless another came in during the claim.
             if (this.wakes === wakesBefore) this.wakeRecheck = -1;
@@ -298,7 +298,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
     this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
-    await this.unservedCheck;
+    await Promise.all([this.unservedCheck, this.pauses.look()]);
     const started = performance.now();
     const rows = await this.store.claim(this.run, {
       ...(this.o.clock ? { clock: this.o.clock } : {}),
