@@ -5,13 +5,16 @@
  * backlog costs the other keys nothing. The same backlog-free drain runs first, in the same
  * process and on the same server, so the figures are ratios within one run.
  * Used by the bench scenario `blocked-key` and by test/reliability/blocked-key.test.ts.
- * Run: npx tsx bench/blocked-key.ts [backlog=200000] [others=10000] [keys=100] [failing|in_flight] [rounds=3]
+ * `paused` (issue #22 item 5): the backlog waits for a destination paused before it arrives
+ * (pauseDestination), spread over 1,000 keys, next to the same healthy traffic.
+ * Run: npx tsx bench/blocked-key.ts [backlog=200000] [others=10000] [keys=100] [failing|in_flight|paused] [rounds=3]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { TransientPublishError } from '../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
 import type { JsonValue } from '../src/core/foundation/json-value.js';
+import { pauseDestination } from '../src/core/maintenance/destinations.js';
 import { migrate } from '../src/core/migrations/migrate.js';
 import { createOutbox } from '../src/core/producer/outbox.js';
 import { createRelay } from '../src/core/relay/relay.js';
@@ -23,6 +26,8 @@ import { median } from './support/stats.js';
 
 /** The key whose head never gets through. */
 export const BLOCKED_KEY = 'blocked-router';
+/** The paused destination of the `paused` head mode. */
+export const PAUSED_DESTINATION = 'noop:paused';
 const HOUR_MS = 3_600_000;
 
 /** Options of one blocked-key comparison. */
@@ -33,8 +38,11 @@ export interface BlockedKeyOptions {
   /** Healthy messages, spread round-robin over `keys` other keys. */
   others: number;
   keys: number;
-  /** `failing`: the head fails with Retry-After 1 h; `in_flight`: its publish hangs (lease 1 h). */
-  head: 'failing' | 'in_flight';
+  /**
+   * `failing`: the head fails with Retry-After 1 h; `in_flight`: its publish hangs (lease 1 h);
+   * `paused`: the backlog is for a paused destination.
+   */
+  head: 'failing' | 'in_flight' | 'paused';
   /** Each drain stops here even if unfinished (today's storage needs minutes at 200k). */
   timeLimitMs: number;
   /** Alternating rounds of both drains; figures are the medians (default 1). */
@@ -54,6 +62,8 @@ export interface DrainFigures {
   claimMaxMs: number;
   /** Time to add the backlog and for the running relay to park it, before the drain's clock starts. */
   fillSeconds: number;
+  /** Messages of the paused destination published (the promise: 0). */
+  sentWhilePaused: number;
 }
 
 /** The drain without and with the blocked backlog, and their ratios. */
@@ -73,6 +83,7 @@ async function addInChunks(
   schema: string,
   count: number,
   message: (i: number) => { orderingKey: string; payload: JsonValue },
+  destination = 'noop',
 ): Promise<void> {
   const outbox = createOutbox({ schema });
   for (let i = 0; i < count; i += 5_000) {
@@ -81,7 +92,7 @@ async function addInChunks(
       pool,
       Array.from({ length: n }, (_, j) => ({
         type: 'bench.blocked-key',
-        destination: 'noop',
+        destination,
         ...message(i + j),
       })),
     );
@@ -106,6 +117,22 @@ async function waitUntilParked(pool: pg.Pool, schema: string, backlog: number): 
   }
 }
 
+/** Waits until the relay has held every message of the paused destination out of the claim index. */
+async function waitUntilHeld(pool: pg.Pool, schema: string, backlog: number): Promise<void> {
+  const deadline = performance.now() + 600_000;
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from "${schema}".messages
+        where destination = $1 and (available_at = 'infinity' or parked)`,
+      [PAUSED_DESTINATION],
+    );
+    if ((rows[0]?.n ?? 0) >= backlog) return;
+    if (performance.now() > deadline)
+      throw new Error(`backlog not held after 600 s: ${rows[0]?.n} of ${backlog}`);
+    await sleep(100);
+  }
+}
+
 /** Drains the healthy messages of a fresh schema holding `backlog` messages behind the blocked key. */
 async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<DrainFigures> {
   const pool = benchPool(options.url, 6);
@@ -114,6 +141,7 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
   try {
     await migrate(pool, { schema });
     let delivered = 0;
+    let sentWhilePaused = 0;
     const claimMs: number[] = [];
     let allDelivered: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
@@ -122,6 +150,7 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
     const publisher: Publisher = {
       name: 'noop',
       async publish(message, context) {
+        if (message.destination === PAUSED_DESTINATION) sentWhilePaused++;
         if (message.orderingKey !== BLOCKED_KEY) return;
         if (options.head === 'failing')
           throw new TransientPublishError('router offline', { retryAfterMs: HOUR_MS });
@@ -149,9 +178,19 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
     });
     // The relay runs while the backlog builds up, as it does while a router is offline: the
     // head goes out first and fails (or hangs), and its followers are parked as they arrive.
+    if (options.head === 'paused') await pauseDestination(pool, PAUSED_DESTINATION, { schema });
     relay.start();
     const filled = performance.now();
-    if (backlog > 0) {
+    if (backlog > 0 && options.head === 'paused') {
+      await addInChunks(
+        pool,
+        schema,
+        backlog,
+        (i) => ({ orderingKey: `p${i % 1000}`, payload: { i } }),
+        PAUSED_DESTINATION,
+      );
+      await waitUntilHeld(pool, schema, backlog);
+    } else if (backlog > 0) {
       await addInChunks(pool, schema, backlog + 1, (i) => ({ orderingKey: BLOCKED_KEY, payload: { i } }));
       await waitUntilParked(pool, schema, backlog);
     }
@@ -181,6 +220,7 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
       claimMedianMs: median(claimMs),
       claimMaxMs: Math.max(...claimMs),
       fillSeconds,
+      sentWhilePaused,
     };
   } finally {
     stopping.abort();
@@ -229,6 +269,7 @@ function medianDrain(drains: DrainFigures[]): DrainFigures {
     ...mid,
     claimMedianMs: median(drains.map((d) => d.claimMedianMs)),
     finished: drains.every((d) => d.finished),
+    sentWhilePaused: drains.reduce((n, d) => n + d.sentWhilePaused, 0),
   };
 }
 
@@ -240,7 +281,9 @@ export function blockedKeyLine(f: BlockedKeyFigures): string {
   return [
     `${f.options.others} messages over ${f.options.keys} keys`,
     `without backlog: ${d(f.without)}`,
-    `with ${f.options.backlog} behind a ${f.options.head} head: ${d(f.with)}`,
+    f.options.head === 'paused'
+      ? `with ${f.options.backlog} waiting for a paused destination (${f.with.sentWhilePaused} sent to it): ${d(f.with)}`
+      : `with ${f.options.backlog} behind a ${f.options.head} head: ${d(f.with)}`,
     `drain ratio ${f.drainRatio.toFixed(3)}x (goal >= 0.8), claim median x${f.claimMedianRatio.toFixed(1)} / max x${f.claimMaxRatio.toFixed(1)} (goal <= 2)`,
   ].join('; ');
 }
@@ -248,8 +291,8 @@ export function blockedKeyLine(f: BlockedKeyFigures): string {
 if (isMain(import.meta.url)) {
   const [backlog = '200000', others = '10000', keys = '100', head = 'failing', rounds = '3'] =
     process.argv.slice(2);
-  if (head !== 'failing' && head !== 'in_flight')
-    throw new Error(`head must be failing or in_flight, got "${head}"`);
+  if (head !== 'failing' && head !== 'in_flight' && head !== 'paused')
+    throw new Error(`head must be failing, in_flight or paused, got "${head}"`);
   const server = await startBenchPostgres();
   try {
     const f = await blockedKeyScenario({

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { OutboxError } from '../../src/core/foundation/errors.js';
-import { MIGRATIONS } from '../../src/core/migrations/index.js';
+import { LATEST_MIGRATION_VERSION, MIGRATIONS } from '../../src/core/migrations/index.js';
+
+/** What migrate applies to a schema at version 6: storage v2 and every later migration. */
+const FROM_7 = MIGRATIONS.map((m) => m.version).filter((v) => v >= 7);
 import { migrate } from '../../src/core/migrations/migrate.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -60,7 +63,7 @@ describe('migrate behind a long producer transaction', () => {
       `producer waits behind migrate: ${waits.length} inserts, p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, ` +
         `p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms; migrate retried ${result.lockRetries} times`,
     );
-    expect(result).toMatchObject({ applied: [7, 8], version: 8 });
+    expect(result).toMatchObject({ applied: FROM_7, version: LATEST_MIGRATION_VERSION });
     expect(result.lockRetries).toBeGreaterThan(0);
     expect(waits.length).toBeGreaterThan(20);
     // Before: every producer queued behind migrate's lock request for the held transaction's whole
@@ -85,6 +88,6 @@ describe('migrate behind a long producer transaction', () => {
     }
     const { rows } = await t.pool.query(`select max(version) as v from "${schema}".migrations`);
     expect(rows[0].v).toBe(6);
-    expect(await migrate(t.pool, { schema })).toMatchObject({ applied: [7, 8], lockRetries: 0 });
+    expect(await migrate(t.pool, { schema })).toMatchObject({ applied: FROM_7, lockRetries: 0 });
   });
 });

@@ -35,8 +35,10 @@ describe('the schema fence', () => {
     const error = await relay.runOnce().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutboxError);
     expect((error as OutboxError).code).toBe('SCHEMA_TOO_OLD');
-    expect((error as OutboxError).message).toContain(
-      `migration ${LATEST_MIGRATION_VERSION - 1} but this relay needs ${LATEST_MIGRATION_VERSION}: run \`outbox-relay migrate\``,
+    expect((error as OutboxError).message).toMatch(
+      new RegExp(
+        `migration ${MIGRATIONS.at(-2)!.version} but this relay needs ${LATEST_MIGRATION_VERSION}: run \`outbox-relay migrate\``,
+      ),
     );
 
     const other = createRelay({ db: t.db, schema, publishers: { default: publisher }, logger: NOOP_LOGGER });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { resumeDestination } from '../../src/core/maintenance/index.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createRelay, type RelayOptions } from '../../src/core/relay/relay.js';
 import type { WebhookPublisherOptions } from '../../src/publishers/webhook/webhook-options.js';
@@ -19,7 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 beforeEach(async () => {
-  await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
+  await t.pool.query(
+    `truncate "${t.schema}".messages, "${t.schema}".messages_archive, "${t.schema}".destinations`,
+  );
   // Timestamps may come from a fake clock far from now: verify signatures, not freshness, here.
   receiver = await startWebhookReceiver({ secrets: [SECRET], toleranceSeconds: 10 ** 10 });
 });
@@ -144,24 +147,24 @@ describe('webhook delivery through the relay', () => {
     expect(retried).toBeGreaterThan(30);
   });
 
-  it('dead-letters on 410, disables the endpoint for later messages, and sends again once re-enabled', async () => {
+  it('on 410 keeps the message waiting, pauses its destination for later messages, and sends them all once resumed', async () => {
     const publisher = webhook({ url: `${receiver.url}/gone` });
     const relay = relayFor(publisher);
     receiver.respond(reply.gone());
     await outbox().add(t.db, events(1)[0]!);
-    expect(await relay.runOnce()).toMatchObject({ claimed: 1, dead: 1 });
-    expect((await rows())[0]!.last_error).toMatch(/answered 410 Gone: endpoint disabled/);
+    expect(await relay.runOnce()).toMatchObject({ claimed: 1, dead: 0 });
+    expect((await rows())[0]).toMatchObject({ status: 'pending' });
+    expect((await rows())[0]!.last_error).toMatch(
+      /answered 410 Gone at attempt 1: the destination is paused/,
+    );
 
     receiver.respond(reply.ok());
     await outbox().addMany(t.db, events(2));
-    expect(await relay.runOnce()).toMatchObject({ claimed: 2, dead: 2 });
-    const later = (await rows()).slice(1);
-    for (const row of later) expect(row.last_error).toMatch(/webhook endpoint .*\/gone is disabled since/);
+    expect(await relay.runOnce()).toMatchObject({ claimed: 0 });
     expect(receiver.requests).toHaveLength(1);
 
-    expect(publisher.enableEndpoint(`${receiver.url}/gone`)).toBe(true);
-    await outbox().add(t.db, events(1)[0]!);
-    expect(await relay.runOnce()).toMatchObject({ claimed: 1, delivered: 1 });
+    expect(await resumeDestination(t.db, 'webhook', { schema: t.schema })).toMatchObject({ resumed: true });
+    expect(await relay.runOnce()).toMatchObject({ claimed: 3, delivered: 3 });
   });
 
   it('schedules the retry of a 429 exactly Retry-After later on the injected clock', async () => {

@@ -38,6 +38,13 @@ describe('destinationState', () => {
     expect(destinationState({ ...idle, delivered5m: 50, failed5m: 1, dead5m: 1 })).toBe('flowing');
   });
 
+  it('calls a paused destination paused, whatever its counts say', () => {
+    expect(destinationState({ ...idle, paused: true, waiting: 5, oldestWaitingSeconds: 3600 })).toBe(
+      'paused',
+    );
+    expect(destinationState({ ...idle, paused: true })).toBe('paused');
+  });
+
   it('calls a backlog that still delivers slow, and an idle destination flowing', () => {
     expect(
       destinationState({ ...idle, waiting: 500, attempted: 10, oldestWaitingSeconds: 900, delivered5m: 300 }),
@@ -47,6 +54,7 @@ describe('destinationState', () => {
 
   it('has one legend sentence per state', () => {
     expect(DESTINATION_STATE_RULES.map((r) => r.state)).toEqual([
+      'paused',
       'unserved',
       'stuck',
       'failing',

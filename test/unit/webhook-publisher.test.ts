@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   OutboxValidationError,
+  DestinationGoneError,
   PermanentPublishError,
   TransientPublishError,
 } from '../../src/core/foundation/errors.js';
@@ -198,21 +199,24 @@ describe('WebhookPublisher response handling', () => {
     expect(receiver.requests.slice(from).map((r) => r.path)).toEqual(['/hooks']);
   });
 
-  it('dead-letters 410, disables the endpoint and refuses further messages until re-enabled', async () => {
+  it('throws DestinationGoneError on 410 (the relay pauses the destination) and disables nothing in memory', async () => {
     const p = publisher({ url: `${receiver.url}/gone` });
     receiver.respond(reply.gone());
-    const from = receiver.requests.length;
     const first = await failure(p.publish(makeTestMessage(), testContext()));
-    expect(first).toBeInstanceOf(PermanentPublishError);
-    expect(first.message).toMatch(/410 Gone.*disabled/);
-    expect(p.disabledEndpoints().map((e) => e.url)).toEqual([`${receiver.url}/gone`]);
-
+    expect(first).toBeInstanceOf(DestinationGoneError);
+    expect(first).toMatchObject({ code: 'DESTINATION_GONE' });
+    expect(first.message).toMatch(/410 Gone at attempt 1: the destination is paused until resumed/);
+    expect(p.disabledEndpoints()).toEqual([]);
     receiver.respond(reply.ok());
-    const second = await failure(p.publish(makeTestMessage(), testContext()));
-    expect(second).toBeInstanceOf(PermanentPublishError);
-    expect(second.message).toMatch(/is disabled since .*enableEndpoint/);
-    expect(receiver.requests.length - from).toBe(1);
+    await expect(p.publish(makeTestMessage(), testContext())).resolves.toEqual({ status: 200 });
+  });
 
+  it('refuses an endpoint disabled with disableEndpoint until enableEndpoint', async () => {
+    const p = publisher({ url: `${receiver.url}/gone` });
+    p.disableEndpoint(`${receiver.url}/gone`, 'customer cancelled');
+    const refused = await failure(p.publish(makeTestMessage(), testContext()));
+    expect(refused).toBeInstanceOf(PermanentPublishError);
+    expect(refused.message).toMatch(/is disabled since .*customer cancelled.*enableEndpoint/);
     expect(p.enableEndpoint(`${receiver.url}/gone`)).toBe(true);
     await expect(p.publish(makeTestMessage(), testContext())).resolves.toEqual({ status: 200 });
   });

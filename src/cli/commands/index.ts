@@ -3,6 +3,7 @@ import { attemptsCommand } from './attempts-command.js';
 import { cleanupCommand } from './cleanup-command.js';
 import { configCommand } from './config-command.js';
 import { deadCommand } from './dead-command.js';
+import { destinationsCommand } from './destinations-command.js';
 import { demoCommand } from './demo-command.js';
 import { devicesCommand } from './devices-command.js';
 import { jobsCommand } from './jobs-command.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   deadCommand,
   attemptsCommand,
   showCommand,
+  destinationsCommand,
   jobsCommand,
   publishCommand,
   devicesCommand,

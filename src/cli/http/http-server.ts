@@ -6,6 +6,7 @@ import type { Scheduler } from '../../jobs/scheduler.js';
 import { createStatusRoutes } from '../status-page/status-routes.js';
 import { ADMIN_ROUTES } from './admin-routes.js';
 import { ATTEMPT_ROUTES } from './attempt-routes.js';
+import { DESTINATION_ROUTES } from './destination-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
@@ -36,6 +37,7 @@ const ROUTES: readonly Route[] = [
   ...ADMIN_ROUTES,
   ...OUTBOX_ADMIN_ROUTES,
   ...ATTEMPT_ROUTES,
+  ...DESTINATION_ROUTES,
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { listDestinations } from '../../core/maintenance/destinations.js';
 import { getStats } from '../../core/maintenance/outbox-stats.js';
 import type { Queryable } from '../../core/foundation/queryable.js';
 import type { Relay } from '../../core/relay/relay.js';
@@ -89,6 +90,12 @@ export function createMetrics(options: {
     labelNames: ['destination'],
     registers: [registry],
   });
+  const paused = new Gauge({
+    name: 'outbox_destination_paused',
+    help: '1 while a destination is paused for every relay (reason gone: it answered 410), 0 once resumed',
+    labelNames: ['destination', 'reason'],
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'outbox_database_up',
     help: '1 when the last stats query succeeded',
@@ -139,6 +146,9 @@ export function createMetrics(options: {
         for (const d of s.byDestination)
           if (d.status === 'pending')
             oldestByDestination.set({ destination: d.destination }, d.oldestAgeSeconds);
+        paused.reset();
+        for (const d of await listDestinations(options.db, { schema: options.schema }))
+          paused.set({ destination: d.name, reason: d.pausedReason ?? '' }, d.paused ? 1 : 0);
         up.set(1);
       } catch {
         // A scrape still answers with the process metrics; the gap shows as outbox_database_up 0.

@@ -1,6 +1,6 @@
 import type { Logger } from '../../core/foundation/logger.js';
 import type { Publisher } from '../../core/foundation/publisher.js';
-import type { Relay } from '../../core/relay/index.js';
+import type { DestinationPauseInfo, Relay } from '../../core/relay/index.js';
 import type { CliConfig } from '../config/settings.js';
 
 /** What `attachRelayHooks` attached; `detach` before the relay is dropped. */
@@ -9,8 +9,9 @@ export interface RelayHooks {
 }
 
 /**
- * The binary's listeners on a relay it created (`start`, `run`, the relay job): today the
- * copy of each dead message to NATS_DEAD_LETTER_SUBJECT. The NATS module loads only when that
+ * The binary's listeners on a relay it created (`start`, `run`, the relay job): a log line for
+ * each pause and resume of a destination it sees, and the copy of each dead message to
+ * NATS_DEAD_LETTER_SUBJECT. The NATS module loads only when that
  * is set; the checks of the settings made sure the nats publisher is among `publishers`.
  *
  * @example
@@ -22,11 +23,29 @@ export async function attachRelayHooks(
   config: CliConfig,
   logger: Logger,
 ): Promise<RelayHooks> {
+  const paused = (info: DestinationPauseInfo) =>
+    logger.warn(
+      { destination: info.destination, reason: info.reason, until: info.until },
+      'destination paused: no relay sends to it until it is resumed',
+    );
+  const resumed = (info: { destination: string }) =>
+    logger.info({ destination: info.destination }, 'destination resumed');
+  relay.on('destination.paused', paused);
+  relay.on('destination.resumed', resumed);
+  const pauses = () => {
+    relay.off('destination.paused', paused);
+    relay.off('destination.resumed', resumed);
+  };
   const subject = config.natsDeadLetterSubject;
-  if (subject === undefined) return { detach() {} };
+  if (subject === undefined) return { detach: pauses };
   const nats = await import('../../publishers/nats/index.js');
   const publisher = publishers.nats;
-  if (!(publisher instanceof nats.NatsPublisher)) return { detach() {} };
+  if (!(publisher instanceof nats.NatsPublisher)) return { detach: pauses };
   const forwarder = nats.forwardDeadLetters(relay, publisher, { subject, logger });
-  return { detach: () => forwarder.detach() };
+  return {
+    detach: () => {
+      pauses();
+      forwarder.detach();
+    },
+  };
 }

@@ -5,10 +5,12 @@ export const SLOW_AFTER_SECONDS = 60;
 export const STUCK_AFTER_SECONDS = 5 * 60;
 
 /** A destination's state in plain words, worst first. */
-export type DestinationState = 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
+export type DestinationState = 'paused' | 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
 
 /** What the rule reads about one destination. */
 export interface DestinationFacts {
+  /** Paused for every relay (docs/destinations.md): nothing is sent, whatever the counts say. */
+  paused?: boolean;
   /** Pending + in flight. */
   waiting: number;
   /** Of those, rows claimed at least once. */
@@ -27,6 +29,10 @@ export interface DestinationFacts {
  * same sentences, so the words and the code cannot drift apart.
  */
 export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; rule: string }> = [
+  {
+    state: 'paused',
+    rule: 'paused for every relay, by an operator or by a 410 Gone answer (reason gone): nothing is sent and every message is kept until it is resumed or its pause time passes',
+  },
   {
     state: 'unserved',
     rule: `messages wait over ${SLOW_AFTER_SECONDS} s and none was ever attempted: no running relay has a publisher for this destination`,
@@ -53,6 +59,7 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
  * destinationState({ waiting: 40, attempted: 40, oldestWaitingSeconds: 3600, delivered5m: 0, failed5m: 12, dead5m: 0 }) // 'stuck'
  */
 export function destinationState(f: DestinationFacts): DestinationState {
+  if (f.paused) return 'paused';
   if (f.waiting > 0 && f.attempted === 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'unserved';
   if (f.waiting > 0 && f.oldestWaitingSeconds > STUCK_AFTER_SECONDS && f.delivered5m === 0) return 'stuck';
   // Deaths count on their own: half the messages dying is an outage however many get through.

@@ -39,9 +39,11 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   <section>
     <h2>Destinations</h2>
     <table id="destinations">
-      <thead><tr><th>Destination</th><th>State</th><th class="num">Pending</th><th class="num">In flight</th><th class="num">Oldest waiting</th><th class="num">Delivered 5m / 60m</th><th class="num">Failed attempts 5m / 60m</th><th class="num">Dead</th><th>Last error</th></tr></thead>
+      <thead><tr><th>Destination</th><th>State</th><th class="num">Pending</th><th class="num">In flight</th><th class="num">Oldest waiting</th><th class="num">Delivered 5m / 60m</th><th class="num">Failed attempts 5m / 60m</th><th class="num">Dead</th><th>Last error</th><th class="action">Actions</th></tr></thead>
       <tbody></tbody>
     </table>
+    <div id="destination-confirm" hidden></div>
+    <p id="destination-result" role="status"></p>
     <p id="destinations-empty" class="muted" hidden>No messages in the last hour.</p>
     <div id="drill" aria-live="polite" hidden></div>
     <details id="legend"><summary>What the states mean</summary><dl id="rules"></dl>

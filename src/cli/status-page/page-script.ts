@@ -83,7 +83,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
   }
 
   function clear() {
-    var ids = ['alerts', 'health', 'rules', 'chart', 'confirm', 'dead-result', 'drill', 'story'];
+    var ids = ['alerts', 'health', 'rules', 'chart', 'confirm', 'dead-result', 'drill', 'story', 'destination-confirm', 'destination-result'];
     for (var i = 0; i < ids.length; i++) $(ids[i]).replaceChildren();
     var tables = ['destinations', 'dead', 'jobs'];
     for (var j = 0; j < tables.length; j++) $(tables[j]).tBodies[0].replaceChildren();
@@ -136,13 +136,13 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     }
     var alerts = [];
     var rows = d.destinations.map(function (x) {
-      if (x.state === 'stuck' || x.state === 'unserved' || x.state === 'failing') {
-        alerts.push(x.destination + ' is ' + x.state + (x.oldestWaitingSeconds > 0 ? ': oldest message waiting ' + duration(x.oldestWaitingSeconds) : '') + (x.pending + x.inFlight > 0 ? ', ' + (x.pending + x.inFlight) + ' waiting' : '') + (x.failed5m > 0 ? ', ' + x.failed5m + ' failed in 5 min' : ''));
+      if (x.state === 'stuck' || x.state === 'unserved' || x.state === 'failing' || x.state === 'paused') {
+        alerts.push(x.destination + ' is ' + x.state + (x.paused ? ' (' + pausedText(x.paused, d.now) + ')' : '') + (x.oldestWaitingSeconds > 0 ? ': oldest message waiting ' + duration(x.oldestWaitingSeconds) : '') + (x.pending + x.inFlight > 0 ? ', ' + (x.pending + x.inFlight) + ' waiting' : '') + (x.failed5m > 0 ? ', ' + x.failed5m + ' failed in 5 min' : ''));
       }
       var tr = el('tr', { className: 'row-' + x.state, 'data-destination': x.destination, 'data-state': x.state });
       // A button: a click (or Enter) shows the destination's last attempts below the table.
       tr.appendChild(el('td', { className: 'dest' }, el('button', { type: 'button', className: 'link dest-link', 'data-destination': x.destination, text: x.destination, title: 'Show its last attempts' })));
-      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' })));
+      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' }), x.paused ? el('span', { className: 'paused-reason', text: ' ' + pausedText(x.paused, d.now) }) : null));
       tr.appendChild(td(x.pending, 'num pending'));
       tr.appendChild(td(x.inFlight, 'num in-flight'));
       tr.appendChild(td(x.oldestWaitingSeconds > 0 ? duration(x.oldestWaitingSeconds) : '', 'num oldest', x.oldestWaitingSince ? 'since ' + x.oldestWaitingSince : ''));
@@ -150,8 +150,19 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
       tr.appendChild(td(x.failed5m + ' / ' + x.failed60m, 'num failed', 'of which died: ' + x.dead5m + ' / ' + x.dead60m));
       tr.appendChild(td(x.deadTotal, 'num dead'));
       tr.appendChild(td(x.sampleError, 'error'));
+      var cell = el('td', { className: 'action' });
+      if (actions) {
+        (x.paused ? ['resume'] : ['pause', 'retry-now']).forEach(function (action) {
+          var b = el('button', { type: 'button', className: action, text: DESTINATION_VERBS[action] });
+          b.addEventListener('click', function () { confirmDestination(action, x); });
+          cell.appendChild(b);
+        });
+      }
+      tr.appendChild(cell);
       return tr;
     });
+    var actionCols = document.querySelectorAll('#destinations .action');
+    for (var a = 0; a < actionCols.length; a++) actionCols[a].hidden = !actions;
     $('destinations').tBodies[0].replaceChildren.apply($('destinations').tBodies[0], rows);
     $('destinations-empty').hidden = rows.length > 0;
     var box = $('alerts');
@@ -198,26 +209,68 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     $('chart').replaceChildren(s, caption);
   }
 
-  function confirmAction(action, group) {
-    var box = $('confirm');
-    var verb = action === 'replay' ? 'Replay' : 'Purge';
-    var yes = el('button', { type: 'button', id: 'confirm-yes', text: 'Yes, ' + action + ' ' + group.count });
-    var no = el('button', { type: 'button', id: 'confirm-no', text: 'Cancel' });
-    box.replaceChildren(
-      el('p', { text: verb + ' ' + group.count + ' dead message(s) of ' + group.destination + ' (' + group.reason + ')?' + (action === 'purge' ? ' They are deleted for good.' : ' They go back to pending with a fresh attempt budget.') }),
-      yes, no);
+  function pausedText(p, nowIso) {
+    return (p.reason === 'gone' ? 'gone: the receiver answered 410' : p.reason) + ', ' + (p.until ? 'until ' + p.until + ' (' + ago(p.until, nowIso) + ')' : 'until resumed');
+  }
+
+  // One confirmation for every admin action of the page: the question, then Yes (posting
+  // \`body\` to \`path\` with the token) or Cancel; the outcome goes to \`resultId\`.
+  function confirmThen(o) {
+    var box = $(o.boxId);
+    var yes = el('button', { type: 'button', id: o.boxId + '-yes', text: o.yes });
+    var no = el('button', { type: 'button', id: o.boxId + '-no', text: 'Cancel' });
+    box.replaceChildren.apply(box, [el('p', { text: o.question })].concat(o.inputs || [], [yes, no]));
     box.hidden = false;
     no.addEventListener('click', function () { box.hidden = true; box.replaceChildren(); });
     yes.addEventListener('click', function () {
       yes.disabled = true;
-      api('/api/admin/dead/' + action, { method: 'POST', body: JSON.stringify({ destination: group.destination, reason: group.reason }) })
-        .then(function (r) {
-          $('dead-result').textContent = action === 'replay' ? 'Replayed ' + r.replayed + ' message(s) of ' + group.destination + '.' : 'Purged ' + r.purged + ' message(s) of ' + group.destination + '.';
-        }, function (e) {
+      api(o.path, { method: 'POST', body: JSON.stringify(o.body()) })
+        .then(function (r) { $(o.resultId).textContent = o.done(r); }, function (e) {
           if (e instanceof Unauthorized) return showLogin(true);
-          $('dead-result').textContent = verb + ' failed: ' + e.message;
+          $(o.resultId).textContent = o.verb + ' failed: ' + e.message;
         })
         .then(function () { box.hidden = true; box.replaceChildren(); if ($('login').hidden) return refresh(); });
+    });
+  }
+
+  function confirmAction(action, group) {
+    var verb = action === 'replay' ? 'Replay' : 'Purge';
+    confirmThen({
+      boxId: 'confirm', resultId: 'dead-result', verb: verb, path: '/api/admin/dead/' + action,
+      yes: 'Yes, ' + action + ' ' + group.count,
+      question: verb + ' ' + group.count + ' dead message(s) of ' + group.destination + ' (' + group.reason + ')?' + (action === 'purge' ? ' They are deleted for good.' : ' They go back to pending with a fresh attempt budget.'),
+      body: function () { return { destination: group.destination, reason: group.reason }; },
+      done: function (r) { return action === 'replay' ? 'Replayed ' + r.replayed + ' message(s) of ' + group.destination + '.' : 'Purged ' + r.purged + ' message(s) of ' + group.destination + '.'; },
+    });
+  }
+
+  var DESTINATION_VERBS = { pause: 'Pause', resume: 'Resume', 'retry-now': 'Retry now' };
+  var DESTINATION_QUESTIONS = {
+    pause: ': no relay sends to it until it is resumed (or until the time given); every message is kept.',
+    resume: ': its waiting messages are due at once, for every relay.',
+    'retry-now': ': its messages waiting on a retry backoff are due at once.',
+  };
+
+  function confirmDestination(action, x) {
+    var reason = el('input', { id: 'pause-reason', type: 'text', placeholder: 'reason (optional)' });
+    var until = el('input', { id: 'pause-until', type: 'text', placeholder: 'until: 2h, 1d or ISO date (optional)' });
+    confirmThen({
+      boxId: 'destination-confirm', resultId: 'destination-result', verb: DESTINATION_VERBS[action],
+      path: '/api/admin/destinations/' + action,
+      yes: 'Yes, ' + DESTINATION_VERBS[action].toLowerCase() + ' ' + x.destination,
+      question: DESTINATION_VERBS[action] + ' ' + x.destination + DESTINATION_QUESTIONS[action],
+      inputs: action === 'pause' ? [reason, until] : [],
+      body: function () {
+        var b = { destination: x.destination };
+        if (action === 'pause' && reason.value.trim()) b.reason = reason.value.trim();
+        if (action === 'pause' && until.value.trim()) b.until = until.value.trim();
+        return b;
+      },
+      done: function (r) {
+        if (action === 'pause') return 'Paused ' + x.destination + ' (' + r.held + ' waiting message(s) held).';
+        if (action === 'resume') return r.resumed ? 'Resumed ' + x.destination + ' (' + r.released + ' message(s) due now).' : x.destination + ' was not paused.';
+        return 'Retrying ' + r.released + ' message(s) of ' + x.destination + ' now.';
+      },
     });
   }
 

@@ -1,4 +1,5 @@
 import { describeError } from '../../core/foundation/errors.js';
+import { listDestinations } from '../../core/maintenance/destinations.js';
 import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrations/migrate.js';
 import { type Queryable, type RunSql, sqlRunner } from '../../core/foundation/queryable.js';
 import type { Relay } from '../../core/relay/relay.js';
@@ -88,6 +89,8 @@ export interface DestinationLine {
   dead5m: number;
   dead60m: number;
   deadTotal: number;
+  /** Set while the destination is paused: why (`gone`: it answered 410) and until when (null: until resumed). */
+  paused: { reason: string; until: string | null; since: string | null } | null;
   /**
    * One error of a waiting message (why it is not going through); when none waits with an
    * error but messages died in the last hour, the newest death's reason and error; else null.
@@ -198,11 +201,12 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
   const store = new StatusStore(src.schema);
   const run = sqlRunner(src.db);
   const { now, since, recentSince } = await windows(store, run);
-  const [open, delivered, dead, groups] = await Promise.all([
+  const [open, delivered, dead, groups, paused] = await Promise.all([
     store.openByDestination(run),
     src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
     store.deadGroups(run, { limit: 10_000 }),
+    listDestinations(src.db, { schema: src.schema, pausedOnly: true }),
   ]);
   const lines = new Map<string, DestinationLine>();
   const line = (destination: string) => {
@@ -222,6 +226,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
         dead5m: 0,
         dead60m: 0,
         deadTotal: 0,
+        paused: null,
         sampleError: null,
       };
       lines.set(destination, l);
@@ -265,11 +270,23 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.failed60m += f.count;
     if (f.minute + MINUTE_MS > recentSince.getTime()) l.failed5m += f.count;
   }
-  const order: Record<DestinationState, number> = { unserved: 0, stuck: 1, failing: 2, slow: 3, flowing: 4 };
+  for (const p of paused) {
+    line(p.name).paused = {
+      reason: p.pausedReason ?? '',
+      until: iso(p.pausedUntil),
+      since: iso(p.pausedAt),
+    };
+  }
+  // Worst first, in the order of the rules (paused first: an operator's or a 410's doing).
+  const order = Object.fromEntries(DESTINATION_STATE_RULES.map((r, i) => [r.state, i])) as Record<
+    DestinationState,
+    number
+  >;
   const destinations = [...lines.values()].map((l) => {
     l.failed5m += l.dead5m;
     l.failed60m += l.dead60m;
     l.state = destinationState({
+      paused: l.paused !== null,
       waiting: l.pending + l.inFlight,
       attempted: attempted.get(l.destination) ?? 0,
       oldestWaitingSeconds: l.oldestWaitingSeconds,

@@ -14,6 +14,10 @@ export type OutboxErrorCode =
   | 'SCHEDULER_STOPPED'
   /** The binary's command line is wrong (exit 2). */
   | 'USAGE'
+  /** A publisher found the destination gone (410): the relay pauses it instead of dead-lettering. */
+  | 'DESTINATION_GONE'
+  /** `retryDestinationNow` on a paused destination: resume it instead. */
+  | 'DESTINATION_PAUSED'
   | (string & {});
 
 /**
@@ -104,6 +108,24 @@ export class PermanentPublishError extends OutboxError {
 
   constructor(message: string, options?: { status?: number; cause?: unknown }) {
     super('PUBLISH_PERMANENT', message, options);
+    this.status = options?.status;
+  }
+}
+
+/**
+ * The destination itself is gone (HTTP 410): the relay keeps the message waiting and pauses the
+ * destination for every relay sharing the table, with reason `gone`, until an operator resumes
+ * it (docs/destinations.md). Any publisher may throw it.
+ *
+ * @example
+ * if (res.status === 410) throw new DestinationGoneError('webhook answered 410 Gone');
+ */
+export class DestinationGoneError extends OutboxError {
+  /** The receiver's HTTP status, when it answered one (the attempt log records it). */
+  readonly status: number | undefined;
+
+  constructor(message: string, options?: { status?: number; cause?: unknown }) {
+    super('DESTINATION_GONE', message, options);
     this.status = options?.status;
   }
 }

@@ -22,6 +22,7 @@ export { guardConnectionErrors } from './connection-error-guard.js';
 export {
   ConfigError,
   describeError,
+  DestinationGoneError,
   OutboxError,
   type OutboxErrorCode,
   OutboxValidationError,

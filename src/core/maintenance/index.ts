@@ -23,4 +23,14 @@ export {
   type StoredMessage,
 } from './dead-letters.js';
 export { getMessageStory, type MessageState, type MessageStory } from './message-story.js';
+export {
+  DEFAULT_PAUSE_REASON,
+  type DestinationOptions,
+  type DestinationStatus,
+  listDestinations,
+  MAX_PAUSE_REASON_CHARS,
+  pauseDestination,
+  resumeDestination,
+  retryDestinationNow,
+} from './destinations.js';
 export { getStats, type OutboxStats } from './outbox-stats.js';

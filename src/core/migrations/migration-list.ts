@@ -6,6 +6,7 @@ import { routeIndexMigration } from './0005-route-index.js';
 import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
 import { storageV2Migration } from './0007-storage-v2.js';
 import { attemptLogMigration } from './0008-attempt-log.js';
+import { destinationsMigration } from './0009-destinations.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one (it is frozen:
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   deliveredAtIndexMigration,
   storageV2Migration,
   attemptLogMigration,
+  destinationsMigration,
 ];
 
 /** The newest migration version this build of outbox-relay knows. */

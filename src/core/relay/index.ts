@@ -20,6 +20,7 @@ export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_STOP_TIMEOUT_MS,
   type DeliveredInfo,
+  type DestinationPauseInfo,
   RELAY_OPTION_BOUNDS,
   type Relay,
   type RelayCounters,

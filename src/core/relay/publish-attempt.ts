@@ -1,6 +1,11 @@
 import type { PublishContext, Publisher } from '../foundation/publisher.js';
 import type { ClaimedMessage } from './claimed-message.js';
-import { describeError, PermanentPublishError, TransientPublishError } from '../foundation/errors.js';
+import {
+  DestinationGoneError,
+  describeError,
+  PermanentPublishError,
+  TransientPublishError,
+} from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import {
   startSendSpan,
@@ -37,6 +42,8 @@ export type Outcome =
       permanent: boolean;
       /** No publisher for its destination (only when the relay claims every destination). */
       unroutable?: boolean;
+      /** The destination is gone (`DestinationGoneError`): hold the message, pause the destination. */
+      gone?: boolean;
       durationMs: number;
     }
   /** Never started, or stopped before it delivered: give the row back with its attempt. */
@@ -149,6 +156,7 @@ export async function attemptPublish(
       error,
       reason: describeError(error),
       permanent: error instanceof PermanentPublishError,
+      ...(error instanceof DestinationGoneError ? { gone: true } : {}),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       startedAt: started,
       durationMs: performance.now() - started,

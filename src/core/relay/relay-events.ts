@@ -4,6 +4,17 @@ import type { Logger } from '../foundation/logger.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import type { DeadReason } from '../store/dead-reason.js';
 
+/** What a `destination.paused` event says (docs/destinations.md). */
+export interface DestinationPauseInfo {
+  destination: string;
+  /** `gone` (the receiver answered 410 Gone), or the words given to `pauseDestination`. */
+  reason: string;
+  /** When the pause ends by itself; null: until resumed. */
+  until: Date | null;
+  /** The message whose 410 paused it, when this relay saw that answer itself. */
+  message?: OutboxMessage;
+}
+
 /** Details given with each relay event. */
 export interface DeliveredInfo {
   durationMs: number;
@@ -25,6 +36,13 @@ export interface RelayEvents {
   error: [error: unknown];
   /** The relay stopped itself (see `Relay.fault`) and has finished or released what it held. */
   fault: [error: OutboxError];
+  /**
+   * A destination is paused for every relay (by an operator, or by a 410 Gone answer): seen by
+   * this relay within about a second of any process pausing it, and at its first look.
+   */
+  'destination.paused': [info: DestinationPauseInfo];
+  /** A destination this relay saw paused flows again (resumed, or its pause time passed). */
+  'destination.resumed': [info: { destination: string }];
 }
 
 /** How often a listener that keeps throwing is logged again, per event name. */

@@ -5,6 +5,7 @@ import { ClaimedMessage } from './claimed-message.js';
 import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import { FailureSummary } from './failure-summary.js';
+import { DestinationPauses } from './destination-pauses.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -20,13 +21,13 @@ import {
 } from './relay-options.js';
 import { SchemaFence } from './schema-fence.js';
 import { IdleWaiters } from './idle-waiters.js';
-import { OutboxStore, preparedRunner } from '../store/index.js';
+import { DestinationStore, OutboxStore, preparedRunner } from '../store/index.js';
 import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
-export type { DeliveredInfo, RelayEvents } from './relay-events.js';
+export type { DeliveredInfo, DestinationPauseInfo, RelayEvents } from './relay-events.js';
 export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONCURRENCY,
@@ -75,6 +76,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly store: OutboxStore;
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
+  private readonly pauses: DestinationPauses;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -126,12 +128,13 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
+    this.pauses = new DestinationPauses(new DestinationStore(o.schema), this.run, o.clock, this);
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
       run: this.run,
-      onWritten: (w) => this.written(w),
+      onWritten: (w) => (w.kind === 'paused' ? this.pauses.written(w) : this.written(w)),
       onError: (error, msg) => this.report(error, msg),
       isStopping: () => this.stopping !== undefined,
     });
@@ -295,7 +298,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
     this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
-    await this.unservedCheck;
+    await Promise.all([this.unservedCheck, this.pauses.look()]);
     const started = performance.now();
     const rows = await this.store.claim(this.run, {
       ...(this.o.clock ? { clock: this.o.clock } : {}),
@@ -364,7 +367,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   }
 
   /** Counts and announces what the database accepted. */
-  private written(w: Written): void {
+  private written(w: Exclude<Written, { kind: 'paused' }>): void {
     if (w.kind === 'delivered') {
       this.totals.delivered++;
       this.failures.delivered(w.message.destination);

@@ -9,6 +9,9 @@ import { clampRetryAfterMs, isDataError, resultJson, storableText } from '../fou
 import type { DeadReason, FailedRow, OutboxStore, WrittenRow } from '../store/index.js';
 import { type AttemptLogMode, attemptRecord } from './attempt-record.js';
 
+/** The pause reason a 410 Gone (a `DestinationGoneError`) writes. */
+export const GONE_PAUSE_REASON = 'gone';
+
 /** Failed write-back rounds after which a stopping relay gives up and leaves rows to lease expiry. */
 const STOP_GIVE_UP_ROUNDS = 8;
 
@@ -18,7 +21,9 @@ export type Written =
   | { kind: 'failed'; message: OutboxMessage; error: unknown; retryAt: Date; durationMs: number }
   | { kind: 'dead'; message: OutboxMessage; reason: string; deadReason: DeadReason }
   /** Its message_id was delivered before (archived): the row left the table, never sent again. */
-  | { kind: 'duplicate'; message: OutboxMessage };
+  | { kind: 'duplicate'; message: OutboxMessage }
+  /** Its destination is gone: the row waits, and the destination is paused fleet-wide. */
+  | { kind: 'paused'; message: OutboxMessage; reason: string; error: unknown };
 
 /** What the write-back needs from its relay. */
 export interface WriteBackOptions {
@@ -185,6 +190,12 @@ export class WriteBack {
         this.leaseLost(m, row.deadReason ? 'dead' : 'failed');
       } else if (written.duplicate) {
         this.duplicate(m, row.deadReason ? 'dead' : 'failed');
+      } else if (row.pauseReason) {
+        this.o.logger.warn(
+          { messageId: m.messageId, destination: m.destination, reason: row.error },
+          'destination gone: paused for every relay until resumed; the message waits',
+        );
+        this.o.onWritten({ kind: 'paused', message: m, reason: row.pauseReason, error: x.error });
       } else if (row.deadReason) {
         this.o.logger.warn(
           { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
@@ -205,13 +216,15 @@ export class WriteBack {
   private failedRow(x: Of<'failed'>): FailedRow {
     const m = x.job.message;
     const maxAttempts = Math.min(m.maxAttempts, this.o.maxAttempts ?? m.maxAttempts);
-    const deadReason = x.unroutable
-      ? 'unroutable'
-      : x.permanent
-        ? 'permanent'
-        : m.attempts >= maxAttempts
-          ? 'max_attempts'
-          : null;
+    const deadReason = x.gone
+      ? null
+      : x.unroutable
+        ? 'unroutable'
+        : x.permanent
+          ? 'permanent'
+          : m.attempts >= maxAttempts
+            ? 'max_attempts'
+            : null;
     const retryAfterMs = clampRetryAfterMs(x.retryAfterMs, this.o.retry.maxDelayMs);
     return {
       id: m.id,
@@ -224,6 +237,7 @@ export class WriteBack {
       messageId: m.messageId,
       destination: m.destination,
       record: attemptRecord(x, performance.now()),
+      pauseReason: x.gone ? GONE_PAUSE_REASON : null,
     };
   }
 

@@ -82,10 +82,17 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
     options.fenceVersion === undefined
       ? ''
       : ` and (select ${relaysFromSql('v')} from ${s}.migrations v order by v.version desc limit 1) <= ${Math.trunc(options.fenceVersion)}`;
+  // Paused destinations (migration 9, docs/destinations.md): their waiting rows are held beyond
+  // the due range, so the index walk never reaches them; this skips the few that became due
+  // since (added, retried or unparked after the pause) until the relay's hold pass holds them
+  // too. An uncorrelated InitPlan: one scan of the tiny destinations table per statement, then
+  // one comparison against an (almost always empty) array per row walked.
+  const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')})`;
   const eligible = (
     m: string,
   ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
          and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
+         and ${m}.destination <> all(${paused})
          and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
   const expired = (m: string) =>
     `(${m}.status = 'in_flight' and ${m}.attempts >= least(${m}.max_attempts, coalesce($5::int, ${m}.max_attempts))) as expired`;
@@ -233,28 +240,39 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // A row whose message_id is already archived is a duplicate of a delivered message: it is
   // deleted instead of retried or dead-lettered (one probe of messages_archive_message_id_idx
   // per failed row; failures are not the drain's hot path) and frees its key's successor.
+  // A row with a pause reason (its receiver answered 410 Gone) stays waiting, held until its
+  // destination is resumed, and pauses that destination for the whole fleet in this statement
+  // (a primary-key upsert into destinations).
   const markFailedWith = (log: boolean) => `with r as (
       select r.*, exists (select 1 from ${a} x join ${t} h on h.message_id = x.message_id where h.id = r.id) as dup
-        from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[])
-          as r(id, attempts, delay_ms, error, dead_reason)),
+        from unnest($1::bigint[], $2::int[], $3::float8[], $4::text[], $5::text[], $8::text[])
+          as r(id, attempts, delay_ms, error, dead_reason, pause_reason)),
     f as (
       update ${t} m
          set status = case when r.dead_reason is null then 'pending' else 'dead' end,
-             available_at = ${nowSql('$6')} + r.delay_ms * interval '1 ms',
+             available_at = case when r.pause_reason is null
+               then ${nowSql('$6')} + r.delay_ms * interval '1 ms' else 'infinity' end,
              last_error = r.error, locked_by = null, locked_until = null,
              dead_at = case when r.dead_reason is not null then ${nowSql('$6')} end,
              dead_reason = r.dead_reason
         from r
        where m.id = r.id and not r.dup and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
-      returning m.id, m.ordering_key, m.dead_at),
+      returning m.id, m.ordering_key, m.dead_at, m.destination, r.pause_reason),
+    paused as (
+      insert into ${s}.destinations as d (name, paused_until, paused_reason, paused_at, updated_at)
+      select distinct on (destination) destination, 'infinity', pause_reason, ${nowSql('$6')}, ${nowSql('$6')}
+        from f where pause_reason is not null
+      on conflict (name) do update
+        set paused_until = 'infinity', paused_reason = excluded.paused_reason, updated_at = excluded.updated_at,
+            paused_at = case when d.paused_until > excluded.paused_at then d.paused_at else excluded.paused_at end),
     dup as (
       delete from ${t} m using r
        where m.id = r.id and r.dup and m.status = 'in_flight' and m.locked_by = $7 and m.attempts = r.attempts
       returning m.id, m.ordering_key),
 ${
   log
-    ? // $8 message_id, $9 destination, $10 outcome, $11 ago ms, $12 duration ms, $13 HTTP
-      // status, $14 error code, $15 detail. A row neither written nor deleted as a duplicate
+    ? // $9 message_id, $10 destination, $11 outcome, $12 ago ms, $13 duration ms, $14 HTTP
+      // status, $15 error code, $16 detail. A row neither written nor deleted as a duplicate
       // was no longer ours: its attempt is logged as lease_lost.
       `
     ${logAttempts(
@@ -262,8 +280,8 @@ ${
                case when exists (select 1 from f where f.id = x.id) or exists (select 1 from dup where dup.id = x.id)
                     then x.outcome else 'lease_lost' end as outcome,
                x.ago_ms, x.duration_ms, x.status_code, x.error_code, x.detail
-          from unnest($1::bigint[], $8::uuid[], $9::text[], $2::int[], $10::text[], $11::float8[], $12::float8[],
-                      $13::int[], $14::text[], $15::text[])
+          from unnest($1::bigint[], $9::uuid[], $10::text[], $2::int[], $11::text[], $12::float8[], $13::float8[],
+                      $14::int[], $15::text[], $16::text[])
             as x(id, message_id, destination, attempt, outcome, ago_ms, duration_ms, status_code, error_code, detail))`,
       nowSql('$6'),
       '$7',

@@ -64,6 +64,11 @@ export interface FailedRow {
   messageId: string;
   destination: string;
   record: AttemptRecord;
+  /**
+   * Set (`gone`): the row stays waiting, held until its destination is resumed, and the
+   * write-back pauses the destination fleet-wide with this reason (docs/destinations.md).
+   */
+  pauseReason?: string | null;
 }
 
 /** A delivered attempt's log fields (the rest comes from the row the statement deletes). */
@@ -243,6 +248,7 @@ export class OutboxStore {
       rows.map((r) => r.deadReason),
       nowParam(args.clock),
       args.workerId,
+      rows.map((r) => r.pauseReason ?? null),
     ];
     if (!args.log) return run<WrittenRow>(this.sql.markFailed, common);
     return run<WrittenRow>(this.sql.markFailedLogged, [

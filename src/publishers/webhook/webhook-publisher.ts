@@ -1,7 +1,11 @@
 import { type FormattedBody, formatBody } from '../../core/foundation/body-format.js';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Clock } from '../../core/foundation/clock.js';
-import { PermanentPublishError, TransientPublishError } from '../../core/foundation/errors.js';
+import {
+  DestinationGoneError,
+  PermanentPublishError,
+  TransientPublishError,
+} from '../../core/foundation/errors.js';
 import type { OutboxMessage } from '../../core/foundation/message.js';
 import { parseDestination } from '../../core/foundation/parse-destination.js';
 import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
@@ -17,7 +21,7 @@ import {
 } from './webhook-options.js';
 import { classifyWebhookResponse } from './webhook-response.js';
 
-/** An endpoint that answered 410 Gone and gets no more requests until re-enabled. */
+/** An endpoint disabled with `disableEndpoint` in this process: no more requests until re-enabled. */
 export interface DisabledWebhookEndpoint {
   readonly url: string;
   readonly since: Date;
@@ -80,7 +84,8 @@ function redirectTarget(location: string | undefined, base: URL): string {
  * Delivers outbox messages as Standard Webhooks v1 requests: the stored body byte-for-byte,
  * `webhook-id` = message id (stable across retries), `webhook-timestamp` = this attempt,
  * one `webhook-signature` per secret. 2xx is delivered; 429/5xx/timeouts/network errors retry
- * (honouring `Retry-After`); 410 dead-letters and disables the endpoint; other 4xx and all
+ * (honouring `Retry-After`); 410 throws `DestinationGoneError`: the relay keeps the message
+ * waiting and pauses its destination for the whole fleet (docs/destinations.md); other 4xx and all
  * 3xx dead-letter (redirects are never followed). An SSRF guard refuses internal targets
  * unless `allowPrivateNetworks` or `allowHosts` says otherwise.
  *
@@ -136,7 +141,8 @@ export class WebhookPublisher implements Publisher {
   }
 
   /**
-   * Endpoints disabled by a 410 Gone answer (held in memory: a restart re-enables them).
+   * Endpoints disabled with `disableEndpoint` (held in memory: a restart re-enables them). A 410
+   * Gone answer no longer lands here: it pauses the destination in the database instead.
    *
    * @example
    * for (const e of webhook.disabledEndpoints()) console.log(e.url, e.since, e.reason);
@@ -157,7 +163,8 @@ export class WebhookPublisher implements Publisher {
   }
 
   /**
-   * Sends to an endpoint again after a 410 (or `disableEndpoint`); returns whether it was disabled.
+   * Sends to an endpoint again after `disableEndpoint`; returns whether it was disabled. (After a
+   * 410, resume the destination instead: `resumeDestination`, `outbox-relay destinations resume`.)
    * Dead-lettered messages stay dead: replay them from the dead-letter tools.
    *
    * @example
@@ -329,14 +336,8 @@ export class WebhookPublisher implements Publisher {
         });
       }
       if (verdict.reason === 'gone') {
-        const reason = `answered 410 Gone at attempt ${context.attempt}`;
-        this.#disabled.set(url.href, { url: url.href, since: this.#clock.now(), reason });
-        context.logger.warn(
-          { webhook: where },
-          'webhook endpoint answered 410 Gone: disabled until enableEndpoint()',
-        );
-        throw new PermanentPublishError(
-          `webhook to ${where} answered 410 Gone: endpoint disabled until enableEndpoint() is called; ${snippet}`,
+        throw new DestinationGoneError(
+          `webhook to ${where} answered 410 Gone at attempt ${context.attempt}: the destination is paused until resumed; ${snippet}`,
           { status },
         );
       }
