@@ -313,7 +313,7 @@ describe('a message story', () => {
 describe('migration 8', () => {
   it('lets relays built for migration 7 keep claiming after it: they simply log nothing', async () => {
     const { rows } = await t.pool.query(
-      `select version, relays_from from "${t.schema}".migrations where version >= 7 order by version`,
+      `select version, relays_from from "${t.schema}".migrations where version in (7, 8) order by version`,
     );
     expect(rows).toEqual([
       { version: 7, relays_from: 7 },
