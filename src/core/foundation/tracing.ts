@@ -46,6 +46,24 @@ export function tracingActive(): boolean {
   return registry?.trace !== undefined && otel() !== null;
 }
 
+let tracerOf: unknown;
+let cachedTracer: OtelApi.Tracer | undefined;
+
+/**
+ * Our tracer, fetched once per registered provider: `getTracer()` builds a key string and looks
+ * it up in the provider's map on every call, which was a measurable part of each span. What the
+ * API registers globally is a proxy provider, replaced by a new one when `trace.disable()` runs,
+ * so its identity says when to fetch again.
+ */
+function tracer(o: typeof OtelApi): OtelApi.Tracer {
+  const registered = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL]?.trace;
+  if (registered !== tracerOf || cachedTracer === undefined) {
+    cachedTracer = o.trace.getTracer('outbox-relay');
+    tracerOf = registered;
+  }
+  return cachedTracer;
+}
+
 /**
  * The `traceparent` of a span context (W3C Trace Context, version 00).
  *
@@ -58,11 +76,22 @@ export function formatTraceparent(ctx: { traceId: string; spanId: string; traceF
 
 const INVALID_TRACE_ID = '0'.repeat(32);
 const INVALID_SPAN_ID = '0'.repeat(16);
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+/** A traceparent's fields after the flags (a later version may add some): `-` and anything but a line end. */
+const TRACEPARENT_TAIL = /^-.*$/;
+const DASH = 0x2d;
+
+/** The value of a lowercase hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
 
 /**
  * Parses a `traceparent`; undefined when it is missing or malformed (a bad header never fails a
- * delivery, the span then starts a trace of its own).
+ * delivery, the span then starts a trace of its own). It runs once per attempt, so it checks the
+ * fixed layout (`vv-<32 hex>-<16 hex>-ff`) by character codes instead of a regex, whose match
+ * array and group strings were garbage on every attempt.
  *
  * @example
  * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')?.traceId // '4bf9...'
@@ -70,15 +99,26 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
 export function parseTraceparent(
   text: string | undefined,
 ): { traceId: string; spanId: string; traceFlags: number } | undefined {
-  const m = text ? TRACEPARENT.exec(text.trim()) : null;
-  if (!m || m[1] === 'ff' || m[2] === INVALID_TRACE_ID || m[3] === INVALID_SPAN_ID) return undefined;
-  return { traceId: m[2]!, spanId: m[3]!, traceFlags: Number.parseInt(m[4]!, 16) };
+  if (!text) return undefined;
+  const t = text.trim();
+  if (t.length < 55 || t.charCodeAt(2) !== DASH || t.charCodeAt(35) !== DASH || t.charCodeAt(52) !== DASH)
+    return undefined;
+  for (let i = 0; i < 55; i++) {
+    if (i !== 2 && i !== 35 && i !== 52 && hexDigit(t.charCodeAt(i)) < 0) return undefined;
+  }
+  if (t.length > 55 && !TRACEPARENT_TAIL.test(t.slice(55))) return undefined;
+  if (t.charCodeAt(0) === 0x66 && t.charCodeAt(1) === 0x66) return undefined; // version ff is invalid
+  const traceId = t.slice(3, 35);
+  const spanId = t.slice(36, 52);
+  if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined;
+  return { traceId, spanId, traceFlags: hexDigit(t.charCodeAt(53)) * 16 + hexDigit(t.charCodeAt(54)) };
 }
 
 function headersOf(span: OtelApi.Span): TraceHeaders {
   const ctx = span.spanContext();
   const state = ctx.traceState?.serialize();
-  return { traceparent: formatTraceparent(ctx), ...(state ? { tracestate: state } : {}) };
+  const traceparent = formatTraceparent(ctx);
+  return state ? { traceparent, tracestate: state } : { traceparent };
 }
 
 /**
@@ -95,7 +135,7 @@ export function startCreateSpan(message: { destination: string; messageId: strin
   end(error?: unknown): void;
 } {
   const o = otel()!;
-  const span = o.trace.getTracer('outbox-relay').startSpan(`create ${message.destination}`, {
+  const span = tracer(o).startSpan(`create ${message.destination}`, {
     kind: o.SpanKind.PRODUCER,
     attributes: {
       'messaging.system': 'outbox-relay',
@@ -131,6 +171,47 @@ export interface SendSpanInput {
 }
 
 /**
+ * One attempt's `send` span. Its `headers` are made on first read: a publisher that sends no
+ * trace context (console, no-op, most custom ones) never pays for formatting them.
+ *
+ * @example
+ * const span = startSendSpan(input); // nothing formatted yet
+ * request.setHeader('traceparent', span.headers.traceparent); span.end({ result: { status: 200 } });
+ */
+export class SendSpan {
+  #headers: TraceHeaders | undefined;
+
+  constructor(
+    private readonly span: OtelApi.Span,
+    private readonly system: string,
+    private readonly destination: string,
+  ) {}
+
+  /** The span's W3C trace context, for the receiver. */
+  get headers(): TraceHeaders {
+    this.#headers ??= headersOf(this.span);
+    return this.#headers;
+  }
+
+  /** Records what the publisher returned or threw, and ends the span. */
+  end(outcome: { result?: unknown; error?: unknown }): void {
+    const span = this.span;
+    // One setAttribute per fact the result holds, so a result that holds none (a no-op or
+    // console publisher returns undefined) costs no attributes object.
+    const r = outcome.result as Record<string, unknown> | null | undefined;
+    if (r !== undefined && r !== null) {
+      if (typeof r.status === 'number') span.setAttribute('http.response.status_code', r.status);
+      if (typeof r.stream === 'string') span.setAttribute('outbox_relay.nats.stream', r.stream);
+      if (typeof r.seq === 'number') span.setAttribute('outbox_relay.nats.seq', r.seq);
+    }
+    if (this.system === 'routeros')
+      span.setAttribute('outbox_relay.routeros.device', this.destination.split(':')[1] ?? '');
+    if (outcome.error !== undefined) endWithError(otel()!, span, outcome.error);
+    span.end();
+  }
+}
+
+/**
  * The relay's side: one `send <destination>` span per attempt (kind PRODUCER), a child of the
  * producer's stored context (`mode: 'child'`), or a new trace linked to it (`'link'`, what the
  * semantic conventions suggest when delivery may come hours later). Its `headers` go to the
@@ -140,21 +221,20 @@ export interface SendSpanInput {
  * const span = startSendSpan({ system: 'webhook', destination, messageId, attempt: 1, headers, mode: 'child' });
  * span.end({ result: { status: 200 } });
  */
-export function startSendSpan(input: SendSpanInput): {
-  headers: TraceHeaders;
-  end(outcome: { result?: unknown; error?: unknown }): void;
-} {
+export function startSendSpan(input: SendSpanInput): SendSpan {
   const o = otel()!;
   const parent = parseTraceparent(input.headers[TRACEPARENT_HEADER]);
-  const parentContext = parent
-    ? {
-        ...parent,
-        isRemote: true,
-        ...(input.headers[TRACESTATE_HEADER]
-          ? { traceState: o.createTraceState(input.headers[TRACESTATE_HEADER]) }
-          : {}),
-      }
-    : undefined;
+  let parentContext: OtelApi.SpanContext | undefined;
+  if (parent) {
+    const state = input.headers[TRACESTATE_HEADER];
+    parentContext = {
+      traceId: parent.traceId,
+      spanId: parent.spanId,
+      traceFlags: parent.traceFlags,
+      isRemote: true,
+    };
+    if (state) parentContext.traceState = o.createTraceState(state);
+  }
   const options: OtelApi.SpanOptions = {
     kind: o.SpanKind.PRODUCER,
     attributes: {
@@ -165,33 +245,19 @@ export function startSendSpan(input: SendSpanInput): {
       'messaging.message.id': input.messageId,
       'outbox_relay.attempt': input.attempt,
     },
-    ...(parentContext && input.mode === 'link' ? { links: [{ context: parentContext }], root: true } : {}),
   };
+  // A link needs no `root: true` (which copies the context once more): the span starts from
+  // ROOT_CONTEXT, which holds no parent.
+  if (parentContext && input.mode === 'link') options.links = [{ context: parentContext }];
   const ctx =
     parentContext && input.mode === 'child'
       ? o.trace.setSpanContext(o.ROOT_CONTEXT, parentContext)
       : o.ROOT_CONTEXT;
-  const span = o.trace.getTracer('outbox-relay').startSpan(`send ${input.destination}`, options, ctx);
-  return {
-    headers: headersOf(span),
-    end(outcome) {
-      if (outcome.result !== undefined || input.system === 'routeros')
-        span.setAttributes(resultAttributes(input.system, input.destination, outcome.result));
-      if (outcome.error !== undefined) endWithError(o, span, outcome.error);
-      span.end();
-    },
-  };
-}
-
-/** What a publisher's result says about where the message went, as span attributes. */
-function resultAttributes(system: string, destination: string, result: unknown): OtelApi.Attributes {
-  const attributes: OtelApi.Attributes = {};
-  const r = (result ?? {}) as Record<string, unknown>;
-  if (typeof r.status === 'number') attributes['http.response.status_code'] = r.status;
-  if (typeof r.stream === 'string') attributes['outbox_relay.nats.stream'] = r.stream;
-  if (typeof r.seq === 'number') attributes['outbox_relay.nats.seq'] = r.seq;
-  if (system === 'routeros') attributes['outbox_relay.routeros.device'] = destination.split(':')[1] ?? '';
-  return attributes;
+  return new SendSpan(
+    tracer(o).startSpan(`send ${input.destination}`, options, ctx),
+    input.system,
+    input.destination,
+  );
 }
 
 function endWithError(o: typeof OtelApi, span: OtelApi.Span, error: unknown): void {

@@ -263,6 +263,11 @@ export function createOutbox<Events extends JsonEvents<Events> = EventMap, D ext
 /** Starts a message's `create` span and stores its trace context in the message's headers. */
 function traced(row: InsertRow): ReturnType<typeof startCreateSpan> {
   const span = startCreateSpan(row);
+  // Most messages carry no headers of their own: theirs are the span's, without parsing '{}'.
+  if (row.headers === '{}') {
+    row.headers = JSON.stringify(span.headers);
+    return span;
+  }
   const own = JSON.parse(row.headers) as Record<string, string>;
   if (own[TRACEPARENT_HEADER] === undefined) row.headers = JSON.stringify({ ...span.headers, ...own });
   return span;
