@@ -2,7 +2,7 @@
 // entry (src/index.js, the same in every version), printing msg/s and relay CPU per message
 // (process.cpuUsage over the drain) as JSON. Copy it into a checkout of another commit and run
 // both against one DATABASE_URL, alternating: npx tsx bench/cpu-drain.ts [messages=50000]
-import { type AttemptLogMode, createRelay, NOOP_LOGGER } from '../src/index.js';
+import { type AttemptLogMode, createRelay, NOOP_LOGGER, type Publisher } from '../src/index.js';
 import { fillOutbox } from './drain.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
 import { isMain } from './support/is-main.js';
@@ -10,23 +10,26 @@ import { noopPublisher } from './support/noop-publisher.js';
 
 /**
  * Fills an outbox with `messages` and drains it once; msg/s and relay CPU µs per message.
- * `attemptLog` is the relay's (default: the library's, `failures`).
+ * `attemptLog` is the relay's (default: the library's, `failures`); `publisher` replaces the
+ * no-op one; `beforeDrain` runs between fill and drain.
  */
 export async function cpuDrain(
   url: string,
   messages: number,
-  options: { attemptLog?: AttemptLogMode } = {},
+  options: { attemptLog?: AttemptLogMode; publisher?: Publisher; beforeDrain?: () => void } = {},
 ): Promise<{ perSecond: number; cpuUs: number }> {
+  const { publisher, beforeDrain, ...relayOptions } = options;
   const pool = benchPool(url, 4);
   const schema = uniqueName('bench_cpu');
   try {
     await fillOutbox(pool, schema, messages);
+    beforeDrain?.();
     const relay = createRelay({
       db: pool,
       schema,
-      publishers: { noop: noopPublisher() },
+      publishers: { noop: publisher ?? noopPublisher() },
       logger: NOOP_LOGGER,
-      ...options,
+      ...relayOptions,
     });
     let delivered = 0;
     const done = new Promise<void>((resolve) => {
