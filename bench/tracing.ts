@@ -79,6 +79,46 @@ async function round(
   });
 }
 
+/** Every round's figures per mode, and their medians. */
+export interface TracingCost {
+  results: Record<Mode, Array<{ perSecond: number; cpuUs: number }>>;
+  /** Median relay CPU µs per message of a mode. */
+  cpu(mode: Mode): number;
+  /** Median msg/s of a mode. */
+  rate(mode: Mode): number;
+}
+
+/**
+ * Runs `rounds` rounds of every mode against `url`, each drain in a fresh process, the order
+ * reversed every other round.
+ *
+ * @example
+ * const cost = await tracingCost(url, 50_000, 3); cost.cpu('on') / cost.cpu('off')
+ */
+export async function tracingCost(url: string, messages: number, rounds: number): Promise<TracingCost> {
+  const results: Record<Mode, Array<{ perSecond: number; cpuUs: number }>> = {
+    off: [],
+    headers: [],
+    sdk: [],
+    on: [],
+  };
+  for (let i = 0; i < rounds; i++) {
+    for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), 'round', mode, String(messages)],
+        { env: { ...process.env, DATABASE_URL: url }, maxBuffer: 1 << 20 },
+      );
+      results[mode].push(JSON.parse(stdout.trim().split('\n').pop()!));
+    }
+  }
+  return {
+    results,
+    cpu: (m) => median(results[m].map((r) => r.cpuUs)),
+    rate: (m) => median(results[m].map((r) => r.perSecond)),
+  };
+}
+
 if (isMain(import.meta.url)) {
   const [first, ...rest] = process.argv.slice(2);
   if (first === 'round') {
@@ -89,28 +129,14 @@ if (isMain(import.meta.url)) {
   const messages = Number(first ?? 50_000);
   const rounds = Number(rest[0] ?? 3);
   const server = await startBenchPostgres();
-  const results: Record<Mode, Array<{ perSecond: number; cpuUs: number }>> = {
-    off: [],
-    headers: [],
-    sdk: [],
-    on: [],
-  };
+  let cost: TracingCost;
   try {
-    for (let i = 0; i < rounds; i++) {
-      for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
-        const { stdout } = await promisify(execFile)(
-          process.execPath,
-          ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), 'round', mode, String(messages)],
-          { env: { ...process.env, DATABASE_URL: server.url }, maxBuffer: 1 << 20 },
-        );
-        results[mode].push(JSON.parse(stdout.trim().split('\n').pop()!));
-      }
-    }
+    cost = await tracingCost(server.url, messages, rounds);
   } finally {
     await server.stop();
   }
-  const cpu = (m: Mode) => median(results[m].map((r) => r.cpuUs));
-  const rate = (m: Mode) => median(results[m].map((r) => r.perSecond));
+  const { results } = cost;
+  const { cpu, rate } = cost;
   console.log(
     `tracing cost: ${messages} messages, ${rounds} rounds per mode (medians, Node ${process.version})`,
   );

@@ -25,11 +25,13 @@ import { natsScenario } from './nats.js';
 import { producerScenario } from './producer.js';
 import { routerosScenario } from './routeros.js';
 import { scaleScenario } from './scale.js';
+import { tracingScenario } from './tracing.js';
 import { webhookScenario } from './webhook.js';
 
 export const SCENARIOS: readonly BenchScenario[] = [
   drainScenario,
   attemptLogScenario,
+  tracingScenario,
   producerScenario,
   latencyScenario,
   scaleScenario,
