@@ -6,15 +6,16 @@ import { migrate } from '../../src/core/migrations/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { prepareOlderBuild } from '../support/older-build.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { Ledger, type ScenarioDatabase, verify, waitForDrained } from './harness.js';
+import { type ScenarioDatabase, verify, waitForDrained } from './harness.js';
 import {
-  addProducerCommits,
   type Child,
   deliveriesOf,
   Fleet,
   lines,
   rateOver,
   THIS_BUILD,
+  addBacklog,
+  ledgerOf,
 } from './upgrade-fleet.js';
 
 // Every migration this build adds since the last release with the schema fence, applied under
@@ -50,12 +51,7 @@ const published = (relays: Child[]) => relays.reduce((sum, r) => sum + lines(r.f
 async function previousSchema(name: string): Promise<string> {
   const schema = `${t.schema}_${name}`;
   await migrate(t.pool, { schema, migrations: MIGRATIONS.filter((m) => m.version <= previousLatest) });
-  await t.pool.query(
-    `insert into "${schema}".messages (message_id, type, destination, ordering_key, payload)
-     select gen_random_uuid(), 'backlog', 'default', case when i % 4 = 0 then null else 'b-k' || (i % 40) end, '{}'
-       from generate_series(1, ${BACKLOG}) i`,
-  );
-  await t.pool.query(`analyze "${schema}".messages`);
+  await addBacklog(t.pool, schema, BACKLOG);
   return schema;
 }
 
@@ -132,13 +128,7 @@ describe('a rolling upgrade from the previous release', () => {
     for (const r of newRelays) r.proc.kill('SIGTERM');
     for (const r of newRelays) expect(await r.exited).toBe(0);
 
-    const ledger = new Ledger();
-    const { rows } = await t.pool.query<{ message_id: string; ordering_key: string | null }>(
-      `select message_id::text, ordering_key from "${schema}".all_messages where type = 'backlog' order by id`,
-    );
-    for (const r of rows)
-      ledger.committed.set(r.message_id, { key: r.ordering_key, seq: ledger.nextSeq(r.ordering_key) });
-    addProducerCommits(ledger, [...oldProducers, newProducer]);
+    const ledger = await ledgerOf(t.pool, schema, [...oldProducers, newProducer]);
     const verdict = await verify(scenario(schema), ledger, deliveriesOf([...oldRelays, ...newRelays]), {
       scenario: 'rolling-upgrade',
       startedAt: 0,

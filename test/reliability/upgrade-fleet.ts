@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type pg from 'pg';
 import { Deliveries, Ledger } from './harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -94,6 +95,31 @@ export function addProducerCommits(ledger: Ledger, producers: Child[]): Ledger {
   return ledger;
 }
 
+/**
+ * Adds `count` due messages of type `backlog` straight into `<schema>.messages` (a quarter
+ * unkeyed, the rest over 40 keys), in a column set every layout since migration 1 has, then
+ * analyzes the table.
+ */
+export async function addBacklog(pool: pg.Pool, schema: string, count: number): Promise<void> {
+  await pool.query(
+    `insert into "${schema}".messages (message_id, type, destination, ordering_key, payload)
+     select gen_random_uuid(), 'backlog', 'default', case when i % 4 = 0 then null else 'b-k' || (i % 40) end, '{}'
+       from generate_series(1, ${count}) i`,
+  );
+  await pool.query(`analyze "${schema}".messages`);
+}
+
+/** The backlog rows (keyed ones in id order per key) plus every producer's commits. */
+export async function ledgerOf(pool: pg.Pool, schema: string, producers: Child[]): Promise<Ledger> {
+  const ledger = new Ledger();
+  const { rows } = await pool.query<{ message_id: string; ordering_key: string | null }>(
+    `select message_id::text, ordering_key from "${schema}".all_messages where type = 'backlog' order by id`,
+  );
+  for (const r of rows)
+    ledger.committed.set(r.message_id, { key: r.ordering_key, seq: ledger.nextSeq(r.ordering_key) });
+  return addProducerCommits(ledger, producers);
+}
+
 /** How many messages `relays` published per second over `ms`, measured from their files. */
 export async function rateOver(relays: Child[], ms: number): Promise<number> {
   const count = () => relays.reduce((sum, r) => sum + lines(r.file).length, 0);
@@ -102,5 +128,3 @@ export async function rateOver(relays: Child[], ms: number): Promise<number> {
   await new Promise((r) => setTimeout(r, ms)); // a measuring window, not a wait for work
   return ((count() - before) * 1000) / (performance.now() - started);
 }
-
-export { Ledger };

@@ -5,15 +5,15 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { FUTURE_MIGRATION } from '../support/future-migration.js';
 import { prepareOlderBuild } from '../support/older-build.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { Ledger, type ScenarioDatabase, verify, waitForDrained } from './harness.js';
+import { type ScenarioDatabase, verify, waitForDrained } from './harness.js';
 import {
-  addProducerCommits,
-  type Child,
   deliveriesOf,
   Fleet,
   lines,
   rateOver,
   THIS_BUILD as ROOT,
+  addBacklog,
+  ledgerOf,
 } from './upgrade-fleet.js';
 
 // Rolling upgrades with real processes (#28). The older release is commit 2235086, the last
@@ -50,25 +50,8 @@ async function olderSchema(name: string): Promise<string> {
      select gen_random_uuid(), 'retained', 'default', '{}', 'delivered', 1, now() - interval '1 hour'
        from generate_series(1, ${RETAINED})`,
   );
-  await t.pool.query(
-    `insert into "${schema}".messages (message_id, type, destination, ordering_key, payload)
-     select gen_random_uuid(), 'backlog', 'default', case when i % 4 = 0 then null else 'b-k' || (i % 40) end, '{}'
-       from generate_series(1, ${BACKLOG}) i`,
-  );
-  await t.pool.query(`analyze "${schema}".messages`);
+  await addBacklog(t.pool, schema, BACKLOG);
   return schema;
-}
-
-/** The backlog rows (keyed ones in id order per key) plus every producer's commits. */
-async function ledgerOf(schema: string, producers: Child[]): Promise<Ledger> {
-  const ledger = new Ledger();
-  const { rows } = await t.pool.query<{ message_id: string; ordering_key: string | null }>(
-    `select message_id::text, ordering_key from "${schema}".all_messages where type = 'backlog' order by id`,
-  );
-  for (const r of rows)
-    ledger.committed.set(r.message_id, { key: r.ordering_key, seq: ledger.nextSeq(r.ordering_key) });
-  addProducerCommits(ledger, producers);
-  return ledger;
 }
 
 async function pendingIn(schema: string): Promise<number> {
@@ -138,7 +121,7 @@ describe('upgrading under load', () => {
     for (const r of newRelays) r.proc.kill('SIGTERM');
     for (const r of newRelays) expect(await r.exited).toBe(0);
 
-    const ledger = await ledgerOf(schema, [...producers, newProducer]);
+    const ledger = await ledgerOf(t.pool, schema, [...producers, newProducer]);
     const deliveries = deliveriesOf([...oldRelays, ...newRelays]);
     const verdict = await verify(scenario(schema), ledger, deliveries, { scenario: 'upgrade', startedAt: 0 });
     const twice = [...deliveries.counts].filter(([, c]) => c > 1).map(([id]) => id);
@@ -179,7 +162,7 @@ describe('upgrading under load', () => {
     next.proc.kill('SIGTERM');
     expect(await next.exited).toBe(0);
     const deliveries = deliveriesOf([...relays, next]);
-    const verdict = await verify(scenario(schema), await ledgerOf(schema, [producer]), deliveries, {
+    const verdict = await verify(scenario(schema), await ledgerOf(t.pool, schema, [producer]), deliveries, {
       scenario: 'fence',
       startedAt: 0,
     });
