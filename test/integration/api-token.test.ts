@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningHttpServer, startHttpServer } from '../../src/cli/http/http-server.js';
-import { createMetrics } from '../../src/cli/http/metrics.js';
+import type { RunningHttpServer } from '../../src/cli/http/http-server.js';
 import { TransientPublishError } from '../../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createRelay } from '../../src/core/relay/relay.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { serveTestDatabase } from '../support/test-http-server.js';
 
 const ADMIN_TOKEN = 'api-admin-token-0123456789';
 const METRICS_TOKEN = 'metrics-token-0123456789';
@@ -17,18 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function serve(tokens: { adminToken?: string; metricsToken?: string }) {
-  const server = await startHttpServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: t.db,
-    schema: t.schema,
-    logger: NOOP_LOGGER,
-    metrics: createMetrics({ db: t.db, schema: t.schema, defaultMetrics: false }),
-    ...tokens,
-  });
-  return { server, base: `http://127.0.0.1:${server.port}` };
-}
+const serve = (tokens: { adminToken?: string; metricsToken?: string }) => serveTestDatabase(t, tokens);
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaults } from '../../src/cli/config/load-config.js';
-import { type RunningHttpServer, startHttpServer } from '../../src/cli/http/http-server.js';
-import { createMetrics } from '../../src/cli/http/metrics.js';
+import type { RunningHttpServer } from '../../src/cli/http/http-server.js';
 import { createCliScheduler } from '../../src/cli/runtime/cli-jobs.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import type { Scheduler } from '../../src/jobs/scheduler.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { recordingLogger } from '../support/publisher-contract.js';
 import { RecordingPublisher } from '../support/recording-publisher.js';
+import { serveTestDatabase } from '../support/test-http-server.js';
 
 const ADMIN_TOKEN = 'seed-names-token-0123456789';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -27,17 +27,8 @@ beforeAll(async () => {
     logger,
     publishers: async () => ({ console: publisher }),
   });
-  server = await startHttpServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: t.db,
-    schema: t.schema,
-    logger: recordingLogger(),
-    metrics: createMetrics({ db: t.db, schema: t.schema, defaultMetrics: false }),
-    adminToken: ADMIN_TOKEN,
-  });
+  ({ server, base } = await serveTestDatabase(t, { logger: recordingLogger(), adminToken: ADMIN_TOKEN }));
   server.attach({ scheduler });
-  base = `http://127.0.0.1:${server.port}`;
 });
 afterAll(async () => {
   await server.close();
@@ -107,16 +98,9 @@ describe("seed 004's job names and routes", () => {
 
 describe('/api/jobs/status without a scheduler', () => {
   it('says enabled: false', async () => {
-    const bare = await startHttpServer({
-      port: 0,
-      host: '127.0.0.1',
-      db: t.db,
-      schema: t.schema,
-      logger: recordingLogger(),
-      metrics: createMetrics({ db: t.db, schema: t.schema, defaultMetrics: false }),
-    });
+    const { server: bare, base: bareBase } = await serveTestDatabase(t, { logger: recordingLogger() });
     try {
-      const res = await fetch(`http://127.0.0.1:${bare.port}/api/jobs/status`);
+      const res = await fetch(`${bareBase}/api/jobs/status`);
       expect(await res.json()).toMatchObject({ enabled: false, jobs: [] });
     } finally {
       await bare.close();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { LATEST_MIGRATION_VERSION } from '../../src/core/migrations/migrate.js';
-import { type RunningHttpServer, startHttpServer } from '../../src/cli/http/http-server.js';
-import { createMetrics } from '../../src/cli/http/metrics.js';
+import type { RunningHttpServer } from '../../src/cli/http/http-server.js';
 import { STATUS_PAGE_CSP } from '../../src/cli/status-page/status-routes.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { serveTestDatabase } from '../support/test-http-server.js';
 
 const ADMIN_TOKEN = 'status-admin-token-0123456789';
 const JSON_ROUTES = ['/api/status', '/api/destinations', '/api/throughput', '/api/dead/groups'];
@@ -119,18 +118,7 @@ async function seed(): Promise<void> {
   await t.pool.query(`analyze "${t.schema}".messages_archive`);
 }
 
-async function serve(adminToken?: string): Promise<{ server: RunningHttpServer; base: string }> {
-  const server = await startHttpServer({
-    port: 0,
-    host: '127.0.0.1',
-    db: t.db,
-    schema: t.schema,
-    logger: NOOP_LOGGER,
-    metrics: createMetrics({ db: t.db, schema: t.schema, defaultMetrics: false }),
-    ...(adminToken ? { adminToken } : {}),
-  });
-  return { server, base: `http://127.0.0.1:${server.port}` };
-}
+const serve = (adminToken?: string) => serveTestDatabase(t, adminToken ? { adminToken } : {});
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
