@@ -6,16 +6,15 @@ import { migrate } from '../../src/core/migrations/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { prepareOlderBuild } from '../support/older-build.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { type ScenarioDatabase, verify, waitForDrained } from './harness.js';
+import type { ScenarioDatabase } from './harness.js';
 import {
   type Child,
-  deliveriesOf,
   Fleet,
   lines,
   rateOver,
   THIS_BUILD,
   addBacklog,
-  ledgerOf,
+  finishUpgrade,
 } from './upgrade-fleet.js';
 
 // Every migration this build adds since the last release with the schema fence, applied under
@@ -122,17 +121,11 @@ describe('a rolling upgrade from the previous release', () => {
         90_000,
       );
     }
-    for (const p of [...oldProducers, newProducer]) p.proc.kill('SIGTERM');
-    for (const p of [...oldProducers, newProducer]) expect(await p.exited).toBe(0);
-    await waitForDrained(scenario(schema), 'the new relay to drain', 60_000);
-    for (const r of newRelays) r.proc.kill('SIGTERM');
-    for (const r of newRelays) expect(await r.exited).toBe(0);
-
-    const ledger = await ledgerOf(t.pool, schema, [...oldProducers, newProducer]);
-    const verdict = await verify(scenario(schema), ledger, deliveriesOf([...oldRelays, ...newRelays]), {
-      scenario: 'rolling-upgrade',
-      startedAt: 0,
-    });
+    const { verdict } = await finishUpgrade(
+      scenario(schema),
+      { producers: [...oldProducers, newProducer], running: newRelays, stopped: oldRelays },
+      'rolling-upgrade',
+    );
     expect(verdict.problems).toEqual([]);
     expect(verdict.figures.duplicates).toBe(0);
   }, 240_000);

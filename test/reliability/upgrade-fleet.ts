@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import { Deliveries, Ledger } from './harness.js';
+import { expect } from 'vitest';
+import {
+  Deliveries,
+  Ledger,
+  type ScenarioDatabase,
+  type Verdict,
+  verify,
+  waitForDrained,
+} from './harness.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -127,4 +135,29 @@ export async function rateOver(relays: Child[], ms: number): Promise<number> {
   const started = performance.now();
   await new Promise((r) => setTimeout(r, ms)); // a measuring window, not a wait for work
   return ((count() - before) * 1000) / (performance.now() - started);
+}
+
+/**
+ * The end of every upgrade run: SIGTERM to the producers (each exits 0), a wait until the
+ * `running` relays have drained the table, SIGTERM to them (each exits 0), then the verdict
+ * over the backlog and the producers' commits against what every relay (`running`, and the
+ * `stopped` ones before them) published.
+ *
+ * @example
+ * const { verdict } = await finishUpgrade(db, { producers, running: newRelays, stopped: oldRelays }, 'rolling-upgrade');
+ */
+export async function finishUpgrade(
+  db: ScenarioDatabase,
+  fleet: { producers: Child[]; running: Child[]; stopped: Child[] },
+  scenario: string,
+): Promise<{ ledger: Ledger; deliveries: Deliveries; verdict: Verdict }> {
+  for (const p of fleet.producers) p.proc.kill('SIGTERM');
+  for (const p of fleet.producers) expect(await p.exited).toBe(0);
+  await waitForDrained(db, `the relays to drain (${scenario})`, 60_000);
+  for (const r of fleet.running) r.proc.kill('SIGTERM');
+  for (const r of fleet.running) expect(await r.exited).toBe(0);
+  const ledger = await ledgerOf(db.pool, db.schema, fleet.producers);
+  const deliveries = deliveriesOf([...fleet.stopped, ...fleet.running]);
+  const verdict = await verify(db, ledger, deliveries, { scenario, startedAt: 0 });
+  return { ledger, deliveries, verdict };
 }

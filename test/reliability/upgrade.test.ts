@@ -5,16 +5,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { FUTURE_MIGRATION } from '../support/future-migration.js';
 import { prepareOlderBuild } from '../support/older-build.js';
 import { waitFor } from '../support/recording-publisher.js';
-import { type ScenarioDatabase, verify, waitForDrained } from './harness.js';
-import {
-  deliveriesOf,
-  Fleet,
-  lines,
-  rateOver,
-  THIS_BUILD as ROOT,
-  addBacklog,
-  ledgerOf,
-} from './upgrade-fleet.js';
+import type { ScenarioDatabase } from './harness.js';
+import { Fleet, lines, rateOver, THIS_BUILD as ROOT, addBacklog, finishUpgrade } from './upgrade-fleet.js';
 
 // Rolling upgrades with real processes (#28). The older release is commit 2235086, the last
 // one before storage v2 (migration 7), built from git into the temp directory.
@@ -115,15 +107,11 @@ describe('upgrading under load', () => {
       'the new relays to deliver and the new producer to commit',
       90_000,
     );
-    for (const p of [...producers, newProducer]) p.proc.kill('SIGTERM');
-    for (const p of [...producers, newProducer]) expect(await p.exited).toBe(0);
-    await waitForDrained(scenario(schema), 'the new relays to drain', 60_000);
-    for (const r of newRelays) r.proc.kill('SIGTERM');
-    for (const r of newRelays) expect(await r.exited).toBe(0);
-
-    const ledger = await ledgerOf(t.pool, schema, [...producers, newProducer]);
-    const deliveries = deliveriesOf([...oldRelays, ...newRelays]);
-    const verdict = await verify(scenario(schema), ledger, deliveries, { scenario: 'upgrade', startedAt: 0 });
+    const { ledger, deliveries, verdict } = await finishUpgrade(
+      scenario(schema),
+      { producers: [...producers, newProducer], running: newRelays, stopped: oldRelays },
+      'upgrade',
+    );
     const twice = [...deliveries.counts].filter(([, c]) => c > 1).map(([id]) => id);
     console.log(
       `upgrade: ${ledger.committed.size} committed, ${deliveries.counts.size} delivered, ${twice.length} twice ` +
@@ -158,14 +146,11 @@ describe('upgrading under load', () => {
     // The later release's relays: this build, with the schema's version put back in its reach.
     await t.pool.query(`delete from "${schema}".migrations where version = $1`, [FUTURE_MIGRATION.version]);
     const next = child(ROOT, 'relay', schema);
-    await waitForDrained(scenario(schema), 'the next release to drain', 60_000);
-    next.proc.kill('SIGTERM');
-    expect(await next.exited).toBe(0);
-    const deliveries = deliveriesOf([...relays, next]);
-    const verdict = await verify(scenario(schema), await ledgerOf(t.pool, schema, [producer]), deliveries, {
-      scenario: 'fence',
-      startedAt: 0,
-    });
+    const { verdict } = await finishUpgrade(
+      scenario(schema),
+      { producers: [producer], running: [next], stopped: relays },
+      'fence',
+    );
     expect(verdict.problems).toEqual([]);
     expect(verdict.figures.duplicates).toBe(0);
   }, 120_000);
