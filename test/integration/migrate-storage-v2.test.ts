@@ -28,7 +28,7 @@ async function snapshot(table: string, where = 'true') {
 
 it('keeps every row and moves delivered ones to the archive; a relay then drains in key order', async () => {
   // k1: a delivered head (with its RouterOS answer), then two pending. k2: an in-flight head whose
-  // relay crashed (lease expired), then a pending follower. A live lease, a dead row, 1,500
+  // relay crashed (lease expired), then a pending follower. A live lease, a dead row, 5,200
   // delivered rows (more than one move batch).
   await t.pool.query(
     `insert into ${m()} (message_id, type, destination, ordering_key, payload, status, attempts, delivered_at, result)
@@ -60,7 +60,7 @@ it('keeps every row and moves delivered ones to the archive; a relay then drains
   await t.pool.query(
     `insert into ${m()} (message_id, type, destination, payload, status, attempts, delivered_at, result)
      select gen_random_uuid(), 'old', 'p', to_jsonb(i), 'delivered', 1, now() - interval '1 day', jsonb_build_object('i', i)
-       from generate_series(1, 1500) i`,
+       from generate_series(1, 5200) i`,
   );
   const before = await snapshot('messages');
 
@@ -74,7 +74,7 @@ it('keeps every row and moves delivered ones to the archive; a relay then drains
   expect(await snapshot('all_messages')).toEqual(before);
   const archived = await snapshot('all_messages', `id in (select id from "${t.schema}".messages_archive)`);
   expect(archived).toEqual(before.filter((r) => r.status === 'delivered'));
-  expect(archived).toHaveLength(1501);
+  expect(archived).toHaveLength(5201);
   const hot = await snapshot('messages');
   expect(hot.map((r) => r.status).sort()).toEqual([
     'dead',
@@ -134,4 +134,38 @@ it('rebuilds an index an interrupted CREATE INDEX CONCURRENTLY left invalid', as
     `select indisvalid from pg_index where indexrelid = to_regclass('${s}.messages_claim_idx')`,
   );
   expect(rows).toEqual([{ indisvalid: true }]);
+});
+
+it('gives a hot table too large for a short plain build every index, valid, built concurrently', async () => {
+  // 20,000 rows still unfinished after the move: the plain builds would hold producers off for
+  // their whole length, so each index comes from CREATE INDEX CONCURRENTLY instead.
+  const schema = `${t.schema}_large`;
+  await migrate(t.pool, { schema, migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+  await t.pool.query(
+    `insert into "${schema}".messages (message_id, type, destination, ordering_key, payload)
+     select gen_random_uuid(), 'backlog', 'p', 'k' || (i % 50), '{}' from generate_series(1, 20000) i`,
+  );
+  await migrate(t.pool, { schema });
+  const { rows } = await t.pool.query(
+    `select c.relname, i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid
+      where i.indrelid = to_regclass($1) and c.relname like 'messages_%_idx' order by 1`,
+    [`"${schema}".messages`],
+  );
+  expect(rows).toEqual(
+    ['claim', 'dead_at', 'key', 'park', 'parked', 'route_v2'].map((n) => ({
+      relname: `messages_${n}_idx`,
+      indisvalid: true,
+    })),
+  );
+  const pub = new RecordingPublisher('p');
+  const relay = createRelay({
+    db: t.pool,
+    schema,
+    publishers: { p: pub },
+    logger: NOOP_LOGGER,
+    batchSize: 100,
+  });
+  await relay.runOnce();
+  await relay.stop();
+  expect(pub.calls.length).toBeGreaterThan(0);
 });

@@ -17,6 +17,29 @@ import type { Migration } from './migration.js';
  * whatever the table holds (ADD COLUMN with a constant default rewrites nothing since PG 11).
  * It is idempotent: if the online part is interrupted, the next migrate runs both again.
  */
+/** Rows per batch of the move of delivered rows to the archive (each its own short transaction). */
+const MOVE_BATCH_ROWS = 5_000;
+/** Below this many rows left in `messages` after the move, the new indexes are built plainly, at once. */
+const SMALL_TABLE_ROWS = 20_000;
+
+/** Storage v2's indexes on `messages`, as `<name> on <table> (...) where ...`. */
+const V2_INDEXES: ReadonlyArray<(s: string) => string> = [
+  (s) => `messages_claim_idx on ${s}.messages (available_at, id)
+            where delivered_at is null and dead_at is null and not parked`,
+  (s) => `messages_route_v2_idx on ${s}.messages (split_part(destination, ':', 1), available_at, id)
+            where delivered_at is null and dead_at is null and not parked`,
+  (s) => `messages_key_idx on ${s}.messages (ordering_key, id)
+            where ordering_key is not null and delivered_at is null and dead_at is null`,
+  // The park pass's walk: due keyed rows only, so a backlog of unkeyed rows (or of a
+  // destination no relay serves) is never read by it.
+  (s) => `messages_park_idx on ${s}.messages (available_at, id)
+            where ordering_key is not null and delivered_at is null and dead_at is null and not parked`,
+  // Keys with parked rows, for the sweep that frees a parked row left as its key's head (a
+  // write-back by a relay older than v2, or a park racing a head's delivery).
+  (s) => `messages_parked_idx on ${s}.messages (ordering_key, id) where parked`,
+  (s) => `messages_dead_at_idx on ${s}.messages (id) where dead_at is not null`,
+];
+
 export const storageV2Migration: Migration = {
   version: 7,
   name: 'storage-v2',
@@ -79,68 +102,65 @@ create or replace view ${s}.all_messages as
          null::text, null::text, result, created_at, delivered_at, null::timestamptz, false
     from ${s}.messages_archive;
 `,
-  online: (s, concurrently) => [
-    // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
-    // delivered_at and dead_at both null, never status.
-    {
-      sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null`,
-    },
-    {
-      sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
-             where status = 'delivered' and delivered_at is null`,
-    },
-    {
-      sql: `create index ${concurrently} if not exists messages_claim_idx on ${s}.messages (available_at, id)
-              where delivered_at is null and dead_at is null and not parked`,
-    },
-    {
-      sql: `create index ${concurrently} if not exists messages_route_v2_idx
-              on ${s}.messages (split_part(destination, ':', 1), available_at, id)
-              where delivered_at is null and dead_at is null and not parked`,
-    },
-    {
-      sql: `create index ${concurrently} if not exists messages_key_idx on ${s}.messages (ordering_key, id)
-              where ordering_key is not null and delivered_at is null and dead_at is null`,
-    },
-    // The park pass's walk: due keyed rows only, so a backlog of unkeyed rows (or of a
-    // destination no relay serves) is never read by it.
-    {
-      sql: `create index ${concurrently} if not exists messages_park_idx on ${s}.messages (available_at, id)
-              where ordering_key is not null and delivered_at is null and dead_at is null and not parked`,
-    },
-    // Keys with parked rows, for the sweep that frees a parked row left as its key's head (a
-    // write-back by a relay older than v2, or a park racing a head's delivery).
-    {
-      sql: `create index ${concurrently} if not exists messages_parked_idx on ${s}.messages (ordering_key, id)
-              where parked`,
-    },
-    {
-      sql: `create index ${concurrently} if not exists messages_dead_at_idx on ${s}.messages (id) where dead_at is not null`,
-    },
-    // Delivered rows to the archive, 1,000 per short transaction, while relays keep running.
-    { sql: moveDeliveredSql(s, 1000), repeat: true },
-    // Last, and in one short transaction (changed once, before any release, for #28): the old
-    // indexes, each naming status in its predicate (one such index makes every claim non-HOT).
-    // A relay of the previous release claims through them: without messages_claimable_idx and
-    // messages_ordering_idx its claim walks the primary key and probes each key's earlier rows
-    // by scanning, 0.5-2 s per claim with 8,000 due rows (test/reliability/upgrade.test.ts).
-    // Dropped one by one, CONCURRENTLY, each drop also waited for those slow claims. A plain
-    // DROP needs ACCESS EXCLUSIVE for milliseconds: it waits at most lockTimeoutMs for it and is
-    // retried, so producers are never queued long; old relays stay fast until migrate ends.
-    // In the fresh or caller's-transaction case this is just part of that transaction.
-    {
-      sql: `drop index if exists ${[
-        'messages_claimable_idx',
-        'messages_route_idx',
-        'messages_delivered_at_idx',
-        'messages_ordering_idx',
-        'messages_dead_idx',
-      ]
-        .map((name) => `${s}.${name}`)
-        .join(', ')}`,
-      exclusive: true,
-    },
-  ],
+  online: (s, concurrently) => {
+    const builds = V2_INDEXES.map((ix) => `create index ${concurrently} if not exists ${ix(s)}`);
+    return [
+      // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
+      // delivered_at and dead_at both null, never status.
+      {
+        sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null`,
+      },
+      {
+        sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
+               where status = 'delivered' and delivered_at is null`,
+      },
+      // Delivered rows to the archive first, in short transactions while relays keep running, so
+      // the index builds below read only what is left: unfinished and dead rows. Old relays claim
+      // through their own indexes meanwhile (dropped only at the end).
+      { sql: moveDeliveredSql(s, MOVE_BATCH_ROWS), repeat: true },
+      // Online (the usual case), a hot table that is small by now gets all six indexes from plain
+      // builds in one short transaction: a few milliseconds of SHARE lock (producers wait that
+      // long, behind a lock request bounded by lockTimeoutMs), where six CREATE INDEX
+      // CONCURRENTLY each wait three times for every transaction running on the table: under
+      // old relays and producers that was 130-220 ms per index against 10-30 ms idle
+      // (test/reliability/upgrade.test.ts). A larger table takes the concurrent builds below
+      // (then no-ops: "if not exists" returns before any wait).
+      ...(concurrently
+        ? [
+            {
+              sql: `do $build$ begin
+                      if (select count(*) from (select 1 from ${s}.messages limit ${SMALL_TABLE_ROWS}) x) < ${SMALL_TABLE_ROWS} then
+                        ${V2_INDEXES.map((ix) => `create index if not exists ${ix(s)};`).join('\n                        ')}
+                      end if;
+                    end $build$`,
+              exclusive: true,
+            },
+          ]
+        : []),
+      ...builds.map((sql) => ({ sql })),
+      // Last, and in one short transaction (changed once, before any release, for #28): the old
+      // indexes, each naming status in its predicate (one such index makes every claim non-HOT).
+      // A relay of the previous release claims through them: without messages_claimable_idx and
+      // messages_ordering_idx its claim walks the primary key and probes each key's earlier rows
+      // by scanning, 0.5-2 s per claim with 8,000 due rows (test/reliability/upgrade.test.ts).
+      // Dropped one by one, CONCURRENTLY, each drop also waited for those slow claims. A plain
+      // DROP needs ACCESS EXCLUSIVE for milliseconds: it waits at most lockTimeoutMs for it and is
+      // retried, so producers are never queued long; old relays stay fast until migrate ends.
+      // In the fresh or caller's-transaction case this is just part of that transaction.
+      {
+        sql: `drop index if exists ${[
+          'messages_claimable_idx',
+          'messages_route_idx',
+          'messages_delivered_at_idx',
+          'messages_ordering_idx',
+          'messages_dead_idx',
+        ]
+          .map((name) => `${s}.${name}`)
+          .join(', ')}`,
+        exclusive: true,
+      },
+    ];
+  },
 };
 
 /**

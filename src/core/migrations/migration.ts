@@ -37,7 +37,8 @@ export interface OnlineStep {
    */
   readonly repeat?: boolean;
   /**
-   * It takes an ACCESS EXCLUSIVE lock (a plain DROP INDEX, an ALTER TABLE): it runs in a short
+   * It takes a table lock that blocks writers (ACCESS EXCLUSIVE for a plain DROP INDEX or an
+   * ALTER TABLE, SHARE for a plain CREATE INDEX on a small table): it runs in a short
    * transaction of its own that waits at most `lockTimeoutMs` for the lock and is retried, so
    * producers never queue behind it for long. Otherwise a step runs in autocommit.
    */
