@@ -22,7 +22,8 @@ export class ClaimedMessage implements OutboxMessage {
   readonly headers: Readonly<Record<string, string>>;
   readonly attempts: number;
   readonly maxAttempts: number;
-  readonly createdAt: Date;
+  readonly #createdMs: number;
+  #createdAt: Date | undefined;
   #payload: unknown;
   #parsed = false;
 
@@ -38,7 +39,13 @@ export class ClaimedMessage implements OutboxMessage {
     this.headers = row.headers ?? NO_HEADERS;
     this.attempts = row.attempts;
     this.maxAttempts = row.max_attempts;
-    this.createdAt = new Date(row.created_ms);
+    this.#createdMs = row.created_ms;
+  }
+
+  /** Made on first read: most publishers never look (one Date per message less to collect). */
+  get createdAt(): Date {
+    this.#createdAt ??= new Date(this.#createdMs);
+    return this.#createdAt;
   }
 
   get payload(): unknown {
@@ -50,6 +57,6 @@ export class ClaimedMessage implements OutboxMessage {
   }
 
   toJSON() {
-    return { ...this, payload: this.payload };
+    return { ...this, createdAt: this.createdAt, payload: this.payload };
   }
 }

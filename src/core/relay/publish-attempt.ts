@@ -15,6 +15,10 @@ export interface Job {
   /** performance.now() by which the lease surely ends: measured from before the claim. */
   leaseEnd: number;
   started: boolean;
+  /** performance.now() at which a running publish is cut off (`PublishDeadlines`). */
+  deadline: number;
+  /** Set while the publish runs: cuts it off now as timed out. */
+  expire?: (() => void) | undefined;
   /** Made on first read of the publish context's signal: most publishes never read it. */
   controller?: AbortController;
   /** Set when the attempt was cut off (deadline or stop), even before any signal existed. */
@@ -107,20 +111,24 @@ function publishContext(
 }
 
 /**
- * Runs one publish with its deadline and turns whatever happens into an `Outcome`; never
- * throws. `publisher` undefined means no route matched (`routes` names the configured ones).
+ * Runs one publish and calls `done` once with what happened, never synchronously and never
+ * throwing. Its deadline is the caller's: `job.expire()` (set here while the publish runs) cuts it
+ * off as timed out, aborting its signal. No async function, promise wrapper or timer per
+ * attempt: the publish's own promise and one `then` (bench/notes/relay-cpu.md).
+ * `publisher` undefined means no route matched (`routes` names the configured ones).
  *
  * @example
- * const outcome = await attemptPublish(job, publisher, { logger, publishTimeoutMs: 30_000, routes: 'webhook' });
+ * attemptPublish(job, publisher, { logger, publishTimeoutMs: 30_000, routes: 'webhook', traceParent: 'when-absent' }, finished);
  */
-export async function attemptPublish(
+export function attemptPublish(
   job: Job,
   publisher: Publisher | undefined,
   options: { logger: Logger; publishTimeoutMs: number; routes: string; traceParent: TraceParentMode },
-): Promise<Outcome> {
+  done: (outcome: Outcome) => void,
+): void {
   const message = job.message;
   if (!publisher) {
-    return {
+    const outcome: Outcome = {
       kind: 'failed',
       job,
       error: undefined,
@@ -130,6 +138,8 @@ export async function attemptPublish(
       startedAt: performance.now(),
       durationMs: 0,
     };
+    queueMicrotask(() => done(outcome));
+    return;
   }
   const started = performance.now();
   // One global lookup when no tracer provider is registered; a span per attempt when one is.
@@ -143,41 +153,49 @@ export async function attemptPublish(
         mode: options.traceParent,
       })
     : undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const result = await new Promise((resolve, reject) => {
-      // A publisher that ignores its signal must not keep the attempt open forever.
-      timer = setTimeout(() => {
-        const error = new TransientPublishError(`publish timed out after ${options.publishTimeoutMs} ms`);
-        abortJob(job, error);
-        reject(error);
-      }, options.publishTimeoutMs);
-      try {
-        const context = publishContext(job, options.logger, publisher.name, span);
-        Promise.resolve(publisher.publish(message, context)).then(resolve, reject);
-      } catch (error) {
-        reject(error); // thrown synchronously: the same as a rejection
-      }
-    });
+  let settled = false;
+  const delivered = (result: unknown): void => {
+    if (settled) return;
+    settled = true;
+    job.expire = undefined;
     span?.end({ result });
-    return { kind: 'delivered', job, result, startedAt: started, durationMs: performance.now() - started };
-  } catch (error) {
+    done({ kind: 'delivered', job, result, startedAt: started, durationMs: performance.now() - started });
+  };
+  const failed = (error: unknown): void => {
+    if (settled) return;
+    settled = true;
+    job.expire = undefined;
     span?.end({ error });
-    // Stopping is the relay's doing, not the message's: no attempt is used up.
-    if (job.stopped) return { kind: 'released', job };
-    const retryAfterMs = error instanceof TransientPublishError ? error.retryAfterMs : undefined;
-    return {
-      kind: 'failed',
-      job,
-      error,
-      reason: describeError(error),
-      permanent: error instanceof PermanentPublishError,
-      ...(error instanceof DestinationGoneError ? { gone: true } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      startedAt: started,
-      durationMs: performance.now() - started,
-    };
-  } finally {
-    clearTimeout(timer);
+    done(failedOutcome(job, error, started));
+  };
+  // A publisher that ignores its signal must not keep the attempt open forever.
+  job.expire = () => {
+    const error = new TransientPublishError(`publish timed out after ${options.publishTimeoutMs} ms`);
+    abortJob(job, error);
+    failed(error);
+  };
+  try {
+    const context = publishContext(job, options.logger, publisher.name, span);
+    // Promise.resolve of a native promise is that promise: no allocation for the usual case.
+    Promise.resolve(publisher.publish(message, context)).then(delivered, failed);
+  } catch (error) {
+    queueMicrotask(() => failed(error)); // thrown synchronously: the same as a rejection
   }
+}
+
+function failedOutcome(job: Job, error: unknown, started: number): Outcome {
+  // Stopping is the relay's doing, not the message's: no attempt is used up.
+  if (job.stopped) return { kind: 'released', job };
+  const retryAfterMs = error instanceof TransientPublishError ? error.retryAfterMs : undefined;
+  return {
+    kind: 'failed',
+    job,
+    error,
+    reason: describeError(error),
+    permanent: error instanceof PermanentPublishError,
+    ...(error instanceof DestinationGoneError ? { gone: true } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    startedAt: started,
+    durationMs: performance.now() - started,
+  };
 }

@@ -10,6 +10,7 @@ import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
+import { PublishDeadlines } from './publish-deadlines.js';
 import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
@@ -25,8 +26,10 @@ import { DestinationStore, OutboxStore, preparedRunner } from '../store/index.js
 import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
+import { ABORT_GRACE_MS, BUSY_POLL_INTERVAL_MS, BUSY_WINDOW_MS, WAKE_RECHECK_MS } from './loop-timing.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
+export { BUSY_POLL_INTERVAL_MS } from './loop-timing.js';
 export type { DeliveredInfo, DestinationPauseInfo, RelayEvents } from './relay-events.js';
 export {
   DEFAULT_BATCH_SIZE,
@@ -38,22 +41,6 @@ export {
   type RelayHints,
   type RelayOptions,
 } from './relay-options.js';
-
-/**
- * Poll interval while messages are flowing (the last claim found some, but not a full batch):
- * a steady stream waits at most this long instead of `pollIntervalMs`. Idle relays still
- * poll every `pollIntervalMs`.
- */
-export const BUSY_POLL_INTERVAL_MS = 10;
-/** How long after the last claim that found messages the relay keeps polling at the busy interval. */
-const BUSY_WINDOW_MS = 200;
-/**
- * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
- * not see the row yet. A woken claim that finds nothing looks again after these pauses.
- */
-const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
-/** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
-const ABORT_GRACE_MS = 1_000;
 
 /**
  * Creates a relay. Several relays (in one or many processes) can run on one table: each row
@@ -110,6 +97,11 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly queue: Job[] = [];
   /** Publishing now. */
   private readonly active = new Set<Job>();
+  /** Cuts off publishes past their deadline: one timer for all of them. */
+  private readonly deadlines = new PublishDeadlines(this.active);
+  /** What every attempt is started with (made once, not per publish). */
+  private readonly attemptOptions: Parameters<typeof attemptPublish>[2];
+  private readonly onFinished = (outcome: Outcome) => this.finished(outcome.job, outcome);
   /** Waiting for queue and publishes to be empty (runOnce, stop: several at once). */
   private readonly idle = new IdleWaiters();
   private readonly isIdle = () => this.active.size === 0 && this.queue.length === 0;
@@ -126,6 +118,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.store = new OutboxStore(o.schema, { fenceVersion: this.fence.builtFor });
     this.run = o.preparedStatements ? preparedRunner(options.db, this.store.hotPath) : sqlRunner(options.db);
     this.routes = Object.keys(o.publishers).join(', ');
+    this.attemptOptions = { ...o, routes: this.routes };
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
     this.pauses = new DestinationPauses(new DestinationStore(o.schema), this.run, o.clock, this);
@@ -228,6 +221,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         this.idle.settle();
       }
     }
+    this.deadlines.close();
     await this.writeBack.drain();
     if (this.o.closePublishers) {
       for (const p of new Set(Object.values(this.o.publishers))) {
@@ -315,7 +309,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     const dead: Array<[OutboxMessage, string]> = [];
     for (const row of rows) {
       const message = new ClaimedMessage(row);
-      if (row.dead_error === null) jobs.push({ message, leaseEnd, started: false });
+      if (row.dead_error === null) jobs.push({ message, leaseEnd, started: false, deadline: 0 });
       else dead.push([message, row.dead_error]);
     }
     this.totals.claimBatches++;
@@ -342,20 +336,18 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
         continue;
       }
       job.started = true;
+      job.deadline = nowMs + this.o.publishTimeoutMs;
       this.active.add(job);
-      const publisher = this.route(job.message.destination);
-      void attemptPublish(job, publisher, {
-        logger: this.o.logger,
-        publishTimeoutMs: this.o.publishTimeoutMs,
-        routes: this.routes,
-        traceParent: this.o.traceParent,
-      }).then((outcome) => this.finished(job, outcome));
+      this.deadlines.started(job);
+      attemptPublish(job, this.route(job.message.destination), this.attemptOptions, this.onFinished);
     }
     if (this.active.size === 0 && (this.queue.length === 0 || this.stopping)) this.idle.settle();
   }
 
   private finished(job: Job, outcome: Outcome): void {
     if (!this.active.delete(job)) return; // cut off by stop(): left to lease expiry
+    // No timer keeps an idle process (or a finished runOnce) alive.
+    if (this.active.size === 0) this.deadlines.close();
     if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
     this.writeBack.add(outcome);
     this.pump();

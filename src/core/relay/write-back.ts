@@ -151,21 +151,20 @@ export class WriteBack {
 
   private async writeDelivered(part: Of<'delivered'>[]): Promise<void> {
     const nowMs = performance.now();
-    const confirmed = byId(
-      await this.o.store.markDelivered(this.o.run, {
-        ids: part.map((x) => x.job.message.id),
-        results: part.map((x) => resultJson(x.result)),
-        ...this.now(),
-        ...(this.o.attemptLog === 'all'
-          ? { log: { workerId: this.o.workerId, records: part.map((x) => attemptRecord(x, nowMs)) } }
-          : {}),
-      }),
-    );
+    const { missing, duplicates } = await this.o.store.markDelivered(this.o.run, {
+      ids: part.map((x) => x.job.message.id),
+      results: part.map((x) => resultJson(x.result)),
+      ...this.now(),
+      ...(this.o.attemptLog === 'all'
+        ? { log: { workerId: this.o.workerId, records: part.map((x) => attemptRecord(x, nowMs)) } }
+        : {}),
+    });
+    const lost = missing.length > 0 ? new Set(missing) : undefined;
+    const dup = duplicates.length > 0 ? new Set(duplicates) : undefined;
     for (const x of part) {
       const m = x.job.message;
-      const row = confirmed.get(m.id);
-      if (!row) this.leaseLost(m, 'delivered');
-      else if (row.duplicate) this.duplicate(m, 'delivered');
+      if (lost?.has(m.id)) this.leaseLost(m, 'delivered');
+      else if (dup?.has(m.id)) this.duplicate(m, 'delivered');
       else this.o.onWritten({ kind: 'delivered', message: m, result: x.result, durationMs: x.durationMs });
     }
   }

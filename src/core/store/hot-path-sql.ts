@@ -190,6 +190,9 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // Delivered: delete from the hot table, append to the archive with the result, and free
   // each key's next row, in one statement by primary key. Delivery wins over whatever another
   // relay did meanwhile: the message did reach its destination.
+  // It answers one row of two (almost always empty) arrays: the ids no longer in the table
+  // (another relay finished them) and the duplicates below. One row per delivered message
+  // instead was 500 rows for pg to parse per write-back (bench/notes/relay-cpu.md).
   // A row whose message_id is already archived (an old producer re-added a delivered
   // caller-chosen id; its insert never looked at the archive) is a duplicate of a delivered
   // message: it leaves the hot table all the same, the archive keeps the first delivery, and
@@ -231,7 +234,8 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
           : ''
       }
     ${unparkAfter('(select id, ordering_key from d where ordering_key is not null)')}
-    select d.id, not exists (select 1 from archived x where x.id = d.id) as duplicate from d`;
+    select array(select r.id::text from unnest($1::bigint[]) as r(id) where not exists (select 1 from d where d.id = r.id)) as missing,
+           array(select d.id::text from d where not exists (select 1 from archived x where x.id = d.id)) as duplicates`;
   const markDelivered = markDeliveredWith(false);
   const markDeliveredLogged = markDeliveredWith(true);
   // Only rows still leased to this worker at this attempt: if the lease expired and another

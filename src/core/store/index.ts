@@ -32,6 +32,7 @@ export {
   type FailedRow,
   type InsertRow,
   OutboxStore,
+  type DeliveredRows,
   type WrittenRow,
 } from './outbox-store.js';
 export { preparedRunner } from './prepared-runner.js';

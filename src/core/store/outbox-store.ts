@@ -80,6 +80,14 @@ export interface WrittenRow {
   duplicate: boolean;
 }
 
+/** What a delivered write-back did not do as asked: both arrays are empty in the usual case. */
+export interface DeliveredRows {
+  /** Ids no longer in the table: another relay's outcome counted. */
+  missing: string[];
+  /** Ids whose message_id was archived already: deleted as duplicates. */
+  duplicates: string[];
+}
+
 /**
  * Which destinations a claim may take: `routes` are the publisher keys without ':' (a key
  * serves itself and every `key:*` destination), `exact` the keys with ':' (only that destination).
@@ -201,9 +209,9 @@ export class OutboxStore {
   }
 
   /**
-   * Marks rows delivered in one statement (by primary key); returns the rows it changed, each
-   * `duplicate` when its message_id was already archived (the row left the table, the archive
-   * keeps the first delivery).
+   * Marks rows delivered in one statement (by primary key); returns the ids it did not find
+   * (`missing`: another relay finished them) and the `duplicates`, whose message_id was already
+   * archived (the row left the table, the archive keeps the first delivery).
    */
   async markDelivered(
     run: RunSql,
@@ -214,21 +222,23 @@ export class OutboxStore {
       /** Also log each attempt (ATTEMPT_LOG=all), in the same statement; `records` in `ids` order. */
       log?: { workerId: string; records: DeliveredRecord[] };
     },
-  ): Promise<WrittenRow[]> {
+  ): Promise<DeliveredRows> {
     // An array literal and no results array when all are null (the usual case): pg's array
     // serializer quotes every element, which showed up in the drain profile. The log's numbers
     // go as literals for the same reason.
     const results = args.results.some((r) => r !== null) ? args.results : null;
     const common = [`{${args.ids.join(',')}}`, results, nowParam(args.clock)];
     const log = args.log;
-    if (!log) return run<WrittenRow>(this.sql.markDelivered, common);
-    return run<WrittenRow>(this.sql.markDeliveredLogged, [
-      ...common,
-      log.workerId,
-      numberArray(log.records.map((r) => r.agoMs)),
-      numberArray(log.records.map((r) => r.durationMs)),
-      numberArray(log.records.map((r) => r.statusCode)),
-    ]);
+    const [rows] = !log
+      ? await run<DeliveredRows>(this.sql.markDelivered, common)
+      : await run<DeliveredRows>(this.sql.markDeliveredLogged, [
+          ...common,
+          log.workerId,
+          numberArray(log.records.map((r) => r.agoMs)),
+          numberArray(log.records.map((r) => r.durationMs)),
+          numberArray(log.records.map((r) => r.statusCode)),
+        ]);
+    return rows!;
   }
 
   /**
