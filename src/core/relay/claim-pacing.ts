@@ -1,3 +1,11 @@
+/** How long after the last claim that found messages the relay keeps polling at the busy interval. */
+export const BUSY_WINDOW_MS = 200;
+/**
+ * A wake-up from `onAdded` arrives before the producer's COMMIT, so the claim it triggers may
+ * not see the row yet. A woken claim that finds nothing looks again after these pauses.
+ */
+export const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
+
 /**
  * How much a relay claims: enough to keep its publishers busy, never more than it can start
  * within its leases. A claimed message waiting in the queue while its lease runs out would be

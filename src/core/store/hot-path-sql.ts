@@ -3,6 +3,7 @@ import { INSERT_COLUMNS, archiveCopy, unfinished } from './message-columns.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowSql } from './database-time.js';
 import { ATTEMPT_INSERT_COLUMNS } from './attempt-store.js';
+import { governedBy, type LimitKind, limitRange, THROTTLED_AT_SQL } from './limit-sql.js';
 
 /**
  * The statement texts of the outbox's hot path, for one schema: inserts, the claim, parking,
@@ -88,19 +89,42 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // too. An uncorrelated InitPlan: one scan of the tiny destinations table per statement, then
   // one comparison against an (almost always empty) array per row walked.
   const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')})`;
-  const eligible = (
-    m: string,
-  ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
+  // Limits (migration 10, docs/destinations.md): a row governed by a limit is never taken by the
+  // main claim, only by `claimLimited` below. One InitPlan over the tiny destination_limits table
+  // per statement; with no limit configured the per-row cost is one test of an empty array.
+  const limits = `array(select pattern from ${s}.destination_limits)`;
+  const unlimited = (m: string) => `(cardinality(${limits}) = 0
+         or not (array[${m}.destination, split_part(${m}.destination, ':', 1) || ':*', 'tenant:' || ${m}.tenant_id] && ${limits}))`;
+  // Everything a claimable row needs but being due: the limited claim also takes throttled rows.
+  const claimable = (m: string) => `${unfinished(m)}${fence} and not ${m}.parked
          and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
          and ${m}.destination <> all(${paused})
          and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
+  const eligible = (m: string) =>
+    `${claimable(m)} and ${m}.available_at <= ${dueBySql('$1')}
+         and ${unlimited(m)}`;
   const expired = (m: string) =>
     `(${m}.status = 'in_flight' and ${m}.attempts >= least(${m}.max_attempts, coalesce($5::int, ${m}.max_attempts))) as expired`;
   const lease = `${nowSql('$1')} + $4::float8 * interval '1 ms'`;
-  const leaseOrDeadLetter = (due: string) => `with due as (${due}),
+  // `before`: CTEs `due` reads; `availableAt`: a new available_at for leased rows; `after`: CTEs
+  // that read `c` (the rows leased or dead-lettered).
+  const leaseOrDeadLetter = (
+    due: string,
+    extra: { before?: string; availableAt?: string; after?: string } = {},
+  ) => `with ${
+    extra.before
+      ? `${extra.before},
+    `
+      : ''
+  }due as (${due}),
     c as (
       update ${t} m
-         set status = case when d.expired then 'dead' else 'in_flight' end,
+         set status = case when d.expired then 'dead' else 'in_flight' end,${
+           extra.availableAt
+             ? `
+             available_at = ${extra.availableAt},`
+             : ''
+         }
              attempts = case when d.expired then m.attempts else m.attempts + 1 end,
              locked_by = case when d.expired then null else $3 end,
              locked_until = case when d.expired then null else ${lease} end,
@@ -116,7 +140,12 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
                 m.payload::text as body, nullif(m.headers, '{}') as headers, m.attempts, m.max_attempts,
                 extract(epoch from m.created_at)::float8 * 1000 as created_ms,
                 case when d.expired then m.last_error end as dead_error),
-    ${unparkAfter('(select id, ordering_key from c where dead_error is not null and ordering_key is not null)')}
+    ${unparkAfter('(select id, ordering_key from c where dead_error is not null and ordering_key is not null)')}${
+      extra.after
+        ? `,
+    ${extra.after}`
+        : ''
+    }
     select * from c`;
   // Every destination: one ordered range of messages_claim_idx over due rows.
   const claimAll = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
@@ -139,6 +168,49 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
               for update of m skip locked) c
        order by c.available_at, c.id
        limit $2`);
+  // The claim of one limit's rows ($6 its pattern; $7 whole-route keys and $8 exact keys the
+  // relay serves, $7 null: every destination), run by DestinationLimitStore right after the
+  // statement that refilled the limit's bucket and locked its row in the same transaction: this
+  // statement's snapshot is taken after that lock was granted, so the in-flight count sees every
+  // claim another relay committed under the same limit. It takes up to min($2, whole tokens,
+  // max_in_flight - in flight) rows the limit governs, throttled ones (THROTTLED_AT, in id order)
+  // and due ones, with the main claim's rules (keys' heads only, lease, dead-letter on expiry),
+  // moves throttled rows it leases back into the due range (so the in-flight count finds them)
+  // and debits the bucket by what it leased. One index range per part: messages_route_v2_idx
+  // for a destination or route pattern, messages_tenant_idx for a tenant.
+  const claimLimited = (kind: LimitKind) => {
+    const range = (m: string) => `${limitRange(kind, m, '$6')} and ${governedBy(kind, m, limits)}
+              and ($7::text[] is null or split_part(${m}.destination, ':', 1) = any($7::text[]) or ${m}.destination = any($8::text[]))`;
+    const inFlight = `select count(*)::int from ${t} f
+                where ${range('f')} and ${unfinished('f')} and not f.parked
+                  and f.available_at <= ${dueBySql('$1')} and f.locked_until >= ${nowSql('$1')}`;
+    const room = `room as (
+      select greatest(0, least($2::int, coalesce(floor(l.tokens)::int, $2::int),
+             case when l.max_in_flight is null then $2::int else l.max_in_flight - (${inFlight}) end))::int as n
+        from ${s}.destination_limits l where l.pattern = $6)`;
+    const n = 'coalesce((select n from room), 0)';
+    // Two CTEs, not a UNION of locking subqueries (FOR UPDATE is not allowed in a UNION).
+    const part = (name: string, when: string, order: string) => `${name} as (
+      select m.id, ${expired('m')} from ${t} m
+       where ${range('m')} and ${when} and ${claimable('m')}
+       order by ${order}
+       limit ${n}
+       for update of m skip locked)`;
+    return leaseOrDeadLetter(
+      `select x.id, x.expired from (select * from throttled union all select * from due_now) x
+       order by x.id
+       limit ${n}`,
+      {
+        before: `${room},
+    ${part('throttled', `m.available_at = ${THROTTLED_AT_SQL}`, 'm.id')},
+    ${part('due_now', `m.available_at <= ${dueBySql('$1')}`, 'm.available_at, m.id')}`,
+        availableAt: `case when d.expired or m.available_at <= ${nowSql('$1')} then m.available_at else ${nowSql('$1')} end`,
+        after: `debit as (
+      update ${s}.destination_limits l set tokens = l.tokens - (select count(*) from c where c.dead_error is null)
+       where l.pattern = $6 and l.rate is not null)`,
+      },
+    );
+  };
   // Frees the successor (next unfinished id of the key) of each finished row in `finished`
   // (id, ordering_key): a dead or delivered head no longer blocks its key. Without a
   // `parked` condition on purpose: a park that committed after this statement's snapshot is
@@ -308,6 +380,9 @@ ${
     dropMovedDuplicates,
     claimAll,
     claimRoutes,
+    claimLimitedDestination: claimLimited('destination'),
+    claimLimitedRoute: claimLimited('route'),
+    claimLimitedTenant: claimLimited('tenant'),
     park,
     unparkHeads,
     markDelivered,
