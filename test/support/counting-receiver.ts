@@ -17,6 +17,8 @@ export interface CountingReceiver {
   /** Requests it was answering at once, at most, since start (or `resetMax`). */
   maxInFlight(): number;
   resetMax(): void;
+  /** Holds each later request this long before answering. */
+  setDelay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startCountingReceiver(options: { delayMs?: number } = {}):
   const requests: CountedRequest[] = [];
   const sockets = new Set<Socket>();
   let inFlight = 0;
+  let delayMs = options.delayMs ?? 0;
   let max = 0;
   const server = http.createServer((req, res) => {
     inFlight++;
@@ -47,7 +50,7 @@ export async function startCountingReceiver(options: { delayMs?: number } = {}):
       setTimeout(() => {
         inFlight--;
         res.writeHead(200).end();
-      }, options.delayMs ?? 0);
+      }, delayMs);
     });
   });
   server.on('connection', (s) => {
@@ -62,6 +65,9 @@ export async function startCountingReceiver(options: { delayMs?: number } = {}):
     maxInFlight: () => max,
     resetMax: () => {
       max = inFlight;
+    },
+    setDelay: (ms) => {
+      delayMs = ms;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -183,12 +183,15 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
               and ($7::text[] is null or split_part(${m}.destination, ':', 1) = any($7::text[]) or ${m}.destination = any($8::text[]))`;
     const inFlight = `select count(*)::int from ${t} f
                 where ${range('f')} and ${unfinished('f')} and not f.parked
-                  and f.available_at <= ${dueBySql('$1')} and f.locked_until >= ${nowSql('$1')}`;
+                  and f.available_at < ${THROTTLED_AT_SQL} and f.locked_until >= ${nowSql('$1')}`;
     const room = `room as (
-      select greatest(0, least($2::int, coalesce(floor(l.tokens)::int, $2::int),
+      select greatest(0, least($2::int, case when l.rate is null then $2::int else floor(l.tokens)::int end,
              case when l.max_in_flight is null then $2::int else l.max_in_flight - (${inFlight}) end))::int as n
         from ${s}.destination_limits l where l.pattern = $6)`;
     const n = 'coalesce((select n from room), 0)';
+    // In flight: leased rows anywhere below the throttled mark, not only due ones: a row another
+    // relay just moved out of the mark carries that relay's now(), which may be later than the
+    // start of this transaction. The range walked is the limit's due rows and its retries.
     // Two CTEs, not a UNION of locking subqueries (FOR UPDATE is not allowed in a UNION).
     const part = (name: string, when: string, order: string) => `${name} as (
       select m.id, ${expired('m')} from ${t} m

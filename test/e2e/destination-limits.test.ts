@@ -1,0 +1,109 @@
+// Issue 22 item 2 with real processes: three `outbox-relay start` processes share one table and
+// one limit (DESTINATION_LIMITS at start, then `destinations unset` and the admin route at run
+// time); the receiver (node:http) measures the rate and the requests it holds at once. Before
+// migration 10 nothing limited a destination: three relays sent as fast as the receiver took it
+// (and DESTINATION_LIMITS was an unknown variable).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type CountingReceiver, startCountingReceiver } from '../support/counting-receiver.js';
+import { waitFor } from '../support/recording-publisher.js';
+import { freshDatabases, runCli } from './cli-process.js';
+import { FLEET_ADMIN_TOKEN, webhookFleet } from './webhook-fleet.js';
+
+const fresh = freshDatabases();
+let receiver: CountingReceiver;
+let fleet: ReturnType<typeof webhookFleet>;
+const RATE = 50;
+
+beforeAll(async () => {
+  receiver = await startCountingReceiver();
+});
+afterAll(async () => {
+  await fleet?.stop();
+  await receiver.close();
+});
+
+const hooks = () => receiver.requests.filter((r) => r.path === '/hooks');
+
+it(`three relay processes hold DESTINATION_LIMITS' ${RATE}/s together; unset and the admin route's cap of 4 apply at run time`, async () => {
+  const db = await fresh();
+  fleet = webhookFleet(db, receiver.url);
+  Object.assign(fleet.env, { DESTINATION_LIMITS: JSON.stringify({ 'webhook:*': { rate: RATE, burst: 5 } }) });
+  const bases = (await Promise.all([fleet.start(), fleet.start(), fleet.start()])).map((p) => p.base);
+  await fleet.add(500);
+
+  // The rate, as the receiver sees it over 5 s once the first burst is out.
+  await waitFor(() => hooks().length >= 20, 'the first 20', 10_000);
+  const from = hooks()[19]!.at;
+  await new Promise((r) => setTimeout(r, 5_000));
+  const window = hooks().filter((r) => r.at > from);
+  const rate = window.length / ((window.at(-1)!.at - from) / 1000);
+  console.log(
+    `| 3 relay processes, limit ${RATE}/s burst 5 | ${rate.toFixed(1)}/s at the receiver over 5 s |`,
+  );
+  expect(rate).toBeGreaterThanOrEqual(RATE * 0.9);
+  expect(rate).toBeLessThanOrEqual(RATE * 1.1);
+
+  // What waits shows as throttled on /metrics and on the status page's destinations.
+  const metrics = await (await fetch(`${bases[0]}/metrics`)).text();
+  const waiting = Number(
+    /^outbox_destination_throttled_messages\{destination="webhook:\*"\} (\d+)$/m.exec(metrics)?.[1],
+  );
+  expect(waiting).toBeGreaterThan(100);
+  const page = (await (
+    await fetch(`${bases[1]}/api/destinations`, { headers: { authorization: `Bearer ${FLEET_ADMIN_TOKEN}` } })
+  ).json()) as {
+    destinations: Array<{ destination: string; state: string; limit: { text: string } | null }>;
+  };
+  expect(page.destinations.find((d) => d.destination === 'webhook')).toMatchObject({
+    state: 'throttled',
+    limit: { text: `${RATE}/s burst 5` },
+  });
+
+  // `destinations unset`: the rest goes out at once, every message once, at its first attempt.
+  const unset = await runCli(['destinations', 'unset', 'webhook:*'], fleet.env);
+  expect(unset.code, unset.stderr).toBe(0);
+  expect(unset.stdout).toMatch(/^cleared the limit of webhook:\*; \d+ throttled messages are due now/);
+  await waitFor(async () => (await fleet.delivered()) === 500, 'all 500 once the limit is gone', 15_000);
+  expect(new Set(hooks().map((r) => r.id)).size).toBe(500);
+
+  // A cap of 4 set through the admin route, a receiver that takes 200 ms per request.
+  const res = await fetch(`${bases[2]}/api/admin/destinations/limit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${FLEET_ADMIN_TOKEN}` },
+    body: JSON.stringify({ pattern: 'webhook', maxInFlight: 4 }),
+  });
+  expect(res.status).toBe(200);
+  receiver.setDelay(200);
+  receiver.resetMax();
+  await fleet.add(60);
+  await waitFor(async () => (await fleet.delivered()) === 560, 'the 60 under the cap', 15_000);
+  console.log(`| 3 relay processes, cap 4, receiver 200 ms | at most ${receiver.maxInFlight()} in flight |`);
+  expect(receiver.maxInFlight()).toBe(4);
+
+  const { t } = db;
+  const { rows } = await t.pool.query<{ attempts: number; n: number }>(
+    `select attempts, count(*)::int as n from "${t.schema}".messages_archive group by 1`,
+  );
+  expect(rows).toEqual([{ attempts: 1, n: 560 }]);
+}, 90_000);
+
+it('DESTINATION_LIMITS that is not JSON, or names a bad entry, exits 2 naming it', async () => {
+  const env = { DATABASE_URL: 'postgres://nobody:secret-pw@127.0.0.1:1/none' };
+  const [bad, entry, key] = await Promise.all(
+    [
+      '{webhook:*: 100}',
+      '{"webhook:*":{"rate":100},"tenant:acme":{"rate":10,"burst":0}}',
+      '{"webhook:a*":{"rate":1}}',
+    ].map((limits) => runCli(['start'], { ...env, DESTINATION_LIMITS: limits })),
+  );
+  expect([bad!.code, entry!.code, key!.code]).toEqual([2, 2, 2]);
+  expect(bad!.stderr).toContain(
+    'DESTINATION_LIMITS must be JSON like {"webhook:*":{"rate":100,"burst":20,"maxInFlight":4}}',
+  );
+  expect(entry!.stderr).toContain(
+    'DESTINATION_LIMITS ["tenant:acme"].burst must be an integer 1..1000000, got 0',
+  );
+  expect(key!.stderr).toContain(
+    'DESTINATION_LIMITS ["webhook:a*"].pattern may end in ":*" only right after the route',
+  );
+});
