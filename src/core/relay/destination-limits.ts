@@ -21,6 +21,8 @@ export const THROTTLE_BATCH_SIZE = 2_000;
  * millisecond would queue on its lock for nothing.
  */
 const TOKEN_WAIT_MS = 20;
+/** Least wait before a limit whose last claim found nothing to take is tried again. */
+const IDLE_LIMIT_MS = 250;
 
 interface KnownLimit {
   readonly pattern: LimitPattern;
@@ -119,7 +121,7 @@ export class DestinationLimits {
       out.push(...rows);
       const waitMs = this.waitMs(limit, refilled, rows.length, want);
       this.notBefore.set(key, performance.now() + waitMs);
-      if (waitMs === this.o.idleMs) this.waitingForRoom.add(key);
+      if (waitMs >= this.o.idleMs) this.waitingForRoom.add(key);
       else this.waitingForRoom.delete(key);
     }
     return out;
@@ -172,13 +174,23 @@ export class DestinationLimits {
   ): number {
     if (!refilled) return this.o.idleMs;
     if (claimed >= want) return 0;
-    if (refilled.tokens === null || refilled.ratePerSecond === null) return this.o.idleMs;
+    if (refilled.tokens === null || refilled.ratePerSecond === null)
+      return claimed > 0 ? this.o.idleMs : this.idleLimitMs();
     const left = refilled.tokens - claimed;
     // Tokens were left over: no rows, or the in-flight cap; a finishing publish or the poll says when.
-    if (left >= 1) return this.o.idleMs;
+    if (left >= 1) return claimed > 0 ? this.o.idleMs : this.idleLimitMs();
     const rate = refilled.ratePerSecond;
     const batch = Math.min(limit.burst ?? 1, Math.max(1, (rate * TOKEN_WAIT_MS) / 1000));
     return Math.max(1, ((batch - left) / rate) * 1000);
+  }
+
+  /**
+   * The wait after a limit's claim found nothing it could take: a relay with many idle limits
+   * (a tenant each) would otherwise open a transaction per limit every poll. A publish of the
+   * limit finishing in this relay ends the wait early.
+   */
+  private idleLimitMs(): number {
+    return Math.max(this.o.idleMs, IDLE_LIMIT_MS);
   }
 
   private serves(p: LimitPattern): boolean {
