@@ -202,7 +202,8 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
     });
     relay.on('claimed', (_count, info) => claimMs.push(info.durationMs));
     relay.on('delivered', (message) => {
-      if (message.orderingKey !== BLOCKED_KEY && ++delivered === options.others) allDelivered();
+      if (message.orderingKey === BLOCKED_KEY || message.destination === THROTTLED_DESTINATION) return;
+      if (++delivered === options.others) allDelivered();
     });
     // The relay runs while the backlog builds up, as it does while a router is offline: the
     // head goes out first and fails (or hangs), and its followers are parked as they arrive.
