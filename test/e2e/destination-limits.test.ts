@@ -59,8 +59,18 @@ it(`three relay processes hold DESTINATION_LIMITS' ${RATE}/s together; unset and
     limit: { text: `${RATE}/s burst 5` },
   });
 
-  // `destinations unset`: the rest goes out at once, every message once, at its first attempt.
-  const unset = await runCli(['destinations', 'unset', 'webhook:*'], fleet.env);
+  // `destinations set` and `list` (a tenant nobody writes for), and `destinations unset`: the
+  // rest goes out at once, every message once, at its first attempt.
+  const [set, unset] = await Promise.all([
+    runCli(['destinations', 'set', 'tenant:acme', '--rate', '10', '--max-in-flight', '2'], fleet.env),
+    runCli(['destinations', 'unset', 'webhook:*'], fleet.env),
+  ]);
+  expect(set.code, set.stderr).toBe(0);
+  expect(set.stdout).toBe('limited tenant:acme to 10/s (burst 10), at most 2 in flight for every relay\n');
+  const list = await runCli(['destinations', 'list', '--json'], fleet.env);
+  expect(JSON.parse(list.stdout)).toMatchObject([
+    { name: 'tenant:acme', limit: { ratePerSecond: 10, burst: 10, maxInFlight: 2, source: 'runtime' } },
+  ]);
   expect(unset.code, unset.stderr).toBe(0);
   expect(unset.stdout).toMatch(/^cleared the limit of webhook:\*; \d+ throttled messages are due now/);
   await waitFor(async () => (await fleet.delivered()) === 500, 'all 500 once the limit is gone', 15_000);

@@ -169,8 +169,8 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
        order by c.available_at, c.id
        limit $2`);
   // The claim of one limit's rows ($6 its pattern; $7 whole-route keys and $8 exact keys the
-  // relay serves, $7 null: every destination), run by DestinationLimitStore right after the
-  // statement that refilled the limit's bucket and locked its row in the same transaction: this
+  // relay serves, $7 null: every destination), run by OutboxStore.claimLimited right after
+  // DestinationLimitStore.refill locked the limit's row in the same transaction: this
   // statement's snapshot is taken after that lock was granted, so the in-flight count sees every
   // claim another relay committed under the same limit. It takes up to min($2, whole tokens,
   // max_in_flight - in flight) rows the limit governs, throttled ones (THROTTLED_AT, in id order)
