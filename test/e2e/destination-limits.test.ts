@@ -2,7 +2,7 @@
 // one limit (DESTINATION_LIMITS at start, then `destinations unset` and the admin route at run
 // time); the receiver (node:http) measures the rate and the requests it holds at once. Before
 // migration 10 nothing limited a destination: three relays sent as fast as the receiver took it
-// (and DESTINATION_LIMITS was an unknown variable).
+// (and DESTINATION_LIMITS was an unknown variable). Bad DESTINATION_LIMITS: config-errors.test.ts.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type CountingReceiver, startCountingReceiver } from '../support/counting-receiver.js';
 import { waitFor } from '../support/recording-publisher.js';
@@ -67,10 +67,8 @@ it(`three relay processes hold DESTINATION_LIMITS' ${RATE}/s together; unset and
   ]);
   expect(set.code, set.stderr).toBe(0);
   expect(set.stdout).toBe('limited tenant:acme to 10/s (burst 10), at most 2 in flight for every relay\n');
-  const list = await runCli(['destinations', 'list', '--json'], fleet.env);
-  expect(JSON.parse(list.stdout)).toMatchObject([
-    { name: 'tenant:acme', limit: { ratePerSecond: 10, burst: 10, maxInFlight: 2, source: 'runtime' } },
-  ]);
+  // Read while the cap phase below runs: one CLI start less on the test's clock.
+  const list = runCli(['destinations', 'list', '--json'], fleet.env);
   expect(unset.code, unset.stderr).toBe(0);
   expect(unset.stdout).toMatch(/^cleared the limit of webhook:\*; \d+ throttled messages are due now/);
   await waitFor(async () => (await fleet.delivered()) === 500, 'all 500 once the limit is gone', 15_000);
@@ -90,30 +88,17 @@ it(`three relay processes hold DESTINATION_LIMITS' ${RATE}/s together; unset and
   console.log(`| 3 relay processes, cap 4, receiver 200 ms | at most ${receiver.maxInFlight()} in flight |`);
   expect(receiver.maxInFlight()).toBe(4);
 
+  expect(JSON.parse((await list).stdout)).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        name: 'tenant:acme',
+        limit: expect.objectContaining({ ratePerSecond: 10, burst: 10, maxInFlight: 2, source: 'runtime' }),
+      }),
+    ]),
+  );
   const { t } = db;
   const { rows } = await t.pool.query<{ attempts: number; n: number }>(
     `select attempts, count(*)::int as n from "${t.schema}".messages_archive group by 1`,
   );
   expect(rows).toEqual([{ attempts: 1, n: 560 }]);
 }, 90_000);
-
-it('DESTINATION_LIMITS that is not JSON, or names a bad entry, exits 2 naming it', async () => {
-  const env = { DATABASE_URL: 'postgres://nobody:secret-pw@127.0.0.1:1/none' };
-  const [bad, entry, key] = await Promise.all(
-    [
-      '{webhook:*: 100}',
-      '{"webhook:*":{"rate":100},"tenant:acme":{"rate":10,"burst":0}}',
-      '{"webhook:a*":{"rate":1}}',
-    ].map((limits) => runCli(['start'], { ...env, DESTINATION_LIMITS: limits })),
-  );
-  expect([bad!.code, entry!.code, key!.code]).toEqual([2, 2, 2]);
-  expect(bad!.stderr).toContain(
-    'DESTINATION_LIMITS must be JSON like {"webhook:*":{"rate":100,"burst":20,"maxInFlight":4}}',
-  );
-  expect(entry!.stderr).toContain(
-    'DESTINATION_LIMITS ["tenant:acme"].burst must be an integer 1..1000000, got 0',
-  );
-  expect(key!.stderr).toContain(
-    'DESTINATION_LIMITS ["webhook:a*"].pattern may end in ":*" only right after the route',
-  );
-});
