@@ -7,7 +7,9 @@
  * Used by the bench scenario `blocked-key` and by test/reliability/blocked-key.test.ts.
  * `paused` (issue #22 item 5): the backlog waits for a destination paused before it arrives
  * (pauseDestination), spread over 1,000 keys, next to the same healthy traffic.
- * Run: npx tsx bench/blocked-key.ts [backlog=200000] [others=10000] [keys=100] [failing|in_flight|paused] [rounds=3]
+ * `throttled` (issue #22 item 5): the backlog waits on a rate limit of 1/s (setDestinationPolicy)
+ * for its destination, spread over 1,000 keys, next to the same healthy traffic.
+ * Run: npx tsx bench/blocked-key.ts [backlog=200000] [others=10000] [keys=100] [failing|in_flight|paused|throttled] [rounds=3]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
@@ -15,6 +17,8 @@ import { TransientPublishError } from '../src/core/foundation/errors.js';
 import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
 import type { JsonValue } from '../src/core/foundation/json-value.js';
 import { pauseDestination } from '../src/core/maintenance/destinations.js';
+import { setDestinationPolicy } from '../src/core/maintenance/destination-limits.js';
+import { THROTTLED_AT_SQL } from '../src/core/store/limit-sql.js';
 import { migrate } from '../src/core/migrations/migrate.js';
 import { createOutbox } from '../src/core/producer/outbox.js';
 import { createRelay } from '../src/core/relay/relay.js';
@@ -28,6 +32,8 @@ import { median } from './support/stats.js';
 export const BLOCKED_KEY = 'blocked-router';
 /** The paused destination of the `paused` head mode. */
 export const PAUSED_DESTINATION = 'noop:paused';
+/** The destination limited to 1 message/s in the `throttled` head mode. */
+export const THROTTLED_DESTINATION = 'noop:throttled';
 const HOUR_MS = 3_600_000;
 
 /** Options of one blocked-key comparison. */
@@ -40,9 +46,9 @@ export interface BlockedKeyOptions {
   keys: number;
   /**
    * `failing`: the head fails with Retry-After 1 h; `in_flight`: its publish hangs (lease 1 h);
-   * `paused`: the backlog is for a paused destination.
+   * `paused`: the backlog is for a paused destination; `throttled`: for one limited to 1/s.
    */
-  head: 'failing' | 'in_flight' | 'paused';
+  head: 'failing' | 'in_flight' | 'paused' | 'throttled';
   /** Each drain stops here even if unfinished (today's storage needs minutes at 200k). */
   timeLimitMs: number;
   /** Alternating rounds of both drains; figures are the medians (default 1). */
@@ -62,7 +68,7 @@ export interface DrainFigures {
   claimMaxMs: number;
   /** Time to add the backlog and for the running relay to park it, before the drain's clock starts. */
   fillSeconds: number;
-  /** Messages of the paused destination published (the promise: 0). */
+  /** Messages of the paused destination published (the promise: 0), or of the throttled one. */
   sentWhilePaused: number;
 }
 
@@ -137,6 +143,22 @@ async function waitUntilHeld(pool: pg.Pool, schema: string, backlog: number): Pr
   }
 }
 
+/** Waits until the relay has throttled the limited destination's backlog (or parked it behind its keys). */
+async function waitUntilThrottled(pool: pg.Pool, schema: string, backlog: number): Promise<void> {
+  const deadline = performance.now() + 600_000;
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from "${schema}".messages
+        where destination = $1 and (available_at = ${THROTTLED_AT_SQL} or parked or status = 'in_flight')`,
+      [THROTTLED_DESTINATION],
+    );
+    if ((rows[0]?.n ?? 0) >= backlog - 100) return;
+    if (performance.now() > deadline)
+      throw new Error(`backlog not throttled after 600 s: ${rows[0]?.n} of ${backlog}`);
+    await sleep(100);
+  }
+}
+
 /** Drains the healthy messages of a fresh schema holding `backlog` messages behind the blocked key. */
 async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<DrainFigures> {
   const pool = benchPool(options.url, 6);
@@ -154,7 +176,9 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
     const publisher: Publisher = {
       name: 'noop',
       async publish(message, context) {
-        if (message.destination === PAUSED_DESTINATION) sentWhilePaused++;
+        if (message.destination === PAUSED_DESTINATION || message.destination === THROTTLED_DESTINATION)
+          sentWhilePaused++;
+        if (message.destination === THROTTLED_DESTINATION) return;
         if (message.orderingKey !== BLOCKED_KEY) return;
         if (options.head === 'failing')
           throw new TransientPublishError('router offline', { retryAfterMs: HOUR_MS });
@@ -178,22 +202,27 @@ async function drainPhase(options: BlockedKeyOptions, backlog: number): Promise<
     });
     relay.on('claimed', (_count, info) => claimMs.push(info.durationMs));
     relay.on('delivered', (message) => {
-      if (message.orderingKey !== BLOCKED_KEY && ++delivered === options.others) allDelivered();
+      if (message.orderingKey === BLOCKED_KEY || message.destination === THROTTLED_DESTINATION) return;
+      if (++delivered === options.others) allDelivered();
     });
     // The relay runs while the backlog builds up, as it does while a router is offline: the
     // head goes out first and fails (or hangs), and its followers are parked as they arrive.
     if (options.head === 'paused') await pauseDestination(pool, PAUSED_DESTINATION, { schema });
+    if (options.head === 'throttled')
+      await setDestinationPolicy(pool, THROTTLED_DESTINATION, { ratePerSecond: 1, burst: 1 }, { schema });
     relay.start();
     const filled = performance.now();
-    if (backlog > 0 && options.head === 'paused') {
+    if (backlog > 0 && (options.head === 'paused' || options.head === 'throttled')) {
+      const paused = options.head === 'paused';
       await addInChunks(
         pool,
         schema,
         backlog,
         (i) => ({ orderingKey: `p${i % 1000}`, payload: { i } }),
-        PAUSED_DESTINATION,
+        paused ? PAUSED_DESTINATION : THROTTLED_DESTINATION,
       );
-      await waitUntilHeld(pool, schema, backlog);
+      if (paused) await waitUntilHeld(pool, schema, backlog);
+      else await waitUntilThrottled(pool, schema, backlog);
     } else if (backlog > 0) {
       await addInChunks(pool, schema, backlog + 1, (i) => ({ orderingKey: BLOCKED_KEY, payload: { i } }));
       await waitUntilParked(pool, schema, backlog);
@@ -329,7 +358,9 @@ export function blockedKeyLine(f: BlockedKeyFigures): string {
     `without backlog: ${d(f.without)}`,
     f.options.head === 'paused'
       ? `with ${f.options.backlog} waiting for a paused destination (${f.with.sentWhilePaused} sent to it): ${d(f.with)}`
-      : `with ${f.options.backlog} behind a ${f.options.head} head: ${d(f.with)}`,
+      : f.options.head === 'throttled'
+        ? `with ${f.options.backlog} waiting on a 1/s limit (${f.with.sentWhilePaused} sent to it): ${d(f.with)}`
+        : `with ${f.options.backlog} behind a ${f.options.head} head: ${d(f.with)}`,
     `drain ratio ${f.drainRatio.toFixed(3)}x (goal >= 0.8; rounds ${rounds(f.drainRatios)}), ` +
       `claim median x${f.claimMedianRatio.toFixed(1)} (rounds ${rounds(f.claimMedianRatios)}) / max x${f.claimMaxRatio.toFixed(1)} (goal <= 2)`,
   ].join('; ');
@@ -338,8 +369,8 @@ export function blockedKeyLine(f: BlockedKeyFigures): string {
 if (isMain(import.meta.url)) {
   const [backlog = '200000', others = '10000', keys = '100', head = 'failing', rounds = '3'] =
     process.argv.slice(2);
-  if (head !== 'failing' && head !== 'in_flight' && head !== 'paused')
-    throw new Error(`head must be failing, in_flight or paused, got "${head}"`);
+  if (head !== 'failing' && head !== 'in_flight' && head !== 'paused' && head !== 'throttled')
+    throw new Error(`head must be failing, in_flight, paused or throttled, got "${head}"`);
   const server = await startBenchPostgres();
   try {
     const f = await blockedKeyScenario({

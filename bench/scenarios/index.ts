@@ -21,6 +21,7 @@ import { attemptLogScenario } from './attempt-log.js';
 import { blockedKeyBenchScenario } from './blocked-key.js';
 import { drainScenario } from './drain.js';
 import { latencyScenario } from './latency.js';
+import { limitsScenario } from './limits.js';
 import { natsScenario } from './nats.js';
 import { producerScenario } from './producer.js';
 import { routerosScenario } from './routeros.js';
@@ -36,6 +37,7 @@ export const SCENARIOS: readonly BenchScenario[] = [
   latencyScenario,
   scaleScenario,
   blockedKeyBenchScenario,
+  limitsScenario,
   webhookScenario,
   routerosScenario,
   natsScenario,

@@ -40,6 +40,13 @@ export {
 export type { AttemptOutcome } from './store/index.js';
 export { DEFAULT_SCHEMA } from './foundation/schema-name.js';
 export {
+  DESTINATION_POLICY_BOUNDS,
+  type DestinationPolicy,
+  type LimitPattern,
+  parseLimitPattern,
+  type ResolvedDestinationPolicy,
+} from './foundation/destination-policy.js';
+export {
   type AttemptRow,
   type CleanupResult,
   cleanupDelivered,
@@ -56,6 +63,12 @@ export {
   pauseDestination,
   resumeDestination,
   retryDestinationNow,
+  applyDestinationPolicies,
+  clearDestinationPolicy,
+  type DestinationPolicyStatus,
+  listDestinationPolicies,
+  setDestinationPolicy,
+  validateDestinationPolicies,
   getStats,
   type ListAttemptsOptions,
   listAttempts,

@@ -22,6 +22,22 @@ describe.concurrent('config errors', () => {
       'kafka',
       'OUTBOX_PUBLISHER_TYPE must be a comma list of console, webhook, routeros, nats',
     ],
+    // Issue 22 item 7: limits are checked at start, each entry by name.
+    [
+      'DESTINATION_LIMITS',
+      '{webhook:*: 100}',
+      'DESTINATION_LIMITS must be JSON like {"webhook:*":{"rate":100,"burst":20,"maxInFlight":4}}',
+    ],
+    [
+      'DESTINATION_LIMITS',
+      '{"webhook:*":{"rate":100},"tenant:acme":{"rate":10,"burst":0}}',
+      'DESTINATION_LIMITS ["tenant:acme"].burst must be an integer 1..1000000, got 0',
+    ],
+    [
+      'DESTINATION_LIMITS',
+      '{"webhook:a*":{"rate":1}}',
+      'DESTINATION_LIMITS ["webhook:a*"].pattern may end in ":*" only right after the route',
+    ],
   ])('exits 2 naming %s when it is invalid', async (name, value, message) => {
     const r = await runCli(['start'], { DATABASE_URL: UNREACHABLE, [name]: value });
     expect(r.code).toBe(2);

@@ -152,7 +152,7 @@ it('gives a hot table too large for a short plain build every index, valid, buil
     [`"${schema}".messages`],
   );
   expect(rows).toEqual(
-    ['claim', 'dead_at', 'key', 'park', 'parked', 'route_v2'].map((n) => ({
+    ['claim', 'dead_at', 'key', 'park', 'parked', 'route_v2', 'tenant'].map((n) => ({
       relname: `messages_${n}_idx`,
       indisvalid: true,
     })),

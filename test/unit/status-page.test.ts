@@ -55,6 +55,7 @@ describe('destinationState', () => {
   it('has one legend sentence per state', () => {
     expect(DESTINATION_STATE_RULES.map((r) => r.state)).toEqual([
       'paused',
+      'throttled',
       'unserved',
       'stuck',
       'failing',

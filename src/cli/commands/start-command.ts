@@ -1,5 +1,6 @@
 import { APPLICATION_NAME_PREFIX } from '../../core/store/index.js';
 import { describeError } from '../../core/foundation/errors.js';
+import { applyDestinationPolicies } from '../../core/maintenance/destination-limits.js';
 import { LATEST_MIGRATION_VERSION } from '../../core/migrations/migrate.js';
 import { schemaFit } from '../../core/migrations/schema-state.js';
 import { createRelay, type Relay } from '../../core/relay/relay.js';
@@ -125,6 +126,15 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
         );
         await closeEarly();
         return EXIT_FAILURE;
+      }
+      if (config.destinationLimits) {
+        const applied = await applyDestinationPolicies(database.db, config.destinationLimits, {
+          schema: config.schema,
+        });
+        logger.info(
+          { limits: config.destinationLimits },
+          `applied ${applied} DESTINATION_LIMITS to the table`,
+        );
       }
       const relayPublishers = publishers;
       if (runsRelay && config.relaySchedule === 'continuous' && relayPublishers) {

@@ -30,6 +30,7 @@ import {
   webhookSecrets,
 } from './setting-parsers.js';
 import { workerMode } from './worker-roles.js';
+import { DESTINATION_LIMIT_SETTINGS } from './destination-limits-setting.js';
 import { ComputedDefault, hidden, redactUrl, type Setting, setting } from './setting.js';
 import { DEFAULT_ONE_SHOT_DB_WAIT_MS } from '../runtime/wait-for-database.js';
 
@@ -313,6 +314,7 @@ export const SETTINGS = {
     redact: hidden,
     description: 'bearer token of GET /metrics (open when unset; ADMIN_TOKEN never covers it)',
   }),
+  ...DESTINATION_LIMIT_SETTINGS,
   logLevel: setting({
     env: 'LOG_LEVEL',
     flag: 'log-level',

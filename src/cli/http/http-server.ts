@@ -7,6 +7,7 @@ import { createStatusRoutes } from '../status-page/status-routes.js';
 import { ADMIN_ROUTES } from './admin-routes.js';
 import { ATTEMPT_ROUTES } from './attempt-routes.js';
 import { DESTINATION_ROUTES } from './destination-routes.js';
+import { LIMIT_ROUTES } from './limit-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 import { send, tokenMatches } from './http-io.js';
 import { METRICS_ROUTES } from './metrics-routes.js';
@@ -38,6 +39,7 @@ const ROUTES: readonly Route[] = [
   ...OUTBOX_ADMIN_ROUTES,
   ...ATTEMPT_ROUTES,
   ...DESTINATION_ROUTES,
+  ...LIMIT_ROUTES,
 ];
 
 /**

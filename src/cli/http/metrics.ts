@@ -96,6 +96,12 @@ export function createMetrics(options: {
     labelNames: ['destination', 'reason'],
     registers: [registry],
   });
+  const throttled = new Gauge({
+    name: 'outbox_destination_throttled_messages',
+    help: 'Messages waiting on a rate limit or concurrency cap, per limit pattern (webhook:acme, webhook:*, tenant:acme)',
+    labelNames: ['destination'],
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'outbox_database_up',
     help: '1 when the last stats query succeeded',
@@ -147,8 +153,11 @@ export function createMetrics(options: {
           if (d.status === 'pending')
             oldestByDestination.set({ destination: d.destination }, d.oldestAgeSeconds);
         paused.reset();
-        for (const d of await listDestinations(options.db, { schema: options.schema }))
+        throttled.reset();
+        for (const d of await listDestinations(options.db, { schema: options.schema })) {
           paused.set({ destination: d.name, reason: d.pausedReason ?? '' }, d.paused ? 1 : 0);
+          if (d.limit) throttled.set({ destination: d.name }, d.limit.throttled);
+        }
         up.set(1);
       } catch {
         // A scrape still answers with the process metrics; the gap shows as outbox_database_up 0.

@@ -5,12 +5,14 @@ export const SLOW_AFTER_SECONDS = 60;
 export const STUCK_AFTER_SECONDS = 5 * 60;
 
 /** A destination's state in plain words, worst first. */
-export type DestinationState = 'paused' | 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
+export type DestinationState = 'paused' | 'throttled' | 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
 
 /** What the rule reads about one destination. */
 export interface DestinationFacts {
   /** Paused for every relay (docs/destinations.md): nothing is sent, whatever the counts say. */
   paused?: boolean;
+  /** Messages waiting on a rate limit or concurrency cap (docs/destinations.md). */
+  throttled?: number;
   /** Pending + in flight. */
   waiting: number;
   /** Of those, rows claimed at least once. */
@@ -32,6 +34,10 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
   {
     state: 'paused',
     rule: 'paused for every relay, by an operator or by a 410 Gone answer (reason gone): nothing is sent and every message is kept until it is resumed or its pause time passes',
+  },
+  {
+    state: 'throttled',
+    rule: 'messages wait on a rate limit or concurrency cap (its limit is shown): they go out as fast as the limit allows, never charged an attempt for the wait',
   },
   {
     state: 'unserved',
@@ -60,6 +66,7 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
  */
 export function destinationState(f: DestinationFacts): DestinationState {
   if (f.paused) return 'paused';
+  if ((f.throttled ?? 0) > 0) return 'throttled';
   if (f.waiting > 0 && f.attempted === 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'unserved';
   if (f.waiting > 0 && f.oldestWaitingSeconds > STUCK_AFTER_SECONDS && f.delivered5m === 0) return 'stuck';
   // Deaths count on their own: half the messages dying is an outage however many get through.

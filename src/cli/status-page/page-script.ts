@@ -142,7 +142,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
       var tr = el('tr', { className: 'row-' + x.state, 'data-destination': x.destination, 'data-state': x.state });
       // A button: a click (or Enter) shows the destination's last attempts below the table.
       tr.appendChild(el('td', { className: 'dest' }, el('button', { type: 'button', className: 'link dest-link', 'data-destination': x.destination, text: x.destination, title: 'Show its last attempts' })));
-      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' }), x.paused ? el('span', { className: 'paused-reason', text: ' ' + pausedText(x.paused, d.now) }) : null));
+      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' }), x.paused ? el('span', { className: 'paused-reason', text: ' ' + pausedText(x.paused, d.now) }) : null, x.limit ? el('span', { className: 'limit', text: ' limit ' + x.limit.text + (x.limit.pattern !== x.destination ? ' (' + x.limit.pattern + ')' : '') + (x.throttled > 0 ? ', ' + x.throttled + ' throttled' : '') }) : null));
       tr.appendChild(td(x.pending, 'num pending'));
       tr.appendChild(td(x.inFlight, 'num in-flight'));
       tr.appendChild(td(x.oldestWaitingSeconds > 0 ? duration(x.oldestWaitingSeconds) : '', 'num oldest', x.oldestWaitingSince ? 'since ' + x.oldestWaitingSince : ''));

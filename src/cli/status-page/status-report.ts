@@ -7,8 +7,11 @@ import {
   type DeadGroupRow,
   type MinuteCountRow,
   type SeenWorkerRow,
+  DestinationLimitStore,
   StatusStore,
 } from '../../core/store/index.js';
+import { parseDestination } from '../../core/foundation/parse-destination.js';
+import { describeLimit } from '../admin/describe-limit.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import {
   DESTINATION_STATE_RULES,
@@ -91,6 +94,9 @@ export interface DestinationLine {
   deadTotal: number;
   /** Set while the destination is paused: why (`gone`: it answered 410) and until when (null: until resumed). */
   paused: { reason: string; until: string | null; since: string | null } | null;
+  /** Messages waiting on a limit, and the limit that governs the destination (`null`: none known). */
+  throttled: number;
+  limit: { pattern: string; text: string } | null;
   /**
    * One error of a waiting message (why it is not going through); when none waits with an
    * error but messages died in the last hour, the newest death's reason and error; else null.
@@ -201,12 +207,13 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
   const store = new StatusStore(src.schema);
   const run = sqlRunner(src.db);
   const { now, since, recentSince } = await windows(store, run);
-  const [open, delivered, dead, groups, paused] = await Promise.all([
+  const [open, delivered, dead, groups, paused, limits] = await Promise.all([
     store.openByDestination(run),
     src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
     store.deadGroups(run, { limit: 10_000 }),
     listDestinations(src.db, { schema: src.schema, pausedOnly: true }),
+    new DestinationLimitStore(src.schema).list(run),
   ]);
   const lines = new Map<string, DestinationLine>();
   const line = (destination: string) => {
@@ -227,6 +234,8 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
         dead60m: 0,
         deadTotal: 0,
         paused: null,
+        throttled: 0,
+        limit: null,
         sampleError: null,
       };
       lines.set(destination, l);
@@ -241,6 +250,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.oldestWaitingSeconds = Math.max(0, Math.round((now.getTime() - o.oldestCreatedAt.getTime()) / 1000));
     l.oldestWaitingSince = o.oldestCreatedAt.toISOString();
     l.sampleError = o.sampleError;
+    l.throttled = o.throttled;
     attempted.set(o.destination, o.attempted);
   }
   const addMinutes = (rows: MinuteCountRow[], apply: (l: DestinationLine, r: MinuteCountRow) => void) => {
@@ -277,6 +287,12 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
       since: iso(p.pausedAt),
     };
   }
+  // The destination's own limit, else its route's (a tenant's limit is not one destination's).
+  const limitOf = new Map(limits.map((x) => [x.pattern, x]));
+  for (const l of lines.values()) {
+    const x = limitOf.get(l.destination) ?? limitOf.get(`${parseDestination(l.destination).route}:*`);
+    if (x) l.limit = { pattern: x.pattern, text: describeLimit({ ...x, throttled: 0 }) };
+  }
   // Worst first, in the order of the rules (paused first: an operator's or a 410's doing).
   const order = Object.fromEntries(DESTINATION_STATE_RULES.map((r, i) => [r.state, i])) as Record<
     DestinationState,
@@ -287,6 +303,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.failed60m += l.dead60m;
     l.state = destinationState({
       paused: l.paused !== null,
+      throttled: l.throttled,
       waiting: l.pending + l.inFlight,
       attempted: attempted.get(l.destination) ?? 0,
       oldestWaitingSeconds: l.oldestWaitingSeconds,

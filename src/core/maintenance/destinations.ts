@@ -4,9 +4,13 @@ import { type Queryable, sqlRunner } from '../foundation/queryable.js';
 import { repeatUntilShort } from '../foundation/repeat-until-short.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
 import { type DestinationRow, DestinationStore } from '../store/index.js';
+import { type DestinationPolicyStatus, withLimits } from './destination-limits.js';
 
-/** A destination's flow-control state, as `listDestinations` returns it. */
-export type DestinationStatus = DestinationRow;
+/**
+ * A destination's flow-control state, as `listDestinations` returns it; `limit` is the rate limit
+ * or concurrency cap whose pattern is this name (docs/destinations.md), null when none.
+ */
+export type DestinationStatus = DestinationRow & { limit: DestinationPolicyStatus | null };
 
 /** Rows held or released per statement, so no statement locks a whole backlog at once. */
 const DESTINATION_BATCH_SIZE = 5000;
@@ -125,8 +129,9 @@ export async function retryDestinationNow(
 }
 
 /**
- * Destinations with flow-control state (every one ever paused), by name; `paused` tells which
- * are paused now. Pass `{ pausedOnly: true }` for the paused ones.
+ * Destinations with flow-control state (every one ever paused, and every limit's pattern), by
+ * name; `paused` tells which are paused now, `limit` which are limited. Pass `{ pausedOnly: true }`
+ * for the paused ones.
  *
  * @example
  * for (const d of await listDestinations(db)) if (d.paused) console.log(d.name, d.pausedReason, d.pausedUntil ?? 'until resumed');
@@ -136,5 +141,6 @@ export async function listDestinations(
   options: DestinationOptions & { pausedOnly?: boolean } = {},
 ): Promise<DestinationStatus[]> {
   const { store, clock } = context(options);
-  return store.list(sqlRunner(db), { ...clock, pausedOnly: options.pausedOnly ?? false });
+  const rows = await store.list(sqlRunner(db), { ...clock, pausedOnly: options.pausedOnly ?? false });
+  return withLimits(db, rows, options);
 }

@@ -33,4 +33,12 @@ export {
   resumeDestination,
   retryDestinationNow,
 } from './destinations.js';
+export {
+  applyDestinationPolicies,
+  clearDestinationPolicy,
+  type DestinationPolicyStatus,
+  listDestinationPolicies,
+  setDestinationPolicy,
+  validateDestinationPolicies,
+} from './destination-limits.js';
 export { getStats, type OutboxStats } from './outbox-stats.js';

@@ -7,6 +7,7 @@ import { deliveredAtIndexMigration } from './0006-delivered-at-index.js';
 import { storageV2Migration } from './0007-storage-v2.js';
 import { attemptLogMigration } from './0008-attempt-log.js';
 import { destinationsMigration } from './0009-destinations.js';
+import { destinationLimitsMigration } from './0010-destination-limits.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one (it is frozen:
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   storageV2Migration,
   attemptLogMigration,
   destinationsMigration,
+  destinationLimitsMigration,
 ];
 
 /** The newest migration version this build of outbox-relay knows. */

@@ -6,7 +6,7 @@ import type { Logger } from '../foundation/logger.js';
 import type { Queryable } from '../foundation/queryable.js';
 import { type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import { DEFAULT_SCHEMA } from '../foundation/schema-name.js';
-import type { ClaimRoutes } from '../store/index.js';
+import type { ClaimArgs, ClaimRoutes } from '../store/index.js';
 import { type IntBounds, requireInt } from '../foundation/option-checks.js';
 import type { TraceParentMode } from '../foundation/tracing.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
@@ -268,4 +268,20 @@ function attemptLogMode(mode: unknown): AttemptLogMode {
     'attemptLog',
     `must be one of ${ATTEMPT_LOG_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`,
   );
+}
+
+/**
+ * The arguments every claim of the relay shares (all but its limit).
+ *
+ * @example
+ * store.claim(run, { ...claimArgs(o), limit: 100 });
+ */
+export function claimArgs(o: ResolvedRelayOptions): Omit<ClaimArgs, 'limit'> {
+  return {
+    ...(o.clock ? { clock: o.clock } : {}),
+    leaseMs: o.leaseMs,
+    workerId: o.workerId,
+    ...(o.destinations ? { destinations: o.destinations } : {}),
+    ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import { FailureSummary } from './failure-summary.js';
 import { DestinationPauses } from './destination-pauses.js';
+import { DestinationLimits } from './destination-limits.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -15,6 +16,7 @@ import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
 import {
+  claimArgs,
   type RelayOptions,
   type ResolvedRelayOptions,
   resolveRelayOptions,
@@ -64,6 +66,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
   private readonly pauses: DestinationPauses;
+  private readonly limits: DestinationLimits;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -122,6 +125,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
     this.pauses = new DestinationPauses(new DestinationStore(o.schema), this.run, o.clock, this);
+    this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.writeBack = new WriteBack({
       ...o,
@@ -260,7 +264,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           const recheckMs = WAKE_RECHECK_MS[this.wakeRecheck];
           if (recheckMs !== undefined) {
             this.wakeRecheck++;
-            await this.pause.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
+            await this.sleep(Math.min(this.o.pollIntervalMs, recheckMs));
             continue;
           }
           this.wakeRecheck = -1;
@@ -268,11 +272,11 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
           // loop, so an empty claim right after a full one is normal under a steady stream and
           // must not drop the relay back to the idle interval.
           if (performance.now() - this.lastFoundAt < BUSY_WINDOW_MS) {
-            await this.pause.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
+            await this.sleep(Math.min(this.o.pollIntervalMs, BUSY_POLL_INTERVAL_MS));
             continue;
           }
         }
-        await this.pause.sleep(this.o.pollIntervalMs);
+        await this.sleep(this.o.pollIntervalMs, want);
       } catch (error) {
         errorsInRow++;
         this.report(error, 'claiming failed; retrying');
@@ -284,6 +288,11 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (fault) void this.stop().then(() => this.notify('fault', fault));
   }
 
+  /** Sleeps `ms`, or until a limit's tokens when sooner and there is room to claim them. */
+  private sleep(ms: number, room = 1): Promise<void> {
+    return this.pause.sleep(room > 0 ? this.limits.sleepCap(ms) : ms);
+  }
+
   private held(): number {
     return this.queue.length + this.active.size;
   }
@@ -292,16 +301,12 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
     this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
-    await Promise.all([this.unservedCheck, this.pauses.look()]);
+    await Promise.all([this.unservedCheck, this.pauses.look(), this.limits.look()]);
     const started = performance.now();
-    const rows = await this.store.claim(this.run, {
-      ...(this.o.clock ? { clock: this.o.clock } : {}),
-      leaseMs: this.o.leaseMs,
-      limit,
-      workerId: this.workerId,
-      ...(this.o.destinations ? { destinations: this.o.destinations } : {}),
-      ...(this.o.maxAttempts !== undefined ? { maxAttempts: this.o.maxAttempts } : {}),
-    });
+    const args = claimArgs(this.o);
+    const rows = await this.limits.claimFirst(limit, args, (room) =>
+      this.store.claim(this.run, { ...args, limit: room }),
+    );
     const durationMs = performance.now() - started;
     // Measured from before the statement: the database's lease surely ends later than this.
     const leaseEnd = started + this.o.leaseMs;
@@ -348,6 +353,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (!this.active.delete(job)) return; // cut off by stop(): left to lease expiry
     // No timer keeps an idle process (or a finished runOnce) alive.
     if (this.active.size === 0) this.deadlines.close();
+    this.limits.finished(job.message.destination, job.message.tenantId);
     if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
     this.writeBack.add(outcome);
     this.pump();

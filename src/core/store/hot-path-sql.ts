@@ -1,12 +1,14 @@
 import { relaysFromSql } from '../migrations/schema-state.js';
-import { INSERT_COLUMNS, archiveCopy, unfinished } from './message-columns.js';
+import { archiveCopy, unfinished } from './message-columns.js';
+import { insertSql } from './insert-sql.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowSql } from './database-time.js';
 import { ATTEMPT_INSERT_COLUMNS } from './attempt-store.js';
+import { governedBy, type LimitKind, limitRange, THROTTLED_AT_SQL } from './limit-sql.js';
 
 /**
- * The statement texts of the outbox's hot path, for one schema: inserts, the claim, parking,
- * the write-backs and release. Each is one autocommit statement with arrays through unnest and
+ * The statement texts of the outbox's hot path, for one schema: inserts (insert-sql.ts), the
+ * claim, parking, the write-backs and release. Each is one autocommit statement with arrays through unnest and
  * says which index it uses and which race it guards against; `OutboxStore` runs them.
  *
  * @example
@@ -16,46 +18,6 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   const s = quoteSchema(schema);
   const t = `${s}.messages`;
   const a = `${s}.messages_archive`;
-  const cols = INSERT_COLUMNS.map((c) => c.column).join(', ');
-  // One array parameter per inserted column, in INSERT_COLUMNS order.
-  const unnestRows = (ord: '' | 'with ordinality') =>
-    `unnest(${INSERT_COLUMNS.map((c, i) => `$${i + 1}::${c.insert}[]`).join(', ')}) ${ord}
-          as u(${cols}${ord ? ', ord' : ''})`;
-  const unnestCols = INSERT_COLUMNS.map((c) =>
-    c.column === 'available_at' ? 'coalesce(u.available_at, now())' : `u.${c.column}`,
-  ).join(', ');
-  const values = INSERT_COLUMNS.map((c, i) =>
-    c.column === 'available_at' ? `coalesce($${i + 1}::timestamptz, now())` : `$${i + 1}::${c.insert}`,
-  ).join(', ');
-  // ON CONFLICT DO NOTHING makes a repeated message_id a no-op: one row, one delivery.
-  const insertOne = `insert into ${t} (${cols})
-    values (${values})
-    on conflict (message_id) do nothing`;
-  const insertMany = `insert into ${t} (${cols})
-    select ${unnestCols}
-      from ${unnestRows('')}
-    on conflict (message_id) do nothing`;
-  // Caller-chosen ids: also a no-op while the message is retained in the archive (one probe of
-  // messages_archive_message_id_idx per row). Returns what it inserted, for the check below.
-  // ORDER BY keeps the caller's order (ids, and which of two equal message_ids wins) through
-  // the anti-join, which may reorder rows.
-  const insertCallerIds = `insert into ${t} (${cols})
-    select ${unnestCols}
-      from ${unnestRows('with ordinality')}
-     where not exists (select 1 from ${a} x where x.message_id = u.message_id)
-     order by u.ord
-    on conflict (message_id) do nothing
-    returning id`;
-  // The race the NOT EXISTS above cannot see: a write-back moving the same message_id to the
-  // archive commits while our insert waits on the hot row's unique entry; once it is gone the
-  // slot is free and our row goes in. A statement of its own sees the move (READ COMMITTED: a
-  // new snapshot shows the archive row; REPEATABLE READ: the old one still shows the moved row
-  // under its own id), and our copy goes. Measured: 30 of 30 forced races without it, 0 with it.
-  const dropMovedDuplicates = `delete from ${t} h
-     where h.id = any($1::bigint[])
-       and (exists (select 1 from ${a} x where x.message_id = h.message_id)
-            or exists (select 1 from ${t} o where o.message_id = h.message_id and o.id <> h.id))`;
-
   // The lowest unfinished id of key `key` (above id `after`: a finished row's successor; else
   // the key's head), one descent of messages_key_idx. A scalar subquery, not NOT EXISTS
   // (... p.id < m.id): the planner turns that into a hash semi-join whose id filter is
@@ -88,19 +50,42 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // too. An uncorrelated InitPlan: one scan of the tiny destinations table per statement, then
   // one comparison against an (almost always empty) array per row walked.
   const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')})`;
-  const eligible = (
-    m: string,
-  ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
+  // Limits (migration 10, docs/destinations.md): a row governed by a limit is never taken by the
+  // main claim, only by `claimLimited` below. One InitPlan over the tiny destination_limits table
+  // per statement; with no limit configured the per-row cost is one test of an empty array.
+  const limits = `array(select pattern from ${s}.destination_limits)`;
+  const unlimited = (m: string) => `(cardinality(${limits}) = 0
+         or not (array[${m}.destination, split_part(${m}.destination, ':', 1) || ':*', 'tenant:' || ${m}.tenant_id] && ${limits}))`;
+  // Everything a claimable row needs but being due: the limited claim also takes throttled rows.
+  const claimable = (m: string) => `${unfinished(m)}${fence} and not ${m}.parked
          and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
          and ${m}.destination <> all(${paused})
          and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
+  const eligible = (m: string) =>
+    `${claimable(m)} and ${m}.available_at <= ${dueBySql('$1')}
+         and ${unlimited(m)}`;
   const expired = (m: string) =>
     `(${m}.status = 'in_flight' and ${m}.attempts >= least(${m}.max_attempts, coalesce($5::int, ${m}.max_attempts))) as expired`;
   const lease = `${nowSql('$1')} + $4::float8 * interval '1 ms'`;
-  const leaseOrDeadLetter = (due: string) => `with due as (${due}),
+  // `before`: CTEs `due` reads; `availableAt`: a new available_at for leased rows; `after`: CTEs
+  // that read `c` (the rows leased or dead-lettered).
+  const leaseOrDeadLetter = (
+    due: string,
+    extra: { before?: string; availableAt?: string; after?: string } = {},
+  ) => `with ${
+    extra.before
+      ? `${extra.before},
+    `
+      : ''
+  }due as (${due}),
     c as (
       update ${t} m
-         set status = case when d.expired then 'dead' else 'in_flight' end,
+         set status = case when d.expired then 'dead' else 'in_flight' end,${
+           extra.availableAt
+             ? `
+             available_at = ${extra.availableAt},`
+             : ''
+         }
              attempts = case when d.expired then m.attempts else m.attempts + 1 end,
              locked_by = case when d.expired then null else $3 end,
              locked_until = case when d.expired then null else ${lease} end,
@@ -116,7 +101,12 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
                 m.payload::text as body, nullif(m.headers, '{}') as headers, m.attempts, m.max_attempts,
                 extract(epoch from m.created_at)::float8 * 1000 as created_ms,
                 case when d.expired then m.last_error end as dead_error),
-    ${unparkAfter('(select id, ordering_key from c where dead_error is not null and ordering_key is not null)')}
+    ${unparkAfter('(select id, ordering_key from c where dead_error is not null and ordering_key is not null)')}${
+      extra.after
+        ? `,
+    ${extra.after}`
+        : ''
+    }
     select * from c`;
   // Every destination: one ordered range of messages_claim_idx over due rows.
   const claimAll = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
@@ -139,6 +129,52 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
               for update of m skip locked) c
        order by c.available_at, c.id
        limit $2`);
+  // The claim of one limit's rows ($6 its pattern; $7 whole-route keys and $8 exact keys the
+  // relay serves, $7 null: every destination), run by OutboxStore.claimLimited right after
+  // DestinationLimitStore.refill locked the limit's row in the same transaction: this
+  // statement's snapshot is taken after that lock was granted, so the in-flight count sees every
+  // claim another relay committed under the same limit. It takes up to min($2, whole tokens,
+  // max_in_flight - in flight) rows the limit governs, throttled ones (THROTTLED_AT, in id order)
+  // and due ones, with the main claim's rules (keys' heads only, lease, dead-letter on expiry),
+  // moves throttled rows it leases back into the due range (so the in-flight count finds them)
+  // and debits the bucket by what it leased. One index range per part: messages_route_v2_idx
+  // for a destination or route pattern, messages_tenant_idx for a tenant.
+  const claimLimited = (kind: LimitKind) => {
+    const range = (m: string) => `${limitRange(kind, m, '$6')} and ${governedBy(kind, m, limits)}
+              and ($7::text[] is null or split_part(${m}.destination, ':', 1) = any($7::text[]) or ${m}.destination = any($8::text[]))`;
+    const inFlight = `select count(*)::int from ${t} f
+                where ${range('f')} and ${unfinished('f')} and not f.parked
+                  and f.available_at < ${THROTTLED_AT_SQL} and f.locked_until >= ${nowSql('$1')}`;
+    const room = `room as (
+      select greatest(0, least($2::int, case when l.rate is null then $2::int else floor(l.tokens)::int end,
+             case when l.max_in_flight is null then $2::int else l.max_in_flight - (${inFlight}) end))::int as n
+        from ${s}.destination_limits l where l.pattern = $6)`;
+    const n = 'coalesce((select n from room), 0)';
+    // In flight: leased rows anywhere below the throttled mark, not only due ones: a row another
+    // relay just moved out of the mark carries that relay's now(), which may be later than the
+    // start of this transaction. The range walked is the limit's due rows and its retries.
+    // Two CTEs, not a UNION of locking subqueries (FOR UPDATE is not allowed in a UNION).
+    const part = (name: string, when: string, order: string) => `${name} as (
+      select m.id, ${expired('m')} from ${t} m
+       where ${range('m')} and ${when} and ${claimable('m')}
+       order by ${order}
+       limit ${n}
+       for update of m skip locked)`;
+    return leaseOrDeadLetter(
+      `select x.id, x.expired from (select * from throttled union all select * from due_now) x
+       order by x.id
+       limit ${n}`,
+      {
+        before: `${room},
+    ${part('throttled', `m.available_at = ${THROTTLED_AT_SQL}`, 'm.id')},
+    ${part('due_now', `m.available_at <= ${dueBySql('$1')}`, 'm.available_at, m.id')}`,
+        availableAt: `case when d.expired or m.available_at <= ${nowSql('$1')} then m.available_at else ${nowSql('$1')} end`,
+        after: `debit as (
+      update ${s}.destination_limits l set tokens = l.tokens - (select count(*) from c where c.dead_error is null)
+       where l.pattern = $6 and l.rate is not null)`,
+      },
+    );
+  };
   // Frees the successor (next unfinished id of the key) of each finished row in `finished`
   // (id, ordering_key): a dead or delivered head no longer blocks its key. Without a
   // `parked` condition on purpose: a park that committed after this statement's snapshot is
@@ -190,9 +226,8 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // Delivered: delete from the hot table, append to the archive with the result, and free
   // each key's next row, in one statement by primary key. Delivery wins over whatever another
   // relay did meanwhile: the message did reach its destination.
-  // It answers one row of two (almost always empty) arrays: the ids no longer in the table
-  // (another relay finished them) and the duplicates below. One row per delivered message
-  // instead was 500 rows for pg to parse per write-back (bench/notes/relay-cpu.md).
+  // It answers one row: the ids no longer in the table and the duplicates below (two arrays,
+  // almost always empty, where a row per message was 500 rows to parse; bench/notes/relay-cpu.md).
   // A row whose message_id is already archived (an old producer re-added a delivered
   // caller-chosen id; its insert never looked at the archive) is a duplicate of a delivered
   // message: it leaves the hot table all the same, the archive keeps the first delivery, and
@@ -306,12 +341,12 @@ ${
         and (r.attempts is null or m.attempts = r.attempts)
      returning m.id`;
   return {
-    insertOne,
-    insertMany,
-    insertCallerIds,
-    dropMovedDuplicates,
+    ...insertSql(s),
     claimAll,
     claimRoutes,
+    claimLimitedDestination: claimLimited('destination'),
+    claimLimitedRoute: claimLimited('route'),
+    claimLimitedTenant: claimLimited('tenant'),
     park,
     unparkHeads,
     markDelivered,

@@ -22,6 +22,12 @@ export { nowSql } from './database-time.js';
 export { asDeadReason, DEAD_REASONS, type DeadReason, UNKNOWN_DEAD_REASON } from './dead-reason.js';
 export { type DeadFilter, DeadLetterStore } from './dead-letter-store.js';
 export { type DestinationRow, DestinationStore } from './destination-store.js';
+export {
+  type DestinationLimitRow,
+  DestinationLimitStore,
+  type RefilledLimit,
+} from './destination-limit-store.js';
+export { type LimitKind, THROTTLED_AT_SQL } from './limit-sql.js';
 export { MaintenanceStore, type OutboxStats } from './maintenance-store.js';
 export { STORED_COLUMNS, unfinished } from './message-columns.js';
 export {

@@ -10,6 +10,7 @@ import { hotPathSql } from './hot-path-sql.js';
 import { INSERT_COLUMNS } from './message-columns.js';
 import type { StoredMessage } from './stored-message.js';
 import type { AttemptRecord } from './attempt-store.js';
+import type { LimitKind } from './limit-sql.js';
 
 /** A row as the claim returns it (snake_case straight from PostgreSQL). */
 export interface ClaimedRow {
@@ -205,6 +206,35 @@ export class OutboxStore {
     // UPDATE ... RETURNING does not keep the CTE's order; publishers see id order.
     // bigint ids arrive as decimal strings without leading zeros: shorter is smaller, and equal
     // lengths compare as text. No BigInt allocation per comparison.
+    return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * Claims rows that the limit `pattern` governs, at most `limit` and as many as its bucket and
+   * in-flight cap allow, and debits the bucket. Must run in the transaction whose previous
+   * statement was `DestinationLimitStore.refill` of the same pattern (it holds the limit's lock).
+   */
+  async claimLimited(
+    run: RunSql,
+    args: Omit<ClaimArgs, 'destinations'> & { pattern: string; kind: LimitKind; destinations?: ClaimRoutes },
+  ): Promise<ClaimedRow[]> {
+    const d = args.destinations;
+    const text =
+      args.kind === 'destination'
+        ? this.sql.claimLimitedDestination
+        : args.kind === 'route'
+          ? this.sql.claimLimitedRoute
+          : this.sql.claimLimitedTenant;
+    const rows = await run<ClaimedRow>(text, [
+      nowParam(args.clock),
+      args.limit,
+      args.workerId,
+      args.leaseMs,
+      args.maxAttempts ?? null,
+      args.pattern,
+      d ? d.routes : null,
+      d ? d.exact : [],
+    ]);
     return rows.sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../foundation/clock.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { nowParam, nowSql } from './database-time.js';
+import { THROTTLED_AT_SQL } from './limit-sql.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { UNKNOWN_DEAD_REASON } from './dead-reason.js';
 import { unfinished } from './message-columns.js';
@@ -22,6 +23,8 @@ export interface OpenDestinationRow {
   oldestCreatedAt: Date;
   /** One last_error among the unfinished rows, cut to STATUS_ERROR_MAX_CHARS. */
   sampleError: string | null;
+  /** Rows waiting on a rate limit or concurrency cap (throttled, docs/destinations.md). */
+  throttled: number;
 }
 
 /** Deliveries (or deaths) of one destination in one minute. */
@@ -129,8 +132,10 @@ export class StatusStore {
       attempted: string;
       oldest: Date;
       sample_error: string | null;
+      throttled: string;
     }>(
       `select destination,
+              count(*) filter (where available_at = ${THROTTLED_AT_SQL}) as throttled,
               count(*) filter (where status = 'pending') as pending,
               count(*) filter (where status = 'in_flight') as in_flight,
               count(*) filter (where attempts > 0) as attempted,
@@ -147,6 +152,7 @@ export class StatusStore {
       attempted: Number(r.attempted),
       oldestCreatedAt: r.oldest,
       sampleError: r.sample_error,
+      throttled: Number(r.throttled),
     }));
   }
 
