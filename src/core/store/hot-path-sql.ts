@@ -87,7 +87,9 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // since (added, retried or unparked after the pause) until the relay's hold pass holds them
   // too. An uncorrelated InitPlan: one scan of the tiny destinations table per statement, then
   // one comparison against an (almost always empty) array per row walked.
-  const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')})`;
+  // Destinations whose circuit breaker is open are skipped the same way (their probe message is
+  // taken by claimProbe below, one per probe interval).
+  const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')} or breaker_state = 'open')`;
   const eligible = (
     m: string,
   ) => `${unfinished(m)}${fence} and not ${m}.parked and ${m}.available_at <= ${dueBySql('$1')}
@@ -139,6 +141,18 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
               for update of m skip locked) c
        order by c.available_at, c.id
        limit $2`);
+  // The probe of an open breaker ($6 the destination): its first claimable message, held or
+  // not, due or waiting on a backoff (held rows sit at infinity, past any due range), a key's
+  // head only. One range of messages_route_v2_idx (route, available_at, id) filtered to the
+  // destination; the relay runs it once per probe interval per open destination.
+  const claimProbe = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
+       where split_part(m.destination, ':', 1) = split_part($6::text, ':', 1) and m.destination = $6
+         and ${unfinished('m')}${fence} and not m.parked
+         and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
+         and (m.ordering_key is null or m.id = (${nextOfKey('m.ordering_key')}))
+       order by m.available_at, m.id
+       limit $2
+       for update of m skip locked`);
   // Frees the successor (next unfinished id of the key) of each finished row in `finished`
   // (id, ordering_key): a dead or delivered head no longer blocks its key. Without a
   // `parked` condition on purpose: a park that committed after this statement's snapshot is
@@ -308,6 +322,7 @@ ${
     dropMovedDuplicates,
     claimAll,
     claimRoutes,
+    claimProbe,
     park,
     unparkHeads,
     markDelivered,
