@@ -19,7 +19,9 @@ const USAGE = `Usage:
 pause: nothing is sent to the destination by any relay sharing the table, every message is
 kept; with --until the pause ends by itself then. resume: its held messages are due at once
 (also after a 410 Gone paused it). retry-now: messages waiting on a retry backoff are due at
-once. list shows every destination ever paused. Guide: docs/destinations.md.`;
+once (on an open circuit breaker: its probe goes out now; resume closes it). list shows every
+destination ever paused or opened, with its circuit breaker (open, half-open, closed). Guide:
+docs/destinations.md.`;
 
 async function list(ctx: CommandContext): Promise<number> {
   return withCommandDatabase(ctx, async ({ config, database }) => {
@@ -32,18 +34,20 @@ async function list(ctx: CommandContext): Promise<number> {
       return EXIT_OK;
     }
     if (rows.length === 0) {
-      ctx.stdout.write('no destination is paused or was ever paused\n');
+      ctx.stdout.write('no destination is paused or open, or ever was\n');
       return EXIT_OK;
     }
     ctx.stdout.write(
       formatTable([
-        ['destination', 'state', 'until', 'since', 'reason'],
+        ['destination', 'state', 'until', 'since', 'reason', 'breaker', 'next probe'],
         ...rows.map((d) => [
           d.name,
-          d.paused ? 'paused' : 'flowing',
+          d.paused ? 'paused' : d.breaker !== 'closed' ? d.breaker : 'flowing',
           d.paused ? (d.pausedUntil?.toISOString() ?? 'resumed') : '-',
           d.pausedAt?.toISOString() ?? '-',
           d.pausedReason ?? '-',
+          d.breaker,
+          d.probeAt?.toISOString() ?? '-',
         ]),
       ]),
     );

@@ -11,14 +11,7 @@ import {
 } from '../../core/relay/relay.js';
 import { DEFAULT_RETRY_POLICY, RETRY_POLICY_BOUNDS } from '../../core/relay/retry-policy.js';
 import { ATTEMPT_LOG_MODES, DEFAULT_ATTEMPT_LOG } from '../../core/relay/attempt-record.js';
-import {
-  BREAKER_OPTION_BOUNDS,
-  DEFAULT_BREAKER_FAILURE_RATIO,
-  DEFAULT_BREAKER_MIN_ATTEMPTS,
-  DEFAULT_BREAKER_PROBE_MAX_MS,
-  DEFAULT_BREAKER_PROBE_MS,
-  DEFAULT_BREAKER_WINDOW_MS,
-} from '../../core/relay/breaker-options.js';
+import { BREAKER_SETTINGS } from './breaker-settings.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
 import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
 import { LIBPQ_SETTINGS } from './libpq-settings.js';
@@ -265,57 +258,7 @@ export const SETTINGS = {
     default: DEFAULT_RETRY_POLICY.jitter,
     description: 'spread of each delay as a fraction (0.2 = +-20%)',
   }),
-  breakerEnabled: setting({
-    env: 'BREAKER_ENABLED',
-    flag: 'breaker-enabled',
-    parse: flag,
-    default: true,
-    description:
-      'circuit breaker: a destination failing transiently at a high rate waits (no attempts used, nothing dead-lettered) and gets one probe per interval (docs/destinations.md#circuit-breaker)',
-  }),
-  breakerMinAttempts: setting({
-    env: 'BREAKER_MIN_ATTEMPTS',
-    flag: 'breaker-min-attempts',
-    parse: integer(BREAKER_OPTION_BOUNDS.minAttempts),
-    default: DEFAULT_BREAKER_MIN_ATTEMPTS,
-    description: 'attempts to a destination within BREAKER_WINDOW_MS (per relay) before its breaker may open',
-  }),
-  breakerWindowMs: setting({
-    env: 'BREAKER_WINDOW_MS',
-    flag: 'breaker-window-ms',
-    parse: integer(BREAKER_OPTION_BOUNDS.windowMs),
-    default: DEFAULT_BREAKER_WINDOW_MS,
-    description: 'the sliding window the breaker counts attempts in',
-  }),
-  breakerFailureRatio: setting({
-    env: 'BREAKER_FAILURE_RATIO',
-    flag: 'breaker-failure-ratio',
-    parse: decimal({ min: 0.01, max: 1 }),
-    default: DEFAULT_BREAKER_FAILURE_RATIO,
-    description: 'share of transient failures in the window that opens the breaker (4xx answers never count)',
-  }),
-  breakerProbeMs: setting({
-    env: 'BREAKER_PROBE_MS',
-    flag: 'breaker-probe-ms',
-    parse: integer(BREAKER_OPTION_BOUNDS.probeMs),
-    default: DEFAULT_BREAKER_PROBE_MS,
-    description: 'first probe interval of an open breaker; doubles after each failed probe',
-  }),
-  breakerProbeMaxMs: setting({
-    env: 'BREAKER_PROBE_MAX_MS',
-    flag: 'breaker-probe-max-ms',
-    parse: integer(BREAKER_OPTION_BOUNDS.probeMaxMs),
-    default: DEFAULT_BREAKER_PROBE_MAX_MS,
-    description: 'longest probe interval (at least BREAKER_PROBE_MS)',
-  }),
-  opsEventsDestination: setting({
-    env: 'OPS_EVENTS_DESTINATION',
-    flag: 'ops-events-destination',
-    parse: text({ min: 1, max: 500, rule: 'a destination name such as webhook:ops' }),
-    default: undefined,
-    description:
-      'when set, this destination receives operational events as ordinary outbox messages: outbox.destination.opened, outbox.destination.closed, outbox.message.dead',
-  }),
+  ...BREAKER_SETTINGS,
   workerMode: setting({
     env: 'WORKER_MODE',
     flag: 'worker-mode',

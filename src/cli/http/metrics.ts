@@ -96,6 +96,12 @@ export function createMetrics(options: {
     labelNames: ['destination', 'reason'],
     registers: [registry],
   });
+  const breakerOpen = new Gauge({
+    name: 'outbox_destination_breaker_open',
+    help: "1 while a destination's circuit breaker is open for every relay (state open, or half-open while a probe is out), 0 once closed",
+    labelNames: ['destination', 'state'],
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'outbox_database_up',
     help: '1 when the last stats query succeeded',
@@ -147,8 +153,11 @@ export function createMetrics(options: {
           if (d.status === 'pending')
             oldestByDestination.set({ destination: d.destination }, d.oldestAgeSeconds);
         paused.reset();
-        for (const d of await listDestinations(options.db, { schema: options.schema }))
+        breakerOpen.reset();
+        for (const d of await listDestinations(options.db, { schema: options.schema })) {
           paused.set({ destination: d.name, reason: d.pausedReason ?? '' }, d.paused ? 1 : 0);
+          breakerOpen.set({ destination: d.name, state: d.breaker }, d.breaker === 'closed' ? 0 : 1);
+        }
         up.set(1);
       } catch {
         // A scrape still answers with the process metrics; the gap shows as outbox_database_up 0.

@@ -91,6 +91,8 @@ export interface DestinationLine {
   deadTotal: number;
   /** Set while the destination is paused: why (`gone`: it answered 410) and until when (null: until resumed). */
   paused: { reason: string; until: string | null; since: string | null } | null;
+  /** Set while its circuit breaker is open: `half-open` while a relay sends the probe; the next probe's time. */
+  breaker: { state: 'open' | 'half-open'; since: string | null; probeAt: string | null } | null;
   /**
    * One error of a waiting message (why it is not going through); when none waits with an
    * error but messages died in the last hour, the newest death's reason and error; else null.
@@ -206,7 +208,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
     store.deadGroups(run, { limit: 10_000 }),
-    listDestinations(src.db, { schema: src.schema, pausedOnly: true }),
+    listDestinations(src.db, { schema: src.schema }),
   ]);
   const lines = new Map<string, DestinationLine>();
   const line = (destination: string) => {
@@ -227,6 +229,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
         dead60m: 0,
         deadTotal: 0,
         paused: null,
+        breaker: null,
         sampleError: null,
       };
       lines.set(destination, l);
@@ -271,6 +274,9 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     if (f.minute + MINUTE_MS > recentSince.getTime()) l.failed5m += f.count;
   }
   for (const p of paused) {
+    if (p.breaker !== 'closed')
+      line(p.name).breaker = { state: p.breaker, since: iso(p.breakerOpenedAt), probeAt: iso(p.probeAt) };
+    if (!p.paused) continue;
     line(p.name).paused = {
       reason: p.pausedReason ?? '',
       until: iso(p.pausedUntil),
@@ -287,6 +293,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.failed60m += l.dead60m;
     l.state = destinationState({
       paused: l.paused !== null,
+      ...(l.breaker ? { breaker: l.breaker.state } : {}),
       waiting: l.pending + l.inFlight,
       attempted: attempted.get(l.destination) ?? 0,
       oldestWaitingSeconds: l.oldestWaitingSeconds,

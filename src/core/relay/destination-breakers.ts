@@ -1,4 +1,6 @@
 import type { Clock } from '../foundation/clock.js';
+import type { Logger } from '../foundation/logger.js';
+import type { OpsEvents } from './ops-events.js';
 import type { RunSql } from '../foundation/queryable.js';
 import type { DestinationRow, DestinationStore, OutboxStore } from '../store/index.js';
 import { repeatUntilShort } from '../foundation/repeat-until-short.js';
@@ -10,16 +12,6 @@ import type { Job, Outcome } from './publish-attempt.js';
 
 /** Rows one release statement moves when a breaker closes (as a resume does). */
 const CLOSE_BATCH_SIZE = 5_000;
-
-/** Where breaker transitions made by this relay go (events, ops messages). */
-export interface BreakerListener {
-  /** This relay opened `destination` for the fleet. */
-  opened(destination: string, info: { probeMs: number }): void;
-  /** This relay's probe got through: `destination` is closed for the fleet. */
-  closed(destination: string, info: { released: number }): void;
-  /** A database error (logged and counted; the breaker tries again on the next outcome or look). */
-  error(error: unknown, msg: string): void;
-}
 
 /** What the breakers need from their relay. */
 export interface DestinationBreakersOptions {
@@ -33,7 +25,13 @@ export interface DestinationBreakersOptions {
   clock: Clock | undefined;
   /** Whether this relay has a publisher for the destination (it probes only those). */
   serves: (destination: string) => boolean;
-  listener: BreakerListener;
+  logger: Logger;
+  /** Where this relay's openings and closings go as ops events, if configured. */
+  ops: OpsEvents | undefined;
+  /** Gives back the destination's claimed jobs not started yet (it just opened). */
+  shed: (destination: string) => void;
+  /** Logs and counts a database error (the breaker tries again on the next outcome or look). */
+  report: (error: unknown, msg: string) => void;
 }
 
 /**
@@ -138,9 +136,15 @@ export class DestinationBreakers {
         probeMs,
       });
       w.clear();
-      if (opened) this.o.listener.opened(name, { probeMs });
+      if (!opened) return;
+      this.o.logger.warn(
+        { destination: name, probeMs },
+        'circuit breaker opened: the destination fails; its messages wait, one probe per interval',
+      );
+      this.o.shed(name);
+      this.o.ops?.opened(name, { probeMs });
     } catch (error) {
-      this.o.listener.error(error, `opening the circuit breaker of ${name} failed`);
+      this.o.report(error, `opening the circuit breaker of ${name} failed`);
     } finally {
       this.busy.delete(name);
     }
@@ -157,7 +161,7 @@ export class DestinationBreakers {
           maxMs: this.o.breaker.probeMaxMs,
         });
     } catch (error) {
-      this.o.listener.error(error, `settling the probe of ${name} failed; its probe lease will expire`);
+      this.o.report(error, `settling the probe of ${name} failed; its probe lease will expire`);
     }
   }
 
@@ -180,6 +184,7 @@ export class DestinationBreakers {
         );
       }
     }
-    this.o.listener.closed(name, { released });
+    this.o.logger.info({ destination: name, released }, 'circuit breaker closed: the probe got through');
+    this.o.ops?.closed(name, { released });
   }
 }

@@ -5,9 +5,7 @@ import { ClaimedMessage } from './claimed-message.js';
 import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import { FailureSummary } from './failure-summary.js';
-import { DestinationPauses } from './destination-pauses.js';
-import { DestinationBreakers } from './destination-breakers.js';
-import { OpsEvents } from './ops-events.js';
+import { DestinationFlow } from './destination-flow.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -23,10 +21,11 @@ import {
 } from './relay-options.js';
 import { SchemaFence } from './schema-fence.js';
 import { IdleWaiters } from './idle-waiters.js';
-import { DestinationStore, OutboxStore, preparedRunner } from '../store/index.js';
+import { OutboxStore, preparedRunner } from '../store/index.js';
 import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
+import { tallyWritten } from './written-tally.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export type { DeliveredInfo, DestinationPauseInfo, RelayEvents } from './relay-events.js';
@@ -54,8 +53,6 @@ const BUSY_WINDOW_MS = 200;
  * not see the row yet. A woken claim that finds nothing looks again after these pauses.
  */
 const WAKE_RECHECK_MS = [1, 1, 2, 2, 4, 10] as const;
-/** The `retryAt` of a `failed` event for a 410 Gone: the latest Date (it waits for a resume, not a time). */
-const GONE_RETRY_AT_MS = 8.64e15;
 /** How long stop() waits for publishes it aborted to settle before leaving them to lease expiry. */
 const ABORT_GRACE_MS = 1_000;
 
@@ -80,9 +77,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly store: OutboxStore;
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
-  private readonly pauses: DestinationPauses;
-  private readonly breakers: DestinationBreakers;
-  private readonly ops: OpsEvents | undefined;
+  private readonly flow: DestinationFlow;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -134,39 +129,16 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.routes = Object.keys(o.publishers).join(', ');
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
-    const destinations = new DestinationStore(o.schema);
-    this.pauses = new DestinationPauses(destinations, this.run, o.clock, this, (name) => this.shed(name));
-    this.ops = o.opsEventsDestination
-      ? new OpsEvents(options.db, o.schema, o.opsEventsDestination, (e, m) => this.report(e, m), o.logger)
-      : undefined;
-    this.breakers = new DestinationBreakers({
-      breaker: o.breaker,
-      destinations,
+    this.flow = new DestinationFlow({
+      ...o,
+      db: options.db,
       store: this.store,
       run: this.run,
-      workerId: this.workerId,
-      leaseMs: o.leaseMs,
-      maxAttempts: o.maxAttempts,
-      clock: o.clock,
+      listener: this,
       serves: (d) => this.route(d) !== undefined,
-      listener: {
-        opened: (name, info) => {
-          o.logger.warn(
-            { destination: name, probeMs: info.probeMs },
-            'circuit breaker opened: the destination fails; its messages wait, one probe per interval',
-          );
-          this.shed(name);
-          this.ops?.opened(name, info);
-        },
-        closed: (name, info) => {
-          o.logger.info(
-            { destination: name, released: info.released },
-            'circuit breaker closed: the probe got through',
-          );
-          this.ops?.closed(name, info);
-        },
-        error: (error, msg) => this.report(error, msg),
-      },
+      queue: this.queue,
+      release: (job) => this.writeBack.add({ kind: 'released', job }),
+      report: (error, msg) => this.report(error, msg),
     });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.writeBack = new WriteBack({
@@ -329,19 +301,6 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (fault) void this.stop().then(() => this.notify('fault', fault));
   }
 
-  /**
-   * Gives back, with their attempt, the claimed jobs of `destination` not started yet: its
-   * breaker just opened, and a batch claimed a moment before would otherwise all go out into
-   * the outage. They are held with the rest.
-   */
-  private shed(destination: string): void {
-    const shed = this.queue.filter((j) => !j.probe && j.message.destination === destination);
-    if (shed.length === 0) return;
-    const gone = new Set(shed);
-    this.queue.splice(0, this.queue.length, ...this.queue.filter((j) => !gone.has(j)));
-    for (const job of shed) this.writeBack.add({ kind: 'released', job });
-  }
-
   private held(): number {
     return this.queue.length + this.active.size;
   }
@@ -350,9 +309,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
     this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
-    await Promise.all([this.unservedCheck, this.pauses.look()]);
-    const blocked = this.pauses.fresh();
-    const probes = blocked && blocked.length > 0 ? await this.breakers.probe(blocked) : [];
+    const [, probes] = await Promise.all([this.unservedCheck, this.flow.look()]);
     const started = performance.now();
     const rows = await this.store.claim(this.run, {
       ...(this.o.clock ? { clock: this.o.clock } : {}),
@@ -411,7 +368,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private finished(job: Job, outcome: Outcome): void {
     if (!this.active.delete(job)) return; // cut off by stop(): left to lease expiry
     if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
-    this.breakers.finished(job, outcome);
+    this.flow.finished(job, outcome);
     this.writeBack.add(outcome);
     this.pump();
     if (this.pacing.claimRoom(this.held()) > 0) this.nudge();
@@ -421,40 +378,15 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     return this.o.publishers[destination] ?? this.o.publishers[parseDestination(destination).route];
   }
 
-  /** Counts and announces what the database accepted. */
+  /** Counts and announces what the database accepted (written-tally.ts). */
   private written(w: Written): void {
-    if (w.kind === 'paused') {
-      // A 410 Gone: a failed attempt like any other for the counters and the failed metric,
-      // though the message waits for the resume instead of a retry time.
-      this.totals.retried++;
-      this.failures.failed(w.message.destination, w.error);
-      this.notify('failed', w.message, w.error, {
-        retryAt: new Date(GONE_RETRY_AT_MS),
-        durationMs: w.durationMs,
-      });
-      this.pauses.written(w);
-    } else if (w.kind === 'delivered') {
-      this.totals.delivered++;
-      this.failures.delivered(w.message.destination);
-      this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
-    } else if (w.kind === 'duplicate') {
-      this.totals.duplicates++;
-      this.notify('duplicate', w.message);
-    } else if (w.kind === 'failed') {
-      this.totals.retried++;
-      this.failures.failed(w.message.destination, w.error);
-      this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
-    } else {
-      this.totals.dead++;
-      if (w.deadReason === 'lease_expired') {
-        this.o.logger.warn(
-          { messageId: w.message.messageId, reason: w.reason },
-          'dead-lettered by the claim',
-        );
-      }
-      this.notify('dead', w.message, w.reason, { deadReason: w.deadReason });
-      this.ops?.dead(w.message, w.reason, w.deadReason);
-    }
+    tallyWritten(w, {
+      totals: this.totals,
+      failures: this.failures,
+      events: this,
+      flow: this.flow,
+      logger: this.o.logger,
+    });
   }
 
   private report(error: unknown, msg: string): void {
