@@ -22,6 +22,7 @@ import { blockedKeyBenchScenario } from './blocked-key.js';
 import { drainScenario } from './drain.js';
 import { latencyScenario } from './latency.js';
 import { natsScenario } from './nats.js';
+import { outageScenario } from './outage.js';
 import { producerScenario } from './producer.js';
 import { routerosScenario } from './routeros.js';
 import { scaleScenario } from './scale.js';
@@ -39,4 +40,5 @@ export const SCENARIOS: readonly BenchScenario[] = [
   webhookScenario,
   routerosScenario,
   natsScenario,
+  outageScenario,
 ];
