@@ -64,6 +64,14 @@ describe('circuit breaker across relay processes', () => {
       })
     ).json()) as unknown;
     expect(JSON.stringify(admin)).toMatch(/"breaker":"(open|half-open)"/);
+    const page = (await (
+      await fetch(`${a!.base}/api/destinations`, {
+        headers: { authorization: `Bearer ${FLEET_ADMIN_TOKEN}` },
+      })
+    ).json()) as { destinations: Array<{ destination: string; state: string; breaker: unknown }> };
+    const row = page.destinations.find((d) => d.destination === 'webhook');
+    expect(row?.state).toMatch(/^(open|half-open)$/);
+    expect(row?.breaker).toMatchObject({ state: row?.state });
 
     receiver.respond(reply.ok());
     await waitFor(async () => (await fleet.delivered()) === 300, 'the drain after recovery', 15_000);

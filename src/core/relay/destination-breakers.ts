@@ -49,22 +49,22 @@ export interface DestinationBreakersOptions {
  */
 export class DestinationBreakers {
   private readonly windows = new Map<string, BreakerWindow>();
-  /** Destinations this relay is opening or closing now (one statement each at a time). */
+  /** Destinations this relay is opening now (one statement each at a time). */
   private readonly busy = new Set<string>();
 
   constructor(private readonly o: DestinationBreakersOptions) {}
 
   /** Feeds a finished attempt to its destination's window, or settles the probe it was. */
   finished(job: Job, outcome: Outcome): void {
-    if (!this.o.breaker.enabled || outcome.kind === 'released') return;
+    if (outcome.kind === 'released') return; // a probe's lease runs out: another relay probes
     const name = job.message.destination;
     // The receiver answered (delivered, or refused for good: 4xx, 410): it is up.
     const answered = outcome.kind === 'delivered' || outcome.permanent || outcome.gone === true;
-    if (outcome.kind === 'failed' && outcome.unroutable) return;
     if (job.probe) {
       void this.settleProbe(name, answered);
       return;
     }
+    if (!this.o.breaker.enabled || (outcome.kind === 'failed' && outcome.unroutable)) return;
     let w = this.windows.get(name);
     if (!w) {
       w = new BreakerWindow(this.o.breaker.windowMs);
@@ -86,7 +86,8 @@ export class DestinationBreakers {
    * wins) and claims its one message; returns the probe jobs, with `leaseEnd` from before the claim.
    */
   async probe(blocked: readonly DestinationRow[]): Promise<Job[]> {
-    if (!this.o.breaker.enabled) return [];
+    // Also with the breaker off here: `enabled` is about opening; a destination another relay
+    // opened must not stay open because the relay that opened it is gone.
     const jobs: Job[] = [];
     for (const d of blocked) {
       if (d.paused || d.breaker !== 'open' || !this.o.serves(d.name)) continue;
