@@ -1,5 +1,6 @@
 import type { Clock } from '../foundation/clock.js';
 import type { Logger } from '../foundation/logger.js';
+import type { OutboxMessage } from '../foundation/message.js';
 import type { OpsEvents } from './ops-events.js';
 import type { RunSql } from '../foundation/queryable.js';
 import type { DestinationRow, DestinationStore, OutboxStore } from '../store/index.js';
@@ -30,6 +31,8 @@ export interface DestinationBreakersOptions {
   ops: OpsEvents | undefined;
   /** Gives back the destination's claimed jobs not started yet (it just opened). */
   shed: (destination: string) => void;
+  /** A probe's claim dead-lettered its row (its lease had expired on its last attempt). */
+  claimDead: (message: OutboxMessage, reason: string) => void;
   /** Logs and counts a database error (the breaker tries again on the next outcome or look). */
   report: (error: unknown, msg: string) => void;
 }
@@ -114,6 +117,7 @@ export class DestinationBreakers {
       } else if (row.dead_error !== null) {
         // Its lease expired on its last attempt and the claim dead-lettered it: probe again.
         await this.o.destinations.dropProbe(this.o.run, { name: d.name, workerId: this.o.workerId });
+        this.o.claimDead(new ClaimedMessage(row), row.dead_error);
       } else {
         jobs.push({
           message: new ClaimedMessage(row),

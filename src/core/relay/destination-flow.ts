@@ -30,6 +30,8 @@ export interface DestinationFlowOptions {
   queue: Job[];
   /** Gives a claimed job back with its attempt. */
   release: (job: Job) => void;
+  /** A probe's claim dead-lettered its row (lease expired on its last attempt). */
+  claimDead: (message: OutboxMessage, reason: string) => void;
   report: (error: unknown, msg: string) => void;
 }
 

@@ -138,6 +138,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       serves: (d) => this.route(d) !== undefined,
       queue: this.queue,
       release: (job) => this.writeBack.add({ kind: 'released', job }),
+      claimDead: (message, reason) =>
+        this.written({ kind: 'dead', message, reason, deadReason: 'lease_expired' }),
       report: (error, msg) => this.report(error, msg),
     });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
