@@ -141,6 +141,32 @@ describe('circuit breaker', () => {
     ).toBe(true);
   });
 
+  it('writes outbox.message.dead to the ops destination, and nothing about the ops destination to itself', async () => {
+    // Every message of webhook:bad dies (400); the ops destination itself is down (503).
+    receiver.respond((req) => (req.path === '/bad' ? reply.status(400) : reply.status(503)));
+    await add('webhook:bad', 20);
+    const r = relay({ opsEventsDestination: 'webhook:ops' });
+    r.start();
+    await waitFor(
+      async () => (await breakerOf('webhook:ops')) !== 'closed',
+      'the ops destination to open',
+      10_000,
+    );
+    const ops = async () =>
+      (
+        await t.pool.query<{ about: string; type: string }>(
+          `select payload->>'destination' as about, type from "${t.schema}".messages where destination = 'webhook:ops'`,
+        )
+      ).rows;
+    const deadEvents = async () =>
+      (await ops()).filter((x) => x.type === 'outbox.message.dead' && x.about === 'webhook:bad').length;
+    await waitFor(async () => (await deadEvents()) === 20, 'an ops event per dead message', 5_000);
+    await sleep(600); // a look of the relays: the ops breaker's own events would be written by now
+    const rows = await ops();
+    // Its own breaker opened, and its messages would die at their last attempt: no event of it.
+    expect(rows.filter((x) => x.about === 'webhook:ops')).toEqual([]);
+  });
+
   it('one failing key among healthy keys does not open its destination; a destination failing everywhere does', async () => {
     // Key "bad" always fails; every other key of webhook:acme is delivered. webhook:down fails all.
     receiver.respond((req) => (req.path === '/down' || isBad(req.body) ? reply.status(503) : reply.ok()));
