@@ -23,6 +23,7 @@ import { drainScenario } from './drain.js';
 import { latencyScenario } from './latency.js';
 import { limitsScenario } from './limits.js';
 import { natsScenario } from './nats.js';
+import { outageScenario } from './outage.js';
 import { producerScenario } from './producer.js';
 import { routerosScenario } from './routeros.js';
 import { scaleScenario } from './scale.js';
@@ -41,4 +42,5 @@ export const SCENARIOS: readonly BenchScenario[] = [
   webhookScenario,
   routerosScenario,
   natsScenario,
+  outageScenario,
 ];

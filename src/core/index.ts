@@ -108,6 +108,7 @@ export {
   ATTEMPT_LOG_MODES,
   type AttemptLogMode,
   backoffDelayMs,
+  type BreakerOptions,
   createRelay,
   DEFAULT_ATTEMPT_LOG,
   DEFAULT_BATCH_SIZE,
@@ -125,4 +126,5 @@ export {
   type RelayOptions,
   type RetryPolicy,
   type RoundResult,
+  OPS_EVENT_TYPES,
 } from './relay/index.js';

@@ -38,10 +38,23 @@ describe.concurrent('config errors', () => {
       '{"webhook:a*":{"rate":1}}',
       'DESTINATION_LIMITS ["webhook:a*"].pattern may end in ":*" only right after the route',
     ],
+    ['BREAKER_FAILURE_RATIO', '2', 'BREAKER_FAILURE_RATIO must be'],
+    ['BREAKER_MIN_ATTEMPTS', '0', 'BREAKER_MIN_ATTEMPTS must be an integer 1..1000000, got "0"'],
+    ['BREAKER_ENABLED', 'sometimes', 'BREAKER_ENABLED must be true, false, 1 or 0, got "sometimes"'],
   ])('exits 2 naming %s when it is invalid', async (name, value, message) => {
     const r = await runCli(['start'], { DATABASE_URL: UNREACHABLE, [name]: value });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+
+  it('exits 2 when BREAKER_PROBE_MAX_MS is below BREAKER_PROBE_MS', async () => {
+    const r = await runCli(['start'], {
+      DATABASE_URL: UNREACHABLE,
+      BREAKER_PROBE_MS: '10000',
+      BREAKER_PROBE_MAX_MS: '5000',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('BREAKER_PROBE_MAX_MS must be >= BREAKER_PROBE_MS, got 5000 < 10000');
   });
 
   it('lists every problem at once, and a flag overrides its variable', async () => {

@@ -203,6 +203,7 @@ describe('pause and resume', () => {
     expect(await retryDestinationNow(t.db, 'webhook:acme', { schema: t.schema })).toEqual({
       destination: 'webhook:acme',
       released: 3,
+      probe: false,
     });
     expect(await r.runOnce()).toMatchObject({ claimed: 3, delivered: 3 });
 

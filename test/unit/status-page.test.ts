@@ -45,6 +45,13 @@ describe('destinationState', () => {
     expect(destinationState({ ...idle, paused: true })).toBe('paused');
   });
 
+  it('calls a destination whose circuit breaker is open open (half-open while probing), a pause first', () => {
+    const outage = { ...idle, waiting: 50, attempted: 50, oldestWaitingSeconds: 900, failed5m: 30 };
+    expect(destinationState({ ...outage, breaker: 'open' })).toBe('open');
+    expect(destinationState({ ...outage, breaker: 'half-open' })).toBe('half-open');
+    expect(destinationState({ ...outage, breaker: 'open', paused: true })).toBe('paused');
+  });
+
   it('calls a backlog that still delivers slow, and an idle destination flowing', () => {
     expect(
       destinationState({ ...idle, waiting: 500, attempted: 10, oldestWaitingSeconds: 900, delivered5m: 300 }),
@@ -55,6 +62,8 @@ describe('destinationState', () => {
   it('has one legend sentence per state', () => {
     expect(DESTINATION_STATE_RULES.map((r) => r.state)).toEqual([
       'paused',
+      'open',
+      'half-open',
       'throttled',
       'unserved',
       'stuck',

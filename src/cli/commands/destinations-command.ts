@@ -23,10 +23,12 @@ const USAGE = `Usage:
 pause: nothing is sent to the destination by any relay sharing the table, every message is
 kept; with --until the pause ends by itself then. resume: its held messages are due at once
 (also after a 410 Gone paused it). retry-now: messages waiting on a retry backoff are due at
-once. list shows every destination ever paused or limited. set limits a destination
-(webhook:acme), a route's destinations (webhook:*) or a tenant (tenant:acme) for every relay:
-messages per second with a burst (default one second's worth), and at most N in flight; excess
-waits, never charged an attempt. unset removes the limit. Guide: docs/destinations.md.`;
+once (on an open circuit breaker: its probe goes out now; resume closes it). list shows every
+destination ever paused, opened or limited, with its circuit breaker (open, half-open, closed).
+set limits a destination (webhook:acme), a route's destinations (webhook:*) or a tenant
+(tenant:acme) for every relay: messages per second with a burst (default one second's worth),
+and at most N in flight; excess waits, never charged an attempt. unset removes the limit.
+Guide: docs/destinations.md.`;
 
 async function list(ctx: CommandContext): Promise<number> {
   return withCommandDatabase(ctx, async ({ config, database }) => {
@@ -39,18 +41,26 @@ async function list(ctx: CommandContext): Promise<number> {
       return EXIT_OK;
     }
     if (rows.length === 0) {
-      ctx.stdout.write('no destination is paused or limited, or was ever paused\n');
+      ctx.stdout.write('no destination is paused, open or limited, or ever was\n');
       return EXIT_OK;
     }
     ctx.stdout.write(
       formatTable([
-        ['destination', 'state', 'until', 'since', 'reason', 'limit'],
+        ['destination', 'state', 'until', 'since', 'reason', 'breaker', 'next probe', 'limit'],
         ...rows.map((d) => [
           d.name,
-          d.paused ? 'paused' : d.limit && d.limit.throttled > 0 ? 'throttled' : 'flowing',
+          d.paused
+            ? 'paused'
+            : d.breaker !== 'closed'
+              ? d.breaker
+              : d.limit && d.limit.throttled > 0
+                ? 'throttled'
+                : 'flowing',
           d.paused ? (d.pausedUntil?.toISOString() ?? 'resumed') : '-',
           d.pausedAt?.toISOString() ?? '-',
           d.pausedReason ?? '-',
+          d.breaker,
+          d.probeAt?.toISOString() ?? '-',
           d.limit ? describeLimit(d.limit) : '-',
         ]),
       ]),

@@ -23,6 +23,11 @@ export function crossSettingProblems(config: CliConfig): string[] {
     // Each field was range-checked by its parser: only the order between them is left.
     problems.push(`RETRY_MAX_MS must be >= RETRY_BASE_MS, got ${config.retryMaxMs} < ${config.retryBaseMs}`);
   }
+  if (config.breakerProbeMaxMs < config.breakerProbeMs) {
+    problems.push(
+      `BREAKER_PROBE_MAX_MS must be >= BREAKER_PROBE_MS, got ${config.breakerProbeMaxMs} < ${config.breakerProbeMs}`,
+    );
+  }
   if (config.natsDeadLetterSubject !== undefined && !config.publisherTypes.includes('nats')) {
     problems.push(
       'NATS_DEAD_LETTER_SUBJECT needs nats in OUTBOX_PUBLISHER_TYPE (the copies go through the NATS publisher)',

@@ -11,6 +11,7 @@ import {
 } from '../../core/relay/relay.js';
 import { DEFAULT_RETRY_POLICY, RETRY_POLICY_BOUNDS } from '../../core/relay/retry-policy.js';
 import { ATTEMPT_LOG_MODES, DEFAULT_ATTEMPT_LOG } from '../../core/relay/attempt-record.js';
+import { BREAKER_SETTINGS } from './breaker-settings.js';
 import { DEFAULT_SCHEMA } from '../../core/foundation/schema-name.js';
 import { SIGNATURE_SCHEMES } from '../../publishers/webhook/sign.js';
 import { LIBPQ_SETTINGS } from './libpq-settings.js';
@@ -258,6 +259,7 @@ export const SETTINGS = {
     default: DEFAULT_RETRY_POLICY.jitter,
     description: 'spread of each delay as a fraction (0.2 = +-20%)',
   }),
+  ...BREAKER_SETTINGS,
   workerMode: setting({
     env: 'WORKER_MODE',
     flag: 'worker-mode',

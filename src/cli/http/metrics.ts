@@ -102,6 +102,12 @@ export function createMetrics(options: {
     labelNames: ['destination'],
     registers: [registry],
   });
+  const breakerOpen = new Gauge({
+    name: 'outbox_destination_breaker_open',
+    help: "1 while a destination's circuit breaker is open for every relay (state open, or half-open while a probe is out), 0 once closed",
+    labelNames: ['destination', 'state'],
+    registers: [registry],
+  });
   const up = new Gauge({
     name: 'outbox_database_up',
     help: '1 when the last stats query succeeded',
@@ -154,8 +160,10 @@ export function createMetrics(options: {
             oldestByDestination.set({ destination: d.destination }, d.oldestAgeSeconds);
         paused.reset();
         throttled.reset();
+        breakerOpen.reset();
         for (const d of await listDestinations(options.db, { schema: options.schema })) {
           paused.set({ destination: d.name, reason: d.pausedReason ?? '' }, d.paused ? 1 : 0);
+          breakerOpen.set({ destination: d.name, state: d.breaker }, d.breaker === 'closed' ? 0 : 1);
           if (d.limit) throttled.set({ destination: d.name }, d.limit.throttled);
         }
         up.set(1);

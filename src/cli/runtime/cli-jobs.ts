@@ -27,6 +27,17 @@ export function relayOptions(config: CliConfig) {
     stopTimeoutMs: config.shutdownTimeoutMs,
     maxAttempts: config.maxRetries,
     attemptLog: config.attemptLog,
+    breaker: {
+      enabled: config.breakerEnabled,
+      minAttempts: config.breakerMinAttempts,
+      windowMs: config.breakerWindowMs,
+      failureRatio: config.breakerFailureRatio,
+      probeMs: config.breakerProbeMs,
+      probeMaxMs: config.breakerProbeMaxMs,
+    },
+    ...(config.opsEventsDestination !== undefined
+      ? { opsEventsDestination: config.opsEventsDestination }
+      : {}),
     // The relay's advice names what an operator of the binary can change.
     hints: {
       publishDeadline: `raise ${SETTINGS.leaseMs.env}`,

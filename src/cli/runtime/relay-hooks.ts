@@ -10,7 +10,7 @@ export interface RelayHooks {
 
 /**
  * The binary's listeners on a relay it created (`start`, `run`, the relay job): a log line for
- * each pause and resume of a destination it sees, and the copy of each dead message to
+ * each pause, resume, breaker opening and closing of a destination it sees, and the copy of each dead message to
  * NATS_DEAD_LETTER_SUBJECT. The NATS module loads only when that
  * is set; the checks of the settings made sure the nats publisher is among `publishers`.
  *
@@ -30,11 +30,22 @@ export async function attachRelayHooks(
     );
   const resumed = (info: { destination: string }) =>
     logger.info({ destination: info.destination }, 'destination resumed');
+  const opened = (info: { destination: string; probeAt: Date | null }) =>
+    logger.warn(
+      { destination: info.destination, probeAt: info.probeAt },
+      'destination circuit breaker open: its messages wait, one probe per interval',
+    );
+  const closed = (info: { destination: string }) =>
+    logger.info({ destination: info.destination }, 'destination circuit breaker closed');
   relay.on('destination.paused', paused);
   relay.on('destination.resumed', resumed);
+  relay.on('destination.opened', opened);
+  relay.on('destination.closed', closed);
   const pauses = () => {
     relay.off('destination.paused', paused);
     relay.off('destination.resumed', resumed);
+    relay.off('destination.opened', opened);
+    relay.off('destination.closed', closed);
   };
   const subject = config.natsDeadLetterSubject;
   if (subject === undefined) return { detach: pauses };

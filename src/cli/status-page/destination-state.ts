@@ -5,12 +5,23 @@ export const SLOW_AFTER_SECONDS = 60;
 export const STUCK_AFTER_SECONDS = 5 * 60;
 
 /** A destination's state in plain words, worst first. */
-export type DestinationState = 'paused' | 'throttled' | 'unserved' | 'stuck' | 'failing' | 'slow' | 'flowing';
+export type DestinationState =
+  | 'paused'
+  | 'open'
+  | 'half-open'
+  | 'throttled'
+  | 'unserved'
+  | 'stuck'
+  | 'failing'
+  | 'slow'
+  | 'flowing';
 
 /** What the rule reads about one destination. */
 export interface DestinationFacts {
   /** Paused for every relay (docs/destinations.md): nothing is sent, whatever the counts say. */
   paused?: boolean;
+  /** Its circuit breaker (docs/destinations.md#circuit-breaker), when not closed. */
+  breaker?: 'open' | 'half-open';
   /** Messages waiting on a rate limit or concurrency cap (docs/destinations.md). */
   throttled?: number;
   /** Pending + in flight. */
@@ -34,6 +45,14 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
   {
     state: 'paused',
     rule: 'paused for every relay, by an operator or by a 410 Gone answer (reason gone): nothing is sent and every message is kept until it is resumed or its pause time passes',
+  },
+  {
+    state: 'open',
+    rule: 'its circuit breaker is open: it failed transiently at a high rate, so its messages wait (no attempts used, none dead-lettered) and one probe message is sent per probe interval; Retry now sends the probe at once, Resume closes it',
+  },
+  {
+    state: 'half-open',
+    rule: 'its circuit breaker is open and a relay is sending the probe message now: when it gets through, the breaker closes and every waiting message is due',
   },
   {
     state: 'throttled',
@@ -66,6 +85,7 @@ export const DESTINATION_STATE_RULES: ReadonlyArray<{ state: DestinationState; r
  */
 export function destinationState(f: DestinationFacts): DestinationState {
   if (f.paused) return 'paused';
+  if (f.breaker) return f.breaker;
   if ((f.throttled ?? 0) > 0) return 'throttled';
   if (f.waiting > 0 && f.attempted === 0 && f.oldestWaitingSeconds > SLOW_AFTER_SECONDS) return 'unserved';
   if (f.waiting > 0 && f.oldestWaitingSeconds > STUCK_AFTER_SECONDS && f.delivered5m === 0) return 'stuck';

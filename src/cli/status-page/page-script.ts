@@ -136,13 +136,13 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     }
     var alerts = [];
     var rows = d.destinations.map(function (x) {
-      if (x.state === 'stuck' || x.state === 'unserved' || x.state === 'failing' || x.state === 'paused') {
-        alerts.push(x.destination + ' is ' + x.state + (x.paused ? ' (' + pausedText(x.paused, d.now) + ')' : '') + (x.oldestWaitingSeconds > 0 ? ': oldest message waiting ' + duration(x.oldestWaitingSeconds) : '') + (x.pending + x.inFlight > 0 ? ', ' + (x.pending + x.inFlight) + ' waiting' : '') + (x.failed5m > 0 ? ', ' + x.failed5m + ' failed in 5 min' : ''));
+      if (x.state === 'stuck' || x.state === 'unserved' || x.state === 'failing' || x.state === 'paused' || x.state === 'open' || x.state === 'half-open') {
+        alerts.push(x.destination + ' is ' + x.state + (x.paused ? ' (' + pausedText(x.paused, d.now) + ')' : '') + (!x.paused && x.breaker ? ' (' + breakerText(x.breaker, d.now) + ')' : '') + (x.oldestWaitingSeconds > 0 ? ': oldest message waiting ' + duration(x.oldestWaitingSeconds) : '') + (x.pending + x.inFlight > 0 ? ', ' + (x.pending + x.inFlight) + ' waiting' : '') + (x.failed5m > 0 ? ', ' + x.failed5m + ' failed in 5 min' : ''));
       }
       var tr = el('tr', { className: 'row-' + x.state, 'data-destination': x.destination, 'data-state': x.state });
       // A button: a click (or Enter) shows the destination's last attempts below the table.
       tr.appendChild(el('td', { className: 'dest' }, el('button', { type: 'button', className: 'link dest-link', 'data-destination': x.destination, text: x.destination, title: 'Show its last attempts' })));
-      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' }), x.paused ? el('span', { className: 'paused-reason', text: ' ' + pausedText(x.paused, d.now) }) : null, x.limit ? el('span', { className: 'limit', text: ' limit ' + x.limit.text + (x.limit.pattern !== x.destination ? ' (' + x.limit.pattern + ')' : '') + (x.throttled > 0 ? ', ' + x.throttled + ' throttled' : '') }) : null));
+      tr.appendChild(el('td', null, el('span', { className: 'state state-' + x.state, text: x.state, title: rules[x.state] || '' }), x.paused ? el('span', { className: 'paused-reason', text: ' ' + pausedText(x.paused, d.now) }) : x.breaker ? el('span', { className: 'breaker-info', text: ' ' + breakerText(x.breaker, d.now) }) : null, x.limit ? el('span', { className: 'limit', text: ' limit ' + x.limit.text + (x.limit.pattern !== x.destination ? ' (' + x.limit.pattern + ')' : '') + (x.throttled > 0 ? ', ' + x.throttled + ' throttled' : '') }) : null));
       tr.appendChild(td(x.pending, 'num pending'));
       tr.appendChild(td(x.inFlight, 'num in-flight'));
       tr.appendChild(td(x.oldestWaitingSeconds > 0 ? duration(x.oldestWaitingSeconds) : '', 'num oldest', x.oldestWaitingSince ? 'since ' + x.oldestWaitingSince : ''));
@@ -152,7 +152,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
       tr.appendChild(td(x.sampleError, 'error'));
       var cell = el('td', { className: 'action' });
       if (actions) {
-        (x.paused ? ['resume'] : ['pause', 'retry-now']).forEach(function (action) {
+        (x.paused ? ['resume'] : x.breaker ? ['resume', 'retry-now'] : ['pause', 'retry-now']).forEach(function (action) {
           var b = el('button', { type: 'button', className: action, text: DESTINATION_VERBS[action] });
           b.addEventListener('click', function () { confirmDestination(action, x); });
           cell.appendChild(b);
@@ -207,6 +207,10 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
     s.appendChild(svg('text', { class: 'axis', x: W, y: H - 4, 'text-anchor': 'end' }, 'now'));
     var caption = el('p', { className: 'muted', id: 'chart-totals', text: delivered + ' delivered, ' + failed + ' failed in the last hour (per minute; green delivered, red failed)' });
     $('chart').replaceChildren(s, caption);
+  }
+
+  function breakerText(b, nowIso) {
+    return 'circuit breaker ' + b.state + (b.probeAt ? ', next probe ' + ago(b.probeAt, nowIso) : '');
   }
 
   function pausedText(p, nowIso) {
@@ -269,6 +273,7 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
       done: function (r) {
         if (action === 'pause') return 'Paused ' + x.destination + ' (' + r.held + ' waiting message(s) held).';
         if (action === 'resume') return r.resumed ? 'Resumed ' + x.destination + ' (' + r.released + ' message(s) due now).' : x.destination + ' was not paused.';
+        if (r.probe) return 'The probe of ' + x.destination + ' goes out now; its breaker closes when it gets through.';
         return 'Retrying ' + r.released + ' message(s) of ' + x.destination + ' now.';
       },
     });

@@ -20,7 +20,7 @@ td.dest { font-family: ui-monospace, monospace; white-space: nowrap; }
 .bad { color: var(--bad); }
 .state { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-weight: 600; color: #fff; }
 .state-flowing { background: var(--ok); }
-.state-slow, .state-paused, .state-throttled { background: var(--warn); }
+.state-slow, .state-paused, .state-open, .state-half-open, .state-throttled { background: var(--warn); }
 .state-failing, .state-stuck, .state-unserved { background: var(--bad); }
 tr.row-stuck, tr.row-unserved, tr.row-failing { background: #c628281a; }
 #alerts p { margin: .3rem 0; padding: .5rem .8rem; border-left: 6px solid var(--bad); background: #c628281a; font-weight: 600; }

@@ -97,6 +97,8 @@ export interface DestinationLine {
   /** Messages waiting on a limit, and the limit that governs the destination (`null`: none known). */
   throttled: number;
   limit: { pattern: string; text: string } | null;
+  /** Set while its circuit breaker is open: `half-open` while a relay sends the probe; the next probe's time. */
+  breaker: { state: 'open' | 'half-open'; since: string | null; probeAt: string | null } | null;
   /**
    * One error of a waiting message (why it is not going through); when none waits with an
    * error but messages died in the last hour, the newest death's reason and error; else null.
@@ -212,7 +214,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     src.delivered.read(run, { since, recentSince }),
     store.deadPerMinute(run, { since, recentSince }),
     store.deadGroups(run, { limit: 10_000 }),
-    listDestinations(src.db, { schema: src.schema, pausedOnly: true }),
+    listDestinations(src.db, { schema: src.schema }),
     new DestinationLimitStore(src.schema).list(run),
   ]);
   const lines = new Map<string, DestinationLine>();
@@ -236,6 +238,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
         paused: null,
         throttled: 0,
         limit: null,
+        breaker: null,
         sampleError: null,
       };
       lines.set(destination, l);
@@ -281,6 +284,9 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     if (f.minute + MINUTE_MS > recentSince.getTime()) l.failed5m += f.count;
   }
   for (const p of paused) {
+    if (p.breaker !== 'closed')
+      line(p.name).breaker = { state: p.breaker, since: iso(p.breakerOpenedAt), probeAt: iso(p.probeAt) };
+    if (!p.paused) continue;
     line(p.name).paused = {
       reason: p.pausedReason ?? '',
       until: iso(p.pausedUntil),
@@ -304,6 +310,7 @@ export async function readDestinations(src: StatusSources): Promise<Destinations
     l.state = destinationState({
       paused: l.paused !== null,
       throttled: l.throttled,
+      ...(l.breaker ? { breaker: l.breaker.state } : {}),
       waiting: l.pending + l.inFlight,
       attempted: attempted.get(l.destination) ?? 0,
       oldestWaitingSeconds: l.oldestWaitingSeconds,

@@ -166,6 +166,10 @@ export async function withLimits(
       pausedUntil: null,
       pausedReason: null,
       pausedAt: null,
+      breaker: 'closed',
+      breakerOpenedAt: null,
+      probeAt: null,
+      probeIntervalMs: null,
       updatedAt: l.updatedAt,
       limit: l,
     });

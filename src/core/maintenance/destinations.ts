@@ -77,9 +77,10 @@ export async function pauseDestination(
 }
 
 /**
- * Ends a destination's pause (an operator's, or the one a 410 Gone answer set) for the whole
- * fleet, and makes its held messages due at once, in their order. `resumed` is false when it
- * was not paused.
+ * Ends a destination's pause (an operator's, or the one a 410 Gone answer set) and closes its
+ * open circuit breaker, for the whole fleet, and makes its held messages due at once, in their
+ * order (after a breaker, those waiting on a retry backoff too: the operator says the receiver
+ * is back). `resumed` is false when it was neither paused nor open.
  *
  * @example
  * const { released } = await resumeDestination(db, 'webhook:acme');
@@ -93,17 +94,28 @@ export async function resumeDestination(
   const { store, clock } = context(options);
   const run = sqlRunner(db);
   const heldAt = await store.resume(run, { ...clock, name });
-  if (heldAt === undefined) return { destination: name, resumed: false, released: 0 };
-  const released = await repeatUntilShort(DESTINATION_BATCH_SIZE, () =>
-    store.release(run, { ...clock, name, heldAt, limit: DESTINATION_BATCH_SIZE }),
-  );
+  const closed = await store.closeBreaker(run, { ...clock, name });
+  if (heldAt === undefined && closed === undefined) return { destination: name, resumed: false, released: 0 };
+  const release = (at: Date | number | null) =>
+    repeatUntilShort(DESTINATION_BATCH_SIZE, () =>
+      store.release(run, { ...clock, name, heldAt: at, limit: DESTINATION_BATCH_SIZE }),
+    );
+  let released = heldAt === undefined ? 0 : await release(heldAt);
+  // The breaker held its rows at infinity, and its failures wait on backoffs.
+  if (closed && !closed.paused) {
+    if (heldAt !== Number.POSITIVE_INFINITY) released += await release(Number.POSITIVE_INFINITY);
+    released += await release(null);
+  }
   return { destination: name, resumed: true, released };
 }
 
 /**
  * "Retry now": makes every message of a (flowing) destination that waits on a retry backoff
  * due at once, without a pause. Messages scheduled for later that were never attempted keep
- * their time. Throws `OutboxError` `DESTINATION_PAUSED` on a paused destination: resume it.
+ * their time. On a destination whose circuit breaker is open it makes the probe due now
+ * instead (`probe: true`): one message goes out at once, and when it gets through the breaker
+ * closes and everything waiting is due (use `resumeDestination` to close it without a probe).
+ * Throws `OutboxError` `DESTINATION_PAUSED` on a paused destination: resume it.
  *
  * @example
  * const { released } = await retryDestinationNow(db, 'webhook:acme');
@@ -112,7 +124,7 @@ export async function retryDestinationNow(
   db: Queryable,
   destination: string,
   options: DestinationOptions = {},
-): Promise<{ destination: string; released: number }> {
+): Promise<{ destination: string; released: number; probe: boolean }> {
   const name = requireDestination(destination);
   const { store, clock } = context(options);
   const run = sqlRunner(db);
@@ -122,16 +134,17 @@ export async function retryDestinationNow(
       'DESTINATION_PAUSED',
       `destination "${name}" is paused: resume it to send its messages`,
     );
+  if (await store.probeNow(run, { ...clock, name })) return { destination: name, released: 0, probe: true };
   const released = await repeatUntilShort(DESTINATION_BATCH_SIZE, () =>
     store.release(run, { ...clock, name, heldAt: null, limit: DESTINATION_BATCH_SIZE }),
   );
-  return { destination: name, released };
+  return { destination: name, released, probe: false };
 }
 
 /**
- * Destinations with flow-control state (every one ever paused, and every limit's pattern), by
- * name; `paused` tells which are paused now, `limit` which are limited. Pass `{ pausedOnly: true }`
- * for the paused ones.
+ * Destinations with flow-control state (every one ever paused or opened, and every limit's
+ * pattern), by name; `paused` tells which are paused now, `breaker` which circuit breakers are
+ * `open` or `half-open`, `limit` which are limited. Pass `{ pausedOnly: true }` for the paused ones.
  *
  * @example
  * for (const d of await listDestinations(db)) if (d.paused) console.log(d.name, d.pausedReason, d.pausedUntil ?? 'until resumed');

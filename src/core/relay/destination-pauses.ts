@@ -7,13 +7,15 @@ import type { Written } from './write-back.js';
 
 /** Most rows one hold statement moves (the same bound as parking). */
 export const HOLD_BATCH_SIZE = 2_000;
-/** Least pause between looks at the paused destinations (and hold passes). */
+/** Least pause between looks at the paused and open destinations (hold passes, probes). */
 export const PAUSE_CHECK_INTERVAL_MS = 500;
 
 /** Where pauses are announced: the relay's events. */
 export interface PauseListener {
   notify(event: 'destination.paused', info: DestinationPauseInfo): void;
   notify(event: 'destination.resumed', info: { destination: string }): void;
+  notify(event: 'destination.opened', info: { destination: string; probeAt: Date | null }): void;
+  notify(event: 'destination.closed', info: { destination: string }): void;
 }
 
 /**
@@ -32,13 +34,19 @@ export interface PauseListener {
 export class DestinationPauses {
   /** Paused destinations as last announced: name -> what was announced. */
   private readonly known = new Map<string, string>();
+  /** Destinations whose breaker was last seen open. */
+  private readonly open = new Set<string>();
   private nextPassAt = Number.NEGATIVE_INFINITY;
+  /** What the last look read, until `fresh()` takes it (the breakers' probes). */
+  private lastRead: DestinationRow[] | undefined;
 
   constructor(
     private readonly store: DestinationStore,
     private readonly run: RunSql,
     private readonly clock: Clock | undefined,
     private readonly listener: PauseListener,
+    /** A breaker opened (seen here first when another relay opened it). */
+    private readonly onOpened: (destination: string) => void = () => undefined,
   ) {}
 
   /** Looks at the pauses and holds new rows of paused destinations, unless it did moments ago; returns rows held. */
@@ -47,12 +55,36 @@ export class DestinationPauses {
     if (started < this.nextPassAt) return 0;
     this.nextPassAt = started + PAUSE_CHECK_INTERVAL_MS;
     const clock = this.clock ? { clock: this.clock } : {};
-    const paused = await this.store.list(this.run, { ...clock, pausedOnly: true });
-    this.announce(paused);
-    if (paused.length === 0) return 0;
+    const blocked = await this.store.list(this.run, { ...clock, blockedOnly: true });
+    this.lastRead = blocked;
+    this.announce(blocked.filter((r) => r.paused));
+    this.announceBreakers(blocked);
+    if (blocked.length === 0) return 0;
     return repeatUntilShort(HOLD_BATCH_SIZE, () =>
       this.store.holdPaused(this.run, { ...clock, limit: HOLD_BATCH_SIZE }),
     );
+  }
+
+  /** The paused and open destinations the last look read, once per look (undefined: no look since). */
+  fresh(): DestinationRow[] | undefined {
+    const rows = this.lastRead;
+    this.lastRead = undefined;
+    return rows;
+  }
+
+  private announceBreakers(rows: readonly DestinationRow[]): void {
+    const now = new Set(rows.filter((r) => r.breaker !== 'closed').map((r) => r.name));
+    for (const name of [...this.open]) {
+      if (now.has(name)) continue;
+      this.open.delete(name);
+      this.listener.notify('destination.closed', { destination: name });
+    }
+    for (const r of rows) {
+      if (r.breaker === 'closed' || this.open.has(r.name)) continue;
+      this.open.add(r.name);
+      this.onOpened(r.name);
+      this.listener.notify('destination.opened', { destination: r.name, probeAt: r.probeAt });
+    }
   }
 
   /** A write-back of this relay paused a destination (its receiver answered 410 Gone). */

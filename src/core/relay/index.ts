@@ -12,6 +12,16 @@ export {
   DEFAULT_ATTEMPT_LOG,
 } from './attempt-record.js';
 export {
+  BREAKER_OPTION_BOUNDS,
+  type BreakerOptions,
+  DEFAULT_BREAKER_FAILURE_RATIO,
+  DEFAULT_BREAKER_MIN_ATTEMPTS,
+  DEFAULT_BREAKER_PROBE_MAX_MS,
+  DEFAULT_BREAKER_PROBE_MS,
+  DEFAULT_BREAKER_WINDOW_MS,
+} from './breaker-options.js';
+export { OPS_EVENT_TYPES } from './ops-events.js';
+export {
   BUSY_POLL_INTERVAL_MS,
   createRelay,
   DEFAULT_BATCH_SIZE,

@@ -25,6 +25,8 @@ export interface Job {
   abortReason?: unknown;
   /** Aborted by `stop()`: unless it delivered anyway, the attempt is given back. */
   stopped?: boolean;
+  /** The probe of an open circuit breaker: its outcome closes or reopens the destination. */
+  probe?: boolean;
 }
 
 /** What one attempt came to; the write-back turns it into a row update. */

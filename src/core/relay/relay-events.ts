@@ -43,6 +43,13 @@ export interface RelayEvents {
   'destination.paused': [info: DestinationPauseInfo];
   /** A destination this relay saw paused flows again (resumed, or its pause time passed). */
   'destination.resumed': [info: { destination: string }];
+  /**
+   * A destination's circuit breaker is open for every relay (it failed transiently at a high
+   * rate): its messages wait and one probe is sent per probe interval. Seen like a pause.
+   */
+  'destination.opened': [info: { destination: string; probeAt: Date | null }];
+  /** A destination this relay saw open is closed again (a probe got through, or resumed). */
+  'destination.closed': [info: { destination: string }];
 }
 
 /** How often a listener that keeps throwing is logged again, per event name. */

@@ -12,6 +12,11 @@ import type { TraceParentMode } from '../foundation/tracing.js';
 import { MAX_ATTEMPTS_BOUNDS } from '../foundation/message.js';
 import { defaultWorkerId } from '../foundation/worker-id.js';
 import { ATTEMPT_LOG_MODES, type AttemptLogMode, DEFAULT_ATTEMPT_LOG } from './attempt-record.js';
+import {
+  type BreakerOptions,
+  type ResolvedBreakerOptions,
+  resolveBreakerOptions,
+} from './breaker-options.js';
 
 /**
  * Rows claimed per statement unless configured. 500 drained 100k no-op messages 1.3x faster
@@ -114,6 +119,18 @@ export interface RelayOptions {
    * cannot). Default true. Set false behind PgBouncer in transaction mode older than 1.21.
    */
   preparedStatements?: boolean;
+  /**
+   * The circuit breaker, on by default (docs/destinations.md#circuit-breaker): a destination
+   * whose attempts fail transiently at a high rate waits, with one probe per interval, instead
+   * of using up its messages' attempts. `{ enabled: false }` turns it off.
+   */
+  breaker?: BreakerOptions;
+  /**
+   * A destination (e.g. `webhook:ops`) that receives operational events as ordinary outbox
+   * messages: `outbox.destination.opened`, `outbox.destination.closed`, `outbox.message.dead`.
+   * Default: none.
+   */
+  opsEventsDestination?: string;
 }
 
 /**
@@ -182,6 +199,8 @@ export interface ResolvedRelayOptions {
   traceParent: TraceParentMode;
   attemptLog: AttemptLogMode;
   hints: Required<RelayHints>;
+  breaker: ResolvedBreakerOptions;
+  opsEventsDestination: string | undefined;
 }
 
 function defaultLogger(): Logger {
@@ -253,7 +272,18 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     traceParent: traceParentMode(options.traceParent),
     attemptLog: attemptLogMode(options.attemptLog),
     hints: { ...DEFAULT_HINTS, ...options.hints },
+    breaker: resolveBreakerOptions(options.breaker),
+    opsEventsDestination: opsDestination(options.opsEventsDestination),
   };
+}
+
+function opsDestination(name: unknown): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name === 'string' && name !== '' && name.length <= 500) return name;
+  throw new OutboxValidationError(
+    'opsEventsDestination',
+    `must be a destination name, got ${JSON.stringify(name)}`,
+  );
 }
 
 function traceParentMode(mode: unknown): TraceParentMode {

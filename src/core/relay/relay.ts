@@ -5,8 +5,8 @@ import { ClaimedMessage } from './claimed-message.js';
 import { guardConnectionErrors } from '../foundation/connection-error-guard.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import { FailureSummary } from './failure-summary.js';
-import { DestinationPauses } from './destination-pauses.js';
 import { DestinationLimits } from './destination-limits.js';
+import { DestinationFlow } from './destination-flow.js';
 import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
@@ -24,11 +24,12 @@ import {
 } from './relay-options.js';
 import { SchemaFence } from './schema-fence.js';
 import { IdleWaiters } from './idle-waiters.js';
-import { DestinationStore, OutboxStore, preparedRunner } from '../store/index.js';
+import { OutboxStore, preparedRunner } from '../store/index.js';
 import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 import { ABORT_GRACE_MS, BUSY_POLL_INTERVAL_MS, BUSY_WINDOW_MS, WAKE_RECHECK_MS } from './loop-timing.js';
+import { tallyWritten } from './written-tally.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export { BUSY_POLL_INTERVAL_MS } from './loop-timing.js';
@@ -65,8 +66,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly store: OutboxStore;
   private readonly pacing: ClaimPacing;
   private readonly parking: FollowerParking;
-  private readonly pauses: DestinationPauses;
   private readonly limits: DestinationLimits;
+  private readonly flow: DestinationFlow;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -124,14 +125,26 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.attemptOptions = { ...o, routes: this.routes };
     this.pacing = new ClaimPacing(o);
     this.parking = new FollowerParking(this.store, this.run, o.clock);
-    this.pauses = new DestinationPauses(new DestinationStore(o.schema), this.run, o.clock, this);
     this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run });
+    this.flow = new DestinationFlow({
+      ...o,
+      db: options.db,
+      store: this.store,
+      run: this.run,
+      listener: this,
+      serves: (d) => this.route(d) !== undefined,
+      queue: this.queue,
+      release: (job) => this.writeBack.add({ kind: 'released', job }),
+      claimDead: (message, reason) =>
+        this.written({ kind: 'dead', message, reason, deadReason: 'lease_expired' }),
+      report: (error, msg) => this.report(error, msg),
+    });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
       run: this.run,
-      onWritten: (w) => (w.kind === 'paused' ? this.pauses.written(w) : this.written(w)),
+      onWritten: (w) => this.written(w),
       onError: (error, msg) => this.report(error, msg),
       isStopping: () => this.stopping !== undefined,
     });
@@ -301,7 +314,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private async claim(limit: number): Promise<Job[]> {
     if (limit <= 0) return [];
     this.unservedCheck ??= warnUnservedDestinations(this.run, this.o);
-    await Promise.all([this.unservedCheck, this.pauses.look(), this.limits.look()]);
+    const [, probes] = await Promise.all([this.unservedCheck, this.flow.look(), this.limits.look()]);
     const started = performance.now();
     const args = claimArgs(this.o);
     const rows = await this.limits.claimFirst(limit, args, (room) =>
@@ -310,7 +323,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     const durationMs = performance.now() - started;
     // Measured from before the statement: the database's lease surely ends later than this.
     const leaseEnd = started + this.o.leaseMs;
-    const jobs: Job[] = [];
+    const jobs: Job[] = [...probes];
     const dead: Array<[OutboxMessage, string]> = [];
     for (const row of rows) {
       const message = new ClaimedMessage(row);
@@ -355,6 +368,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     if (this.active.size === 0) this.deadlines.close();
     this.limits.finished(job.message.destination, job.message.tenantId);
     if (outcome.durationMs !== undefined) this.pacing.record(outcome.durationMs);
+    this.flow.finished(job, outcome);
     this.writeBack.add(outcome);
     this.pump();
     if (this.pacing.claimRoom(this.held()) > 0) this.nudge();
@@ -364,29 +378,15 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     return this.o.publishers[destination] ?? this.o.publishers[parseDestination(destination).route];
   }
 
-  /** Counts and announces what the database accepted. */
-  private written(w: Exclude<Written, { kind: 'paused' }>): void {
-    if (w.kind === 'delivered') {
-      this.totals.delivered++;
-      this.failures.delivered(w.message.destination);
-      this.notify('delivered', w.message, { durationMs: w.durationMs, result: w.result });
-    } else if (w.kind === 'duplicate') {
-      this.totals.duplicates++;
-      this.notify('duplicate', w.message);
-    } else if (w.kind === 'failed') {
-      this.totals.retried++;
-      this.failures.failed(w.message.destination, w.error);
-      this.notify('failed', w.message, w.error, { retryAt: w.retryAt, durationMs: w.durationMs });
-    } else {
-      this.totals.dead++;
-      if (w.deadReason === 'lease_expired') {
-        this.o.logger.warn(
-          { messageId: w.message.messageId, reason: w.reason },
-          'dead-lettered by the claim',
-        );
-      }
-      this.notify('dead', w.message, w.reason, { deadReason: w.deadReason });
-    }
+  /** Counts and announces what the database accepted (written-tally.ts). */
+  private written(w: Written): void {
+    tallyWritten(w, {
+      totals: this.totals,
+      failures: this.failures,
+      events: this,
+      flow: this.flow,
+      logger: this.o.logger,
+    });
   }
 
   private report(error: unknown, msg: string): void {

@@ -23,7 +23,7 @@ export type Written =
   /** Its message_id was delivered before (archived): the row left the table, never sent again. */
   | { kind: 'duplicate'; message: OutboxMessage }
   /** Its destination is gone: the row waits, and the destination is paused fleet-wide. */
-  | { kind: 'paused'; message: OutboxMessage; reason: string; error: unknown };
+  | { kind: 'paused'; message: OutboxMessage; reason: string; error: unknown; durationMs: number };
 
 /** What the write-back needs from its relay. */
 export interface WriteBackOptions {
@@ -194,7 +194,13 @@ export class WriteBack {
           { messageId: m.messageId, destination: m.destination, reason: row.error },
           'destination gone: paused for every relay until resumed; the message waits',
         );
-        this.o.onWritten({ kind: 'paused', message: m, reason: row.pauseReason, error: x.error });
+        this.o.onWritten({
+          kind: 'paused',
+          message: m,
+          reason: row.pauseReason,
+          error: x.error,
+          durationMs: x.durationMs,
+        });
       } else if (row.deadReason) {
         this.o.logger.warn(
           { messageId: m.messageId, type: m.type, destination: m.destination, reason: row.error },
@@ -221,7 +227,9 @@ export class WriteBack {
         ? 'unroutable'
         : x.permanent
           ? 'permanent'
-          : m.attempts >= maxAttempts
+          : // A failed probe of an open breaker is the outage's measurement, not the message's
+            // failure: it never dead-letters (docs/destinations.md#circuit-breaker).
+            m.attempts >= maxAttempts && !x.job.probe
             ? 'max_attempts'
             : null;
     const retryAfterMs = clampRetryAfterMs(x.retryAfterMs, this.o.retry.maxDelayMs);

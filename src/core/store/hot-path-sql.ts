@@ -49,7 +49,9 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // since (added, retried or unparked after the pause) until the relay's hold pass holds them
   // too. An uncorrelated InitPlan: one scan of the tiny destinations table per statement, then
   // one comparison against an (almost always empty) array per row walked.
-  const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')})`;
+  // Destinations whose circuit breaker is open are skipped the same way (their probe message is
+  // taken by claimProbe below, one per probe interval).
+  const paused = `array(select name from ${s}.destinations where paused_until > ${nowSql('$1')} or breaker_state = 'open')`;
   // Limits (migration 10, docs/destinations.md): a row governed by a limit is never taken by the
   // main claim, only by `claimLimited` below. One InitPlan over the tiny destination_limits table
   // per statement; with no limit configured the per-row cost is one test of an empty array.
@@ -175,6 +177,18 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
       },
     );
   };
+  // The probe of an open breaker ($6 the destination): its first claimable message, held or
+  // not, due or waiting on a backoff (held rows sit at infinity, past any due range), a key's
+  // head only. One range of messages_route_v2_idx (route, available_at, id) filtered to the
+  // destination; the relay runs it once per probe interval per open destination.
+  const claimProbe = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
+       where split_part(m.destination, ':', 1) = split_part($6::text, ':', 1) and m.destination = $6
+         and ${unfinished('m')}${fence} and not m.parked
+         and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
+         and (m.ordering_key is null or m.id = (${nextOfKey('m.ordering_key')}))
+       order by m.available_at, m.id
+       limit $2
+       for update of m skip locked`);
   // Frees the successor (next unfinished id of the key) of each finished row in `finished`
   // (id, ordering_key): a dead or delivered head no longer blocks its key. Without a
   // `parked` condition on purpose: a park that committed after this statement's snapshot is
@@ -347,6 +361,7 @@ ${
     claimLimitedDestination: claimLimited('destination'),
     claimLimitedRoute: claimLimited('route'),
     claimLimitedTenant: claimLimited('tenant'),
+    claimProbe,
     park,
     unparkHeads,
     markDelivered,

@@ -21,7 +21,7 @@ export {
 export { nowSql } from './database-time.js';
 export { asDeadReason, DEAD_REASONS, type DeadReason, UNKNOWN_DEAD_REASON } from './dead-reason.js';
 export { type DeadFilter, DeadLetterStore } from './dead-letter-store.js';
-export { type DestinationRow, DestinationStore } from './destination-store.js';
+export { type BreakerState, type DestinationRow, DestinationStore } from './destination-store.js';
 export {
   type DestinationLimitRow,
   DestinationLimitStore,

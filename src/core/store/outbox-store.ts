@@ -239,6 +239,25 @@ export class OutboxStore {
   }
 
   /**
+   * Claims the probe message of `destination` (its circuit breaker is open): its first claimable
+   * row, held or waiting on a backoff, a key's head only. At most one row; one with `dead_error`
+   * was dead-lettered by its expired lease instead.
+   */
+  async claimProbe(
+    run: RunSql,
+    args: Omit<ClaimArgs, 'limit' | 'destinations'> & { destination: string },
+  ): Promise<ClaimedRow[]> {
+    return run<ClaimedRow>(this.sql.claimProbe, [
+      nowParam(args.clock),
+      1,
+      args.workerId,
+      args.leaseMs,
+      args.maxAttempts ?? null,
+      args.destination,
+    ]);
+  }
+
+  /**
    * Marks rows delivered in one statement (by primary key); returns the ids it did not find
    * (`missing`: another relay finished them) and the `duplicates`, whose message_id was already
    * archived (the row left the table, the archive keeps the first delivery).

@@ -96,6 +96,10 @@ export async function poisonScenario(
     retry: { baseDelayMs: 10, maxDelayMs: 50 },
     // The scenario's 'nowhere' rows must die, not wait for a relay that serves them.
     deadLetterUnroutable: true,
+    // Its 'throwing' and 'hang' destinations fail every message: to the circuit breaker that is
+    // an outage, whose messages wait for a probe instead of dying. The dead-letter path is what
+    // this scenario checks (test/integration/circuit-breaker.test.ts checks the breaker).
+    breaker: { enabled: false },
     publishers: {
       default: {
         name: 'ledger',
