@@ -1,3 +1,4 @@
+import { indexBuildSteps } from './index-builds.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -19,8 +20,6 @@ import type { Migration } from './migration.js';
  */
 /** Rows per batch of the move of delivered rows to the archive (each its own short transaction). */
 const MOVE_BATCH_ROWS = 5_000;
-/** Below this many rows left in `messages` after the move, the new indexes are built plainly, at once. */
-const SMALL_TABLE_ROWS = 20_000;
 
 /** Storage v2's indexes on `messages`, as `<name> on <table> (...) where ...`. */
 const V2_INDEXES: ReadonlyArray<(s: string) => string> = [
@@ -102,65 +101,26 @@ create or replace view ${s}.all_messages as
          null::text, null::text, result, created_at, delivered_at, null::timestamptz, false
     from ${s}.messages_archive;
 `,
-  online: (s, concurrently) => {
-    const builds = V2_INDEXES.map((ix) => `create index ${concurrently} if not exists ${ix(s)}`);
-    return [
-      // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
-      // delivered_at and dead_at both null, never status.
-      {
-        sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null`,
-      },
-      {
-        sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
-               where status = 'delivered' and delivered_at is null`,
-      },
-      // Delivered rows to the archive first, in short transactions while relays keep running, so
-      // the index builds below read only what is left: unfinished and dead rows. Old relays claim
-      // through their own indexes meanwhile (dropped only at the end).
-      { sql: moveDeliveredSql(s, MOVE_BATCH_ROWS), repeat: true },
-      // Online (the usual case), a hot table that is small by now gets all six indexes from plain
-      // builds in one short transaction: a few milliseconds of SHARE lock (producers wait that
-      // long, behind a lock request bounded by lockTimeoutMs), where six CREATE INDEX
-      // CONCURRENTLY each wait three times for every transaction running on the table: under
-      // old relays and producers that was 130-220 ms per index against 10-30 ms idle
-      // (test/reliability/upgrade.test.ts). A larger table takes the concurrent builds below
-      // (then no-ops: "if not exists" returns before any wait).
-      ...(concurrently
-        ? [
-            {
-              sql: `do $build$ begin
-                      if (select count(*) from (select 1 from ${s}.messages limit ${SMALL_TABLE_ROWS}) x) < ${SMALL_TABLE_ROWS} then
-                        ${V2_INDEXES.map((ix) => `create index if not exists ${ix(s)};`).join('\n                        ')}
-                      end if;
-                    end $build$`,
-              exclusive: true,
-            },
-          ]
-        : []),
-      ...builds.map((sql) => ({ sql })),
-      // Last, and in one short transaction (changed once, before any release, for #28): the old
-      // indexes, each naming status in its predicate (one such index makes every claim non-HOT).
-      // A relay of the previous release claims through them: without messages_claimable_idx and
-      // messages_ordering_idx its claim walks the primary key and probes each key's earlier rows
-      // by scanning, 0.5-2 s per claim with 8,000 due rows (test/reliability/upgrade.test.ts).
-      // Dropped one by one, CONCURRENTLY, each drop also waited for those slow claims. A plain
-      // DROP needs ACCESS EXCLUSIVE for milliseconds: it waits at most lockTimeoutMs for it and is
-      // retried, so producers are never queued long; old relays stay fast until migrate ends.
-      // In the fresh or caller's-transaction case this is just part of that transaction.
-      {
-        sql: `drop index if exists ${[
-          'messages_claimable_idx',
-          'messages_route_idx',
-          'messages_delivered_at_idx',
-          'messages_ordering_idx',
-          'messages_dead_idx',
-        ]
-          .map((name) => `${s}.${name}`)
-          .join(', ')}`,
-        exclusive: true,
-      },
-    ];
-  },
+  online: (s, concurrently) => [
+    // Only rows an old relay left inconsistent could miss these; v2 reads "unfinished" as
+    // delivered_at and dead_at both null, never status.
+    {
+      sql: `update ${s}.messages set dead_at = coalesce(dead_at, now()) where status = 'dead' and dead_at is null`,
+    },
+    {
+      sql: `update ${s}.messages set delivered_at = coalesce(delivered_at, now())
+             where status = 'delivered' and delivered_at is null`,
+    },
+    // Delivered rows to the archive first, in short transactions while relays keep running, so
+    // the index builds below read only what is left: unfinished and dead rows. Old relays claim
+    // through their own indexes meanwhile: migration 11, the last of this release, drops them.
+    { sql: moveDeliveredSql(s, MOVE_BATCH_ROWS), repeat: true },
+    ...indexBuildSteps(
+      s,
+      concurrently,
+      V2_INDEXES.map((ix) => ix(s)),
+    ),
+  ],
 };
 
 /**

@@ -1,3 +1,4 @@
+import { indexBuildSteps } from './index-builds.js';
 import type { Migration } from './migration.js';
 
 /**
@@ -20,7 +21,7 @@ export const destinationLimitsMigration: Migration = {
     // Throttled rows sit past every build's due range, so an older relay never sends them; it
     // only ignores limits for rows that become due while it runs (a rolling deploy's minutes).
     after: true,
-    note: 'a new table and a partial index built concurrently; relays of the release before it ignore limits (they send what becomes due at full speed) until they are replaced: nothing is lost or sent twice',
+    note: 'a new table and a partial index (built at once while the table is small, else concurrently); relays of the release before it ignore limits (they send what becomes due at full speed) until they are replaced: nothing is lost or sent twice',
   },
   sql: (s) => `
 create table if not exists ${s}.destination_limits (
@@ -38,11 +39,9 @@ create table if not exists ${s}.destination_limits (
   check (rate is not null or max_in_flight is not null)
 );
 `,
-  online: (s, concurrently) => [
-    {
-      sql: `create index ${concurrently} if not exists messages_tenant_idx
-              on ${s}.messages (tenant_id, available_at, id)
-              where tenant_id is not null and delivered_at is null and dead_at is null and not parked`,
-    },
-  ],
+  online: (s, concurrently) =>
+    indexBuildSteps(s, concurrently, [
+      `messages_tenant_idx on ${s}.messages (tenant_id, available_at, id)
+         where tenant_id is not null and delivered_at is null and dead_at is null and not parked`,
+    ]),
 };

@@ -8,6 +8,7 @@ import { storageV2Migration } from './0007-storage-v2.js';
 import { attemptLogMigration } from './0008-attempt-log.js';
 import { destinationsMigration } from './0009-destinations.js';
 import { destinationLimitsMigration } from './0010-destination-limits.js';
+import { dropV1IndexesMigration } from './0011-drop-v1-indexes.js';
 import type { Migration } from './migration.js';
 
 /** Every migration, in version order. Append new ones; never edit a released one (it is frozen:
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   attemptLogMigration,
   destinationsMigration,
   destinationLimitsMigration,
+  dropV1IndexesMigration,
 ];
 
 /** The newest migration version this build of outbox-relay knows. */
