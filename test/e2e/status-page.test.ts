@@ -70,11 +70,13 @@ describe('the status page in a real browser', () => {
     // One endpoint (messages for tenant "broken") answers 500 until it recovers; the rest 200.
     receiver = await startWebhookReceiver({
       respond: (request) =>
-        brokenFails && request.body.includes('"broken"')
-          ? reply.status(500, 'db down')
-          : request.body.includes('"half-bad"')
-            ? reply.status(422, 'unknown customer')
-            : reply.ok(),
+        request.body.includes('"down"')
+          ? reply.status(503, 'maintenance')
+          : brokenFails && request.body.includes('"broken"')
+            ? reply.status(500, 'db down')
+            : request.body.includes('"half-bad"')
+              ? reply.status(422, 'unknown customer')
+              : reply.ok(),
     });
     router = await startFakeRouter({ users: { api: 'router-Secret-1' } });
     const env = {
@@ -117,6 +119,29 @@ describe('the status page in a real browser', () => {
         maxAttempts: 3,
       })),
     );
+    // An endpoint that answers 503 to all of 12 messages: its circuit breaker opens (issue 22).
+    await outbox.addMany(
+      t.db,
+      Array.from({ length: 12 }, (_, i) => ({
+        type: 'invoice.paid',
+        destination: 'webhook:down',
+        payload: { tenant: 'down', i },
+      })),
+    );
+    // And one an operator paused for maintenance before the relay started.
+    await outbox.addMany(
+      t.db,
+      Array.from({ length: 2 }, (_, i) => ({
+        type: 'invoice.paid',
+        destination: 'webhook:maint',
+        payload: { i },
+      })),
+    );
+    const pause = await runCli(
+      ['destinations', 'pause', 'webhook:maint', '--reason', 'receiver maintenance until 18:00'],
+      env,
+    );
+    expect(pause.code, pause.stderr).toBe(0);
     // Half of these die at once (422 is permanent), half are delivered.
     await outbox.addMany(
       t.db,
@@ -272,6 +297,19 @@ describe('the status page in a real browser', () => {
     expect(await page.locator('#chart svg rect.bar-delivered').count()).toBeGreaterThanOrEqual(60);
     expect(await page.locator('#jobs tbody tr[data-job="cleanup"]').count()).toBe(1);
 
+    // The open breaker and the paused destination, each waiting with nothing dead.
+    const down = await until(
+      () => destinationRow(page, 'webhook:down'),
+      (r) => /^(open|half-open) /.test(r?.state ?? '') && r!.dead === 0,
+      'the 503 endpoint shown with its circuit breaker open',
+    );
+    expect(down!.pending + down!.inFlight).toBe(12);
+    const maint = await until(
+      () => destinationRow(page, 'webhook:maint'),
+      (r) => (r?.state ?? '').startsWith('paused '),
+      'the paused destination shown paused',
+    );
+    expect(maint).toMatchObject({ pending: 2, dead: 0 });
     await mkdir(OUTPUT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'status-page.png'), fullPage: true });
 

@@ -29,7 +29,7 @@ import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 import { ABORT_GRACE_MS, BUSY_POLL_INTERVAL_MS, BUSY_WINDOW_MS, WAKE_RECHECK_MS } from './loop-timing.js';
-import { tallyWritten } from './written-tally.js';
+import { type TallyTarget, tallyWritten } from './written-tally.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export { BUSY_POLL_INTERVAL_MS } from './loop-timing.js';
@@ -68,6 +68,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly parking: FollowerParking;
   private readonly limits: DestinationLimits;
   private readonly flow: DestinationFlow;
+  /** Where written outcomes are counted and announced: made once, not per message. */
+  private tally: TallyTarget | undefined;
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -380,13 +382,14 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   /** Counts and announces what the database accepted (written-tally.ts). */
   private written(w: Written): void {
-    tallyWritten(w, {
+    this.tally ??= {
       totals: this.totals,
       failures: this.failures,
       events: this,
       flow: this.flow,
       logger: this.o.logger,
-    });
+    };
+    tallyWritten(w, this.tally);
   }
 
   private report(error: unknown, msg: string): void {
