@@ -4,7 +4,7 @@
 // Relays in this process against a real receiver and a real (closed) TCP port;
 // test/e2e/circuit-breaker.test.ts runs the fleet promises with real processes.
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import {
   listDestinations,
@@ -17,29 +17,23 @@ import { createRelay, type Relay, type RelayOptions } from '../../src/core/relay
 import { RouterOsPublisher } from '../../src/publishers/routeros/routeros-publisher.js';
 import { StaticDeviceResolver } from '../../src/publishers/routeros/static-device-resolver.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
+import { destinationTestBed } from '../support/destination-test-bed.js';
 import { waitFor } from '../support/recording-publisher.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let t: TestDatabase;
 let receiver: WebhookReceiver;
-const cleanups: (() => Promise<void>)[] = [];
 /** Probe interval of these tests (the look at the destinations table runs every 500 ms). */
 const PROBE_MS = 300;
 
-beforeAll(async () => {
-  t = await createTestDatabase({ poolSize: 20 });
-});
-afterAll(() => t.close());
-beforeEach(async () => {
-  await t.pool.query(
-    `truncate "${t.schema}".messages, "${t.schema}".messages_archive, "${t.schema}".destinations`,
-  );
-  receiver = await startWebhookReceiver();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await receiver.close();
+const cleanups = destinationTestBed({
+  tables: ['destinations'],
+  startReceiver: startWebhookReceiver,
+  use: (db, r) => {
+    t = db;
+    if (r) receiver = r;
+  },
 });
 
 function relay(extra: Partial<RelayOptions> = {}): Relay {

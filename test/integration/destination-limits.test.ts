@@ -5,7 +5,7 @@
 // (each with its own claims). test/e2e/destination-limits.test.ts runs the fleet-wide rate and
 // cap with three processes of the binary. Before migration 10 nothing limited a destination:
 // every test here fails on main (no setDestinationPolicy; everything arrives at full speed).
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import {
   clearDestinationPolicy,
@@ -17,26 +17,20 @@ import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createRelay, type Relay } from '../../src/core/relay/relay.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { type CountingReceiver, startCountingReceiver } from '../support/counting-receiver.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
+import { destinationTestBed } from '../support/destination-test-bed.js';
 import { waitFor } from '../support/recording-publisher.js';
 
 let t: TestDatabase;
 let receiver: CountingReceiver;
-const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  t = await createTestDatabase({ poolSize: 20 });
-});
-afterAll(() => t.close());
-beforeEach(async () => {
-  await t.pool.query(
-    `truncate "${t.schema}".messages, "${t.schema}".messages_archive, "${t.schema}".destination_limits`,
-  );
-  receiver = await startCountingReceiver();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await receiver.close();
+const cleanups = destinationTestBed({
+  tables: ['destination_limits'],
+  startReceiver: startCountingReceiver,
+  use: (db, r) => {
+    t = db;
+    if (r) receiver = r;
+  },
 });
 
 /** A relay sending every `webhook:<x>` destination to `<receiver>/<x>`. */

@@ -2,7 +2,7 @@
 // resume and "retry now" a destination, and every relay sharing the table obeys. Two relays in
 // this process here (each claims on its own connection pool); test/e2e/destinations.test.ts
 // runs the same promises with real processes and the CLI.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import {
   listDestinations,
@@ -14,27 +14,21 @@ import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createRelay, type Relay, type RelayOptions } from '../../src/core/relay/relay.js';
 import type { DestinationPauseInfo } from '../../src/core/relay/index.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestDatabase } from '../support/database.js';
+import { destinationTestBed } from '../support/destination-test-bed.js';
 import { waitFor } from '../support/recording-publisher.js';
 import { reply, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let t: TestDatabase;
 let receiver: WebhookReceiver;
-const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  t = await createTestDatabase({ poolSize: 20 });
-});
-afterAll(() => t.close());
-beforeEach(async () => {
-  await t.pool.query(
-    `truncate "${t.schema}".messages, "${t.schema}".messages_archive, "${t.schema}".destinations`,
-  );
-  receiver = await startWebhookReceiver();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  await receiver.close();
+const cleanups = destinationTestBed({
+  tables: ['destinations'],
+  startReceiver: startWebhookReceiver,
+  use: (db, r) => {
+    t = db;
+    if (r) receiver = r;
+  },
 });
 
 /** A relay sending `webhook` (and `webhook:*`) destinations to the receiver, path = destination. */

@@ -68,8 +68,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly parking: FollowerParking;
   private readonly limits: DestinationLimits;
   private readonly flow: DestinationFlow;
-  /** Where written outcomes are counted and announced: made once, not per message. */
-  private tally: TallyTarget | undefined;
+  private tally: TallyTarget | undefined; // made once, not per written message
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
