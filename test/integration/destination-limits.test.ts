@@ -135,6 +135,8 @@ it('keeps per-key order under a limit and an in-flight cap', async () => {
   relay();
   relay();
   await waitFor(() => arrivals('/acme').length >= 200, 'all 200', 10_000);
+  // The last write-backs may commit after their requests arrived: read the archive once all are in.
+  await waitFor(async () => (await delivered()) === 200, 'all archived');
   const seen = new Map<string, number>();
   let outOfOrder = 0;
   const { rows } = await t.pool.query<{ message_id: string; ordering_key: string; id: string }>(
