@@ -68,7 +68,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly parking: FollowerParking;
   private readonly limits: DestinationLimits;
   private readonly flow: DestinationFlow;
-  private tally: TallyTarget | undefined; // made once, not per written message
+  private readonly tally: TallyTarget; // made once, not per written message
   private readonly writeBack: WriteBack;
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
@@ -141,6 +141,13 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       report: (error, msg) => this.report(error, msg),
     });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
+    this.tally = {
+      totals: this.totals,
+      failures: this.failures,
+      events: this,
+      flow: this.flow,
+      logger: o.logger,
+    };
     this.writeBack = new WriteBack({
       ...o,
       store: this.store,
@@ -381,13 +388,6 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
 
   /** Counts and announces what the database accepted (written-tally.ts). */
   private written(w: Written): void {
-    this.tally ??= {
-      totals: this.totals,
-      failures: this.failures,
-      events: this,
-      flow: this.flow,
-      logger: this.o.logger,
-    };
     tallyWritten(w, this.tally);
   }
 
