@@ -2,7 +2,7 @@ import type { Clock } from '../foundation/clock.js';
 import type { RunSql } from '../foundation/queryable.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowParam, nowSql } from './database-time.js';
-import { unfinished } from './message-columns.js';
+import { destinationRows, unfinished } from './message-columns.js';
 
 /** One row of the `destinations` table (migration 9) as the store returns it. */
 export interface DestinationRow {
@@ -56,8 +56,7 @@ export class DestinationStore {
 
   /** Rows of one destination in messages_route_v2_idx (route, available_at, id). */
   private ofDestination(name: string): string {
-    return `split_part(m.destination, ':', 1) = split_part(${name}::text, ':', 1) and m.destination = ${name}
-       and ${unfinished('m')} and not m.parked`;
+    return `${destinationRows('m', name)} and ${unfinished('m')} and not m.parked`;
   }
 
   /**

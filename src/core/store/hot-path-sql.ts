@@ -1,5 +1,5 @@
 import { relaysFromSql } from '../migrations/schema-state.js';
-import { archiveCopy, unfinished } from './message-columns.js';
+import { archiveCopy, destinationRows, unfinished } from './message-columns.js';
 import { insertSql } from './insert-sql.js';
 import { quoteSchema } from '../foundation/schema-name.js';
 import { dueBySql, nowSql } from './database-time.js';
@@ -58,11 +58,16 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   const limits = `array(select pattern from ${s}.destination_limits)`;
   const unlimited = (m: string) => `(cardinality(${limits}) = 0
          or not (array[${m}.destination, split_part(${m}.destination, ':', 1) || ':*', 'tenant:' || ${m}.tenant_id] && ${limits}))`;
+  // A row no relay holds and that may go now, whatever its destination's state (the probe of an
+  // open breaker takes one such row); `keyHead` last: its subquery is the costliest check.
+  const free = (m: string) => `${unfinished(m)}${fence} and not ${m}.parked
+         and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})`;
+  const keyHead = (m: string) =>
+    `(${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
   // Everything a claimable row needs but being due: the limited claim also takes throttled rows.
-  const claimable = (m: string) => `${unfinished(m)}${fence} and not ${m}.parked
-         and (${m}.locked_until is null or ${m}.locked_until < ${nowSql('$1')})
+  const claimable = (m: string) => `${free(m)}
          and ${m}.destination <> all(${paused})
-         and (${m}.ordering_key is null or ${m}.id = (${nextOfKey(`${m}.ordering_key`)}))`;
+         and ${keyHead(m)}`;
   const eligible = (m: string) =>
     `${claimable(m)} and ${m}.available_at <= ${dueBySql('$1')}
          and ${unlimited(m)}`;
@@ -182,10 +187,7 @@ export function hotPathSql(schema: string, options: { fenceVersion?: number } = 
   // head only. One range of messages_route_v2_idx (route, available_at, id) filtered to the
   // destination; the relay runs it once per probe interval per open destination.
   const claimProbe = leaseOrDeadLetter(`select m.id, ${expired('m')} from ${t} m
-       where split_part(m.destination, ':', 1) = split_part($6::text, ':', 1) and m.destination = $6
-         and ${unfinished('m')}${fence} and not m.parked
-         and (m.locked_until is null or m.locked_until < ${nowSql('$1')})
-         and (m.ordering_key is null or m.id = (${nextOfKey('m.ordering_key')}))
+       where ${destinationRows('m', '$6')} and ${free('m')} and ${keyHead('m')}
        order by m.available_at, m.id
        limit $2
        for update of m skip locked`);

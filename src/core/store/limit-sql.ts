@@ -1,4 +1,5 @@
 import type { LimitPattern } from '../foundation/destination-policy.js';
+import { destinationRows, routeRows } from './message-columns.js';
 
 /**
  * Where a throttled row waits: its `available_at` is set to this mark, beyond the due range of
@@ -21,8 +22,7 @@ export type LimitKind = LimitPattern['kind'];
  */
 export function limitRange(kind: LimitKind, m: string, p: string): string {
   if (kind === 'tenant') return `${m}.tenant_id = substr(${p}::text, 8)`;
-  const route = `split_part(${m}.destination, ':', 1) = split_part(${p}::text, ':', 1)`;
-  return kind === 'route' ? route : `${route} and ${m}.destination = ${p}::text`;
+  return kind === 'route' ? routeRows(m, p) : destinationRows(m, p);
 }
 
 /**

@@ -93,3 +93,25 @@ export function unfinished(alias?: string): string {
   const p = alias ? `${alias}.` : '';
   return `${p}delivered_at is null and ${p}dead_at is null`;
 }
+
+/**
+ * The rows of one route, `p` being the SQL of a destination or route name: one range of
+ * messages_route_v2_idx (split_part(destination, ':', 1), available_at, id).
+ *
+ * @example
+ * `where ${routeRows('m', '$6')}` // every webhook:* row when $6 is 'webhook:acme'
+ */
+export function routeRows(m: string, p: string): string {
+  return `split_part(${m}.destination, ':', 1) = split_part(${p}::text, ':', 1)`;
+}
+
+/**
+ * The rows of one destination: its route's range of messages_route_v2_idx (`routeRows`), the
+ * destination itself filtered in the heap.
+ *
+ * @example
+ * `where ${destinationRows('m', '$6')}`
+ */
+export function destinationRows(m: string, p: string): string {
+  return `${routeRows(m, p)} and ${m}.destination = ${p}::text`;
+}
