@@ -7,6 +7,7 @@
 // every test here fails on main (no setDestinationPolicy; everything arrives at full speed).
 import { expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
+import { sqlRunner } from '../../src/core/foundation/queryable.js';
 import {
   clearDestinationPolicy,
   listDestinationPolicies,
@@ -15,6 +16,7 @@ import {
 } from '../../src/core/maintenance/index.js';
 import { createOutbox } from '../../src/core/producer/outbox.js';
 import { createRelay, type Relay } from '../../src/core/relay/relay.js';
+import { DestinationLimitStore, OutboxStore } from '../../src/core/store/index.js';
 import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher.js';
 import { type CountingReceiver, startCountingReceiver } from '../support/counting-receiver.js';
 import type { TestDatabase } from '../support/database.js';
@@ -164,3 +166,73 @@ it('a concurrency cap alone (no rate) holds for two relays and is reached', asyn
   await waitFor(() => arrivals('/acme').length === 30, 'all 30 under the cap', 10_000);
   expect(receiver.maxInFlight()).toBe(3);
 }, 20_000);
+
+// Item 5: a throttled backlog costs the others' claim nothing. The relay's hold pass moves a
+// limited destination's due rows past the claim index's due range, so the main claim's walk
+// never reaches them; the per-row limit check alone (no hold) would read and reject each one.
+it('the main claim skips a throttled backlog through its index: none of its rows is read', async () => {
+  await setDestinationPolicy(t.db, 'webhook:acme', { ratePerSecond: 1, burst: 1 }, { schema: t.schema });
+  await add(20_000, { destination: 'webhook:acme' });
+  await add(20, { destination: 'webhook:other' });
+  await t.pool.query(`vacuum analyze "${t.schema}".messages`);
+  const store = new OutboxStore(t.schema);
+  const run = sqlRunner(t.db);
+  // The main claim, explained as it runs: rows its index walk read and its filter rejected.
+  const rejected = async () => {
+    const plans: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> = [];
+    const rows = await store.claim(
+      async <Row>(text: string, values?: readonly unknown[]) => {
+        plans.push(...(await run<(typeof plans)[number]>(`explain (analyze, format json) ${text}`, values)));
+        return [] as Row[];
+      },
+      { limit: 50, workerId: 'probe', leaseMs: 30_000 },
+    );
+    expect(rows).toEqual([]);
+    await t.pool.query(
+      `update "${t.schema}".messages set status = 'pending', locked_by = null, locked_until = null, attempts = 0`,
+    );
+    return planReads(plans[0]!['QUERY PLAN'][0]!.Plan);
+  };
+  // Due and not yet held: the claim index hands all 20,000 to the filter before the 20 it takes.
+  expect((await rejected()).removed).toBeGreaterThanOrEqual(20_000);
+  const held = await new DestinationLimitStore(t.schema).hold(run, { limit: 50_000 });
+  expect(held).toBe(20_000);
+  // Planner statistics as autovacuum's analyze leaves them after so many updated rows: with
+  // the old ones (every row due) it may prefer reading the whole table to the index.
+  await t.pool.query(`analyze "${t.schema}".messages`);
+  expect(await rejected()).toEqual({ removed: 0, messagesBy: ['messages_claim_idx'] });
+  // And the relay sends the other destination at once, the limited one at its 1/s.
+  relay();
+  await waitFor(() => arrivals('/other').length === 20, 'the 20 unlimited messages', 10_000);
+  expect(arrivals('/acme').length).toBeLessThanOrEqual(2);
+}, 30_000);
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Subplan Name'?: string;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/**
+ * What a claim's choice of rows (its CTE `due`) read: rows its nodes rejected by filter (every
+ * node, every loop), and how it walked `messages` (index name or node type; subplans such as
+ * the key-head lookup left out).
+ */
+function planReads(root: PlanNode): { removed: number; messagesBy: string[] } {
+  const find = (n: PlanNode): PlanNode | undefined =>
+    n['Subplan Name'] === 'CTE due' ? n : (n.Plans ?? []).map(find).find(Boolean);
+  let removed = 0;
+  const messagesBy: string[] = [];
+  const walk = (node: PlanNode, sub: boolean) => {
+    removed += node['Rows Removed by Filter'] ?? 0;
+    const inSub = sub || (node['Subplan Name'] ?? '').startsWith('SubPlan');
+    if (node['Relation Name'] === 'messages' && !inSub)
+      messagesBy.push(node['Index Name'] ?? node['Node Type']);
+    for (const p of node.Plans ?? []) walk(p, inSub);
+  };
+  walk(find(root)!, false);
+  return { removed, messagesBy };
+}
