@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { cleanupDelivered } from '../../src/core/maintenance/cleanup-delivered.js';
 import { getMessage } from '../../src/core/maintenance/dead-letters.js';
 import { NOOP_LOGGER } from '../../src/core/foundation/logger.js';
 import { migrate } from '../../src/core/migrations/migrate.js';
@@ -169,3 +170,43 @@ it('gives a hot table too large for a short plain build every index, valid, buil
   await relay.stop();
   expect(pub.calls.length).toBeGreaterThan(0);
 });
+
+// Relays of the release before v2 keep delivering rows in place while migrate moves delivered
+// rows out, and migrate pauses between batches to leave them the database: a move that ran
+// until a batch found nothing would chase them for as long as they run (100 s once, measured).
+it('ends its move of delivered rows while old relays keep delivering in place; cleanup moves the rest', async () => {
+  const schema = `${t.schema}_chase`;
+  const hot = `"${schema}".messages`;
+  await migrate(t.pool, { schema, migrations: MIGRATIONS.filter((m) => m.version <= 6) });
+  await t.pool.query(
+    `insert into ${hot} (message_id, type, destination, payload, status, attempts, delivered_at)
+     select gen_random_uuid(), 'retained', 'p', '0', 'delivered', 1, now() - interval '1 day'
+       from generate_series(1, 12000)`,
+  );
+  // An old relay's stream: 20 rows delivered in place every 10 ms until migrate returns.
+  let streaming = true;
+  const stream = (async () => {
+    while (streaming) {
+      await t.pool.query(
+        `insert into ${hot} (message_id, type, destination, payload, status, attempts, delivered_at)
+         select gen_random_uuid(), 'streamed', 'p', '0', 'delivered', 1, now() from generate_series(1, 20)`,
+      );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const migrated = await Promise.race([
+    migrate(t.pool, { schema }).then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 15_000)),
+  ]);
+  streaming = false;
+  await stream;
+  expect(migrated).toBe(true); // within 15 s, as the stream went on
+  const count = async (sql: string) => (await t.pool.query<{ n: number }>(sql)).rows[0]!.n;
+  const all = await count(`select count(*)::int as n from "${schema}".all_messages`);
+  // Every retained row moved; what was streamed after the last batch waits in place for cleanup.
+  expect(await count(`select count(*)::int as n from ${hot} where type = 'retained'`)).toBe(0);
+  await cleanupDelivered(t.pool, { schema, olderThanDays: 30 });
+  expect(await count(`select count(*)::int as n from ${hot}`)).toBe(0);
+  expect(await count(`select count(*)::int as n from "${schema}".messages_archive`)).toBe(all);
+  await t.pool.query(`drop schema "${schema}" cascade`);
+}, 30_000);

@@ -114,7 +114,8 @@ create or replace view ${s}.all_messages as
     // Delivered rows to the archive first, in short transactions while relays keep running, so
     // the index builds below read only what is left: unfinished and dead rows. Old relays claim
     // through their own indexes meanwhile: migration 11, the last of this release, drops them.
-    { sql: moveDeliveredSql(s, MOVE_BATCH_ROWS), repeat: true },
+    // The rows they deliver in place after the last batch are few; cleanup moves them.
+    { sql: moveDeliveredSql(s, MOVE_BATCH_ROWS), batchRows: MOVE_BATCH_ROWS },
     ...indexBuildSteps(
       s,
       concurrently,

@@ -208,10 +208,10 @@ async function applyOnline(
       for (const [index, step] of (migration.online?.(s, 'concurrently') ?? []).entries()) {
         const started = performance.now();
         await guarded(migration, () =>
-          step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step),
+          step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step, ONLINE_BATCH_PAUSE_MS),
         );
         // Per step, so a slow migrate under load says where it waited (an index build waits for
-        // every open transaction; a batched move chases rows old relays keep finishing).
+        // every open transaction; a batched move shares the database with the running relays).
         logger?.debug(
           { version: migration.version, step: index + 1, ms: Math.round(performance.now() - started) },
           `migration ${migration.version} online step ${index + 1}: ${step.sql.trim().split('\n')[0]!.slice(0, 80)}`,
@@ -225,13 +225,24 @@ async function applyOnline(
   });
 }
 
-async function runStep(run: RunSql, step: OnlineStep): Promise<void> {
-  if (!step.repeat) {
+/**
+ * Pause between two batches of a repeated online step (the move of delivered rows): the running
+ * relays get the database back for a while, as gh-ost's and pt-online-schema-change's chunk
+ * pauses do. A fixed pause rather than one in proportion to the batch: under load a batch takes
+ * longer and the pause does not, so `migrate` under load stays within 2x of its idle time while
+ * the old relays keep most of their rate (docs/upgrading.md has the numbers).
+ */
+export const ONLINE_BATCH_PAUSE_MS = 100;
+
+async function runStep(run: RunSql, step: OnlineStep, pauseMs = 0): Promise<void> {
+  const batch = step.batchRows;
+  if (batch === undefined) {
     await run(step.sql);
     return;
   }
-  while ((await run(step.sql)).length > 0) {
-    // each batch is its own autocommit statement: no lock is held between batches
+  // Each batch is its own autocommit statement: no lock is held between batches.
+  while ((await run(step.sql)).length >= batch) {
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
   }
 }
 
