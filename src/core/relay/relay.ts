@@ -8,6 +8,7 @@ import { FailureSummary } from './failure-summary.js';
 import { DestinationLimits } from './destination-limits.js';
 import { DestinationFlow } from './destination-flow.js';
 import { FollowerParking } from './follower-parking.js';
+import { HoldVacuum } from './hold-vacuum.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
@@ -29,7 +30,7 @@ import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 import { ABORT_GRACE_MS, BUSY_POLL_INTERVAL_MS, BUSY_WINDOW_MS, WAKE_RECHECK_MS } from './loop-timing.js';
-import { type TallyTarget, tallyWritten } from './written-tally.js';
+import { type TallyTarget, tallyWritten, zeroTotals } from './written-tally.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export { BUSY_POLL_INTERVAL_MS } from './loop-timing.js';
@@ -73,15 +74,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
   private readonly routes: string;
-  private readonly totals = {
-    claimed: 0,
-    delivered: 0,
-    retried: 0,
-    dead: 0,
-    duplicates: 0,
-    claimBatches: 0,
-    errors: 0,
-  };
+  private readonly totals = zeroTotals();
   private isRunning = false;
   /** Why the relay stopped itself (the schema's version does not match this build). */
   fault: OutboxError | undefined;
@@ -125,8 +118,9 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.routes = Object.keys(o.publishers).join(', ');
     this.attemptOptions = { ...o, routes: this.routes };
     this.pacing = new ClaimPacing(o);
-    this.parking = new FollowerParking(this.store, this.run, o.clock);
-    this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run });
+    const { moved } = new HoldVacuum(this.store, this.run, o.logger);
+    this.parking = new FollowerParking(this.store, this.run, o.clock, moved);
+    this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run, moved });
     this.flow = new DestinationFlow({
       ...o,
       db: options.db,
@@ -139,6 +133,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       claimDead: (message, reason) =>
         this.written({ kind: 'dead', message, reason, deadReason: 'lease_expired' }),
       report: (error, msg) => this.report(error, msg),
+      moved,
     });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.tally = {
