@@ -1,27 +1,35 @@
 /**
  * Webhook throughput: deliveries/s of N pre-inserted messages (default 50,000) through the
  * relay to a local keep-alive HTTP receiver, and p50/p99 of one delivery (the publish call:
- * sign + POST + response) under that load and unloaded.
+ * sign + POST + response) under that load and unloaded. Beside it, the floor (#26): undici
+ * alone posting the same number of Standard-Webhooks-signed bodies to the same receiver through
+ * the same keep-alive pool, as many in flight as the relay's concurrency; the relay's rate as a
+ * ratio of it.
  * The receiver runs in a worker thread so it does not share the relay's event loop.
  * Uses DATABASE_URL when set, else an embedded PostgreSQL.
- * Run: npx tsx bench/webhook.ts [messages] [concurrency=32] [batchSize=200] (the relay defaults)
+ * Run: npx tsx bench/webhook.ts [messages] [concurrency] [batchSize] (omitted: the relay's and
+ * the publisher's defaults, no tuning)
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
+import type { OutboxMessage } from '../src/core/foundation/message.js';
 import { migrate } from '../src/core/migrations/migrate.js';
 import { createOutbox } from '../src/core/producer/outbox.js';
 import { createRelay } from '../src/core/relay/relay.js';
+import { DEFAULT_CONCURRENCY } from '../src/core/relay/relay-options.js';
+import { DEFAULT_CONNECTIONS_PER_ORIGIN } from '../src/publishers/webhook/webhook-options.js';
 import { WebhookPublisher } from '../src/publishers/webhook/webhook-publisher.js';
+import { Agent, request } from 'undici';
 import { startBenchPostgres } from './support/bench-postgres.js';
 import { percentile } from './support/stats.js';
 import { timedDrain } from './support/timed-drain.js';
 
 const MESSAGES = Number(process.argv[2] ?? 50_000);
-const CONCURRENCY = Number(process.argv[3] ?? 32);
-const BATCH_SIZE = Number(process.argv[4] ?? 200);
+const CONCURRENCY = process.argv[3] ? Number(process.argv[3]) : undefined;
+const BATCH_SIZE = process.argv[4] ? Number(process.argv[4]) : undefined;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 // A minimal receiver: drains the body and answers 204 on a keep-alive connection.
@@ -39,6 +47,76 @@ parentPort.on('message', (m) => { if (m === 'count') parentPort.postMessage({ co
 `;
 
 const ms = (n: number) => `${n.toFixed(2)} ms`;
+const PAYLOAD = { type: 'invoice.paid', data: { invoiceId: 'inv_123', amount: 4200, currency: 'EUR' } };
+
+/** The message the relay would hand the publisher for row `i`. */
+function benchMessage(i: number): OutboxMessage {
+  const body = JSON.stringify({ ...PAYLOAD, seq: i });
+  return {
+    id: String(i),
+    messageId: randomUUID(),
+    kind: 'event',
+    type: 'invoice.paid',
+    destination: 'webhook',
+    tenantId: null,
+    orderingKey: null,
+    payload: JSON.parse(body),
+    body,
+    headers: {},
+    attempts: 1,
+    maxAttempts: 1,
+    createdAt: new Date(),
+  };
+}
+
+/** The publisher alone, no relay and no database: `inFlight` publishes at a time. Returns posts/s. */
+async function publisherAlone(publisher: WebhookPublisher, n: number, inFlight: number): Promise<number> {
+  const context = { signal: new AbortController().signal, attempt: 1, logger: NOOP_LOGGER };
+  let next = 0;
+  const post = async () => {
+    while (next < n) await publisher.publish(benchMessage(next++), context);
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, post));
+  return Math.round(n / ((performance.now() - started) / 1000));
+}
+
+/**
+ * The floor: undici alone, `inFlight` requests at a time through one Agent of `connections`
+ * keep-alive connections, each a JSON body built and signed (Standard Webhooks v1, HMAC-SHA256
+ * of id.timestamp.body) as the publisher does. Returns posts/s.
+ */
+async function undiciFloor(url: string, n: number, inFlight: number, connections: number): Promise<number> {
+  const agent = new Agent({ connections, keepAliveTimeout: 30_000 });
+  const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+  let next = 0;
+  const post = async () => {
+    while (next < n) {
+      const body = JSON.stringify({ ...PAYLOAD, seq: next++ });
+      const id = randomUUID();
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+      const res = await request(url, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': timestamp,
+          'webhook-signature': `v1,${signature}`,
+        },
+        body,
+      });
+      await res.body.dump();
+      if (res.statusCode !== 204) throw new Error(`floor: the receiver answered ${res.statusCode}`);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, post));
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return Math.round(n / seconds);
+}
 
 async function main(): Promise<void> {
   const server = await startBenchPostgres();
@@ -50,7 +128,6 @@ async function main(): Promise<void> {
     const { port } = await new Promise<{ port: number }>((resolve) => receiver.once('message', resolve));
     await migrate(db, { schema });
     const outbox = createOutbox({ schema });
-    const payload = { type: 'invoice.paid', data: { invoiceId: 'inv_123', amount: 4200, currency: 'EUR' } };
     for (let i = 0; i < MESSAGES; i += 5_000) {
       const n = Math.min(5_000, MESSAGES - i);
       await outbox.addMany(
@@ -58,7 +135,7 @@ async function main(): Promise<void> {
         Array.from({ length: n }, (_, j) => ({
           type: 'invoice.paid',
           destination: 'webhook',
-          payload: { ...payload, seq: i + j },
+          payload: { ...PAYLOAD, seq: i + j },
         })),
       );
     }
@@ -68,33 +145,15 @@ async function main(): Promise<void> {
       url: `http://127.0.0.1:${port}/hooks`,
       secrets: [SECRET],
       allowPrivateNetworks: true,
-      connectionsPerOrigin: CONCURRENCY,
+      ...(CONCURRENCY ? { connectionsPerOrigin: CONCURRENCY } : {}),
     });
 
     // Unloaded latency: one delivery at a time.
     const single: number[] = [];
     const context = { signal: new AbortController().signal, attempt: 1, logger: NOOP_LOGGER };
     for (let i = 0; i < 2_000; i++) {
-      const body = JSON.stringify({ ...payload, seq: i });
       const t0 = performance.now();
-      await publisher.publish(
-        {
-          id: String(i),
-          messageId: randomUUID(),
-          kind: 'event',
-          type: 'invoice.paid',
-          destination: 'webhook',
-          tenantId: null,
-          orderingKey: null,
-          payload: JSON.parse(body),
-          body,
-          headers: {},
-          attempts: 1,
-          maxAttempts: 1,
-          createdAt: new Date(),
-        },
-        context,
-      );
+      await publisher.publish(benchMessage(i), context);
       single.push(performance.now() - t0);
     }
     single.sort((a, b) => a - b);
@@ -104,10 +163,13 @@ async function main(): Promise<void> {
       schema,
       publishers: { webhook: publisher },
       logger: NOOP_LOGGER,
-      concurrency: CONCURRENCY,
-      batchSize: BATCH_SIZE,
-      pollIntervalMs: 5,
+      ...(CONCURRENCY ? { concurrency: CONCURRENCY } : {}),
+      ...(BATCH_SIZE ? { batchSize: BATCH_SIZE } : {}),
     });
+    const inFlight = CONCURRENCY ?? DEFAULT_CONCURRENCY;
+    const connections = CONCURRENCY ?? DEFAULT_CONNECTIONS_PER_ORIGIN;
+    const floor = await undiciFloor(`http://127.0.0.1:${port}/hooks`, MESSAGES, inFlight, connections);
+    const alone = await publisherAlone(publisher, MESSAGES, inFlight);
     const { seconds, latencies, failed } = await timedDrain(relay, MESSAGES);
     const received = await new Promise<number>((resolve) => {
       receiver.once('message', (m: { count: number }) => resolve(m.count));
@@ -115,10 +177,15 @@ async function main(): Promise<void> {
     });
 
     console.log(
-      `relay: batchSize ${BATCH_SIZE}, concurrency ${CONCURRENCY}, receiver got ${received}, failed ${failed}`,
+      `relay: batchSize ${BATCH_SIZE ?? 'default'}, concurrency ${inFlight}, receiver got ${received - 2 * MESSAGES - 2_000} from the relay (and ${MESSAGES} each from the floor and the publisher alone, 2,000 unloaded), failed ${failed}`,
+    );
+    const rate = Math.round(MESSAGES / seconds);
+    console.log(`throughput: ${rate} deliveries/s (${MESSAGES} in ${seconds.toFixed(2)} s)`);
+    console.log(
+      `floor: ${floor} posts/s (undici alone, ${inFlight} in flight over ${connections} connections); relay/floor ${(rate / floor).toFixed(2)}`,
     );
     console.log(
-      `throughput: ${Math.round(MESSAGES / seconds)} deliveries/s (${MESSAGES} in ${seconds.toFixed(2)} s)`,
+      `publisher alone: ${alone} posts/s (no relay, no database, ${inFlight} in flight); publisher/floor ${(alone / floor).toFixed(2)}`,
     );
     console.log(
       `one delivery under load: p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}`,
