@@ -229,8 +229,8 @@ async function applyOnline(
  * Pause between two batches of a repeated online step (the move of delivered rows): the running
  * relays get the database back for a while, as gh-ost's and pt-online-schema-change's chunk
  * pauses do. A fixed pause rather than one in proportion to the batch: under load a batch takes
- * longer and the pause does not, so `migrate` under load stays within 2x of its idle time while
- * the old relays keep most of their rate (docs/upgrading.md has the numbers).
+ * longer and the pause does not, so `migrate` under load stays near 2x its idle time while the
+ * old relays get the pauses to themselves (docs/upgrading.md has the numbers).
  */
 export const ONLINE_BATCH_PAUSE_MS = 100;
 
