@@ -168,29 +168,6 @@ describe('pause and resume', () => {
     expect(k1.filter((id) => rows.some((r) => r.message_id === id))).toEqual(rows.map((r) => r.message_id));
   });
 
-  it('vacuums the table once its hold passes moved 10,000 rows (their dead claim-index entries)', async () => {
-    const vacuums = async () =>
-      (
-        await t.pool.query<{ n: number }>(
-          `select vacuum_count::int as n from pg_stat_user_tables where relid = $1::regclass`,
-          [`"${t.schema}".messages`],
-        )
-      ).rows[0]!.n;
-    await pauseDestination(t.db, 'webhook:acme', { schema: t.schema, reason: 'maintenance' });
-    const before = await vacuums();
-    const r = relay();
-    r.start();
-    await add('webhook:acme', 12_000);
-    await waitFor(
-      async () => (await count(`destination = 'webhook:acme' and available_at = 'infinity'`)) === 12_000,
-      'the hold pass to hold the 12,000',
-      20_000,
-    );
-    // Cumulative statistics reach pg_stat_user_tables within a second or so of the vacuum.
-    await waitFor(async () => (await vacuums()) > before, 'a vacuum of the messages table', 15_000);
-    expect(sentTo('/acme')).toHaveLength(0);
-  }, 40_000);
-
   it('a pause until a time ends by itself, fleet-wide, and its held messages become due', async () => {
     await add('webhook:acme', 5);
     const until = new Date(Date.now() + 1500);

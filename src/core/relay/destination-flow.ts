@@ -33,8 +33,6 @@ export interface DestinationFlowOptions {
   /** A probe's claim dead-lettered its row (lease expired on its last attempt). */
   claimDead: (message: OutboxMessage, reason: string) => void;
   report: (error: unknown, msg: string) => void;
-  /** Told how many rows each hold pass moved out of the claim's due range (HoldVacuum). */
-  moved: (rows: number) => void;
 }
 
 /**
@@ -59,7 +57,7 @@ export class DestinationFlow {
       o.queue.splice(0, o.queue.length, ...keep);
       for (const job of gone) o.release(job);
     };
-    this.pauses = new DestinationPauses(destinations, o.run, o.clock, o.listener, shed, o.moved);
+    this.pauses = new DestinationPauses(destinations, o.run, o.clock, o.listener, shed);
     this.ops = o.opsEventsDestination
       ? new OpsEvents(o.db, o.schema, o.opsEventsDestination, o.report, o.logger)
       : undefined;

@@ -61,7 +61,6 @@ export class DestinationLimits {
     served: ClaimRoutes | undefined;
     /** How long to wait when a limit had nothing to claim (the relay's poll interval). */
     idleMs: number;
-    moved: (rows: number) => void;
   };
 
   constructor(options: {
@@ -72,12 +71,9 @@ export class DestinationLimits {
     clock: Clock | undefined;
     destinations: ClaimRoutes | undefined;
     pollIntervalMs: number;
-    /** Told how many rows each hold pass throttled (they leave dead claim-index entries). */
-    moved?: (rows: number) => void;
   }) {
     this.o = {
       ...options,
-      moved: options.moved ?? (() => undefined),
       store: new DestinationLimitStore(options.schema),
       served: options.destinations,
       idleMs: options.pollIntervalMs,
@@ -97,11 +93,9 @@ export class DestinationLimits {
     for (const pattern of this.notBefore.keys())
       if (!this.known.some((l) => l.pattern.pattern === pattern)) this.notBefore.delete(pattern);
     if (rows.length === 0) return 0;
-    const held = await repeatUntilShort(THROTTLE_BATCH_SIZE, () =>
+    return repeatUntilShort(THROTTLE_BATCH_SIZE, () =>
       this.o.store.hold(this.o.run, { ...clock, limit: THROTTLE_BATCH_SIZE }),
     );
-    this.o.moved(held);
-    return held;
   }
 
   /** Claims up to `room` rows under the limits whose time has come (none when no limit exists). */

@@ -47,8 +47,6 @@ export class DestinationPauses {
     private readonly listener: PauseListener,
     /** A breaker opened (seen here first when another relay opened it). */
     private readonly onOpened: (destination: string) => void = () => undefined,
-    /** Told how many rows each hold pass moved (they leave dead claim-index entries). */
-    private readonly moved: (rows: number) => void = () => undefined,
   ) {}
 
   /** Looks at the pauses and holds new rows of paused destinations, unless it did moments ago; returns rows held. */
@@ -62,11 +60,9 @@ export class DestinationPauses {
     this.announce(blocked.filter((r) => r.paused));
     this.announceBreakers(blocked);
     if (blocked.length === 0) return 0;
-    const held = await repeatUntilShort(HOLD_BATCH_SIZE, () =>
+    return repeatUntilShort(HOLD_BATCH_SIZE, () =>
       this.store.holdPaused(this.run, { ...clock, limit: HOLD_BATCH_SIZE }),
     );
-    this.moved(held);
-    return held;
   }
 
   /** The paused and open destinations the last look read, once per look (undefined: no look since). */

@@ -30,8 +30,6 @@ export class FollowerParking {
     private readonly store: OutboxStore,
     private readonly run: RunSql,
     private readonly clock?: Clock,
-    /** Told how many rows each pass parked (they leave dead claim-index entries). */
-    private readonly moved: (rows: number) => void = () => undefined,
   ) {}
 
   /** Runs a park pass (and, now and then, the sweep) unless one ran moments ago; returns rows parked. */
@@ -46,7 +44,6 @@ export class FollowerParking {
       this.store.park(this.run, { ...(this.clock ? { clock: this.clock } : {}), limit: PARK_BATCH_SIZE }),
     );
     this.nextPassAt = performance.now() + PARK_IDLE_INTERVAL_MS;
-    this.moved(parked);
     return parked;
   }
 }

@@ -8,7 +8,6 @@ import { FailureSummary } from './failure-summary.js';
 import { DestinationLimits } from './destination-limits.js';
 import { DestinationFlow } from './destination-flow.js';
 import { FollowerParking } from './follower-parking.js';
-import { HoldVacuum } from './hold-vacuum.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
@@ -30,7 +29,7 @@ import { warnUnservedDestinations } from './unserved-destinations.js';
 import { WakeableSleep } from './wakeable-sleep.js';
 import { WriteBack, type Written } from './write-back.js';
 import { ABORT_GRACE_MS, BUSY_POLL_INTERVAL_MS, BUSY_WINDOW_MS, WAKE_RECHECK_MS } from './loop-timing.js';
-import { type TallyTarget, tallyWritten, zeroTotals } from './written-tally.js';
+import { type TallyTarget, tallyWritten } from './written-tally.js';
 
 export type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 export { BUSY_POLL_INTERVAL_MS } from './loop-timing.js';
@@ -74,7 +73,15 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   private readonly failures: FailureSummary;
   private readonly fence: SchemaFence;
   private readonly routes: string;
-  private readonly totals = zeroTotals();
+  private readonly totals = {
+    claimed: 0,
+    delivered: 0,
+    retried: 0,
+    dead: 0,
+    duplicates: 0,
+    claimBatches: 0,
+    errors: 0,
+  };
   private isRunning = false;
   /** Why the relay stopped itself (the schema's version does not match this build). */
   fault: OutboxError | undefined;
@@ -118,9 +125,8 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
     this.routes = Object.keys(o.publishers).join(', ');
     this.attemptOptions = { ...o, routes: this.routes };
     this.pacing = new ClaimPacing(o);
-    const { moved } = new HoldVacuum(this.store, this.run, o.logger);
-    this.parking = new FollowerParking(this.store, this.run, o.clock, moved);
-    this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run, moved });
+    this.parking = new FollowerParking(this.store, this.run, o.clock);
+    this.limits = new DestinationLimits({ ...o, db: options.db, outbox: this.store, run: this.run });
     this.flow = new DestinationFlow({
       ...o,
       db: options.db,
@@ -133,7 +139,6 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
       claimDead: (message, reason) =>
         this.written({ kind: 'dead', message, reason, deadReason: 'lease_expired' }),
       report: (error, msg) => this.report(error, msg),
-      moved,
     });
     this.failures = new FailureSummary({ logger: o.logger, clock: o.clock });
     this.tally = {

@@ -8,22 +8,9 @@ import type { Written } from './write-back.js';
 /** The `retryAt` of a `failed` event for a 410 Gone: the latest Date (it waits for a resume, not a time). */
 const GONE_RETRY_AT = new Date(8.64e15);
 
-/** The relay's counters but its listeners' errors (those the event emitter counts). */
-export type RelayTotals = Omit<RelayCounters, 'listenerErrors'>;
-
-/**
- * A relay's counters at start: all zero.
- *
- * @example
- * const totals = zeroTotals(); totals.delivered++;
- */
-export function zeroTotals(): RelayTotals {
-  return { claimed: 0, delivered: 0, retried: 0, dead: 0, duplicates: 0, claimBatches: 0, errors: 0 };
-}
-
 /** What `tallyWritten` counts into and announces through: the relay's parts. */
 export interface TallyTarget {
-  totals: RelayTotals;
+  totals: Omit<RelayCounters, 'listenerErrors'>;
   failures: FailureSummary;
   events: RelayEventEmitter;
   flow: DestinationFlow;

@@ -324,14 +324,6 @@ export class OutboxStore {
   }
 
   /**
-   * Vacuums the hot table: removes the dead claim-index entries that hold, throttle and park
-   * passes leave in the claim's due range (relay/hold-vacuum.ts).
-   */
-  async vacuum(run: RunSql): Promise<void> {
-    await run(`vacuum ${this.table}`);
-  }
-
-  /**
    * Gives leased rows back so any relay can claim them at once. Rows never started (or whose
    * publish was stopped before it could deliver) get their attempt back (`started: false`).
    * With `attempts`, only rows still at that attempt are touched (not a later claim of ours).
