@@ -1,4 +1,4 @@
-import type { Clock } from '../foundation/clock.js';
+import { type Clock, sleep } from '../foundation/clock.js';
 import { describeError, OutboxError } from '../foundation/errors.js';
 import type { Logger } from '../foundation/logger.js';
 import { requireInt } from '../foundation/option-checks.js';
@@ -172,7 +172,7 @@ export async function migrateTrack(
     const pass = inCallerTransaction ? await onePass() : await polite.retry(onePass);
     applied.push(...passApplied);
     if (!pass.online) return { applied, version: Math.max(0, ...pass.done), lockRetries: polite.retries };
-    if (await applyOnline(db, { schema, versions, lockKey }, pass.online, polite, options.logger))
+    if (await applyOnline(db, { schema, versions, lockKey }, pass.online, polite, options))
       applied.push(pass.online.version);
   }
 }
@@ -187,8 +187,9 @@ async function applyOnline(
   where: { schema: string; versions: string; lockKey: string },
   migration: TrackMigration,
   polite: PoliteLocks,
-  logger: Logger | undefined,
+  o: { logger?: Logger | undefined; clock?: Clock | undefined },
 ): Promise<boolean> {
+  const { logger } = o;
   const { schema, versions, lockKey } = where;
   const s = quoteSchema(schema);
   return onOneConnection(db, async (run) => {
@@ -208,7 +209,9 @@ async function applyOnline(
       for (const [index, step] of (migration.online?.(s, 'concurrently') ?? []).entries()) {
         const started = performance.now();
         await guarded(migration, () =>
-          step.exclusive ? exclusiveStep(run, step, polite) : runStep(run, step, ONLINE_BATCH_PAUSE_MS),
+          step.exclusive
+            ? exclusiveStep(run, step, polite)
+            : runStep(run, step, () => sleep(o.clock, ONLINE_BATCH_PAUSE_MS)),
         );
         // Per step, so a slow migrate under load says where it waited (an index build waits for
         // every open transaction; a batched move shares the database with the running relays).
@@ -232,9 +235,10 @@ async function applyOnline(
  * longer and the pause does not, so `migrate` under load stays near 2x its idle time while the
  * old relays get the pauses to themselves (docs/upgrading.md has the numbers).
  */
-export const ONLINE_BATCH_PAUSE_MS = 100;
+const ONLINE_BATCH_PAUSE_MS = 100;
 
-async function runStep(run: RunSql, step: OnlineStep, pauseMs = 0): Promise<void> {
+/** Runs one online step; a batched one again while a batch comes back full, `pause` between batches. */
+async function runStep(run: RunSql, step: OnlineStep, pause?: () => Promise<void>): Promise<void> {
   const batch = step.batchRows;
   if (batch === undefined) {
     await run(step.sql);
@@ -242,7 +246,7 @@ async function runStep(run: RunSql, step: OnlineStep, pauseMs = 0): Promise<void
   }
   // Each batch is its own autocommit statement: no lock is held between batches.
   while ((await run(step.sql)).length >= batch) {
-    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    await pause?.();
   }
 }
 
