@@ -21,6 +21,7 @@ import { WebhookPublisher } from '../../src/publishers/webhook/webhook-publisher
 import { type CountingReceiver, startCountingReceiver } from '../support/counting-receiver.js';
 import type { TestDatabase } from '../support/database.js';
 import { destinationTestBed } from '../support/destination-test-bed.js';
+import { explainingRunner, type PlanNode, planNodes } from '../support/explain-plan.js';
 import { waitFor } from '../support/recording-publisher.js';
 
 let t: TestDatabase;
@@ -179,19 +180,13 @@ it('the main claim skips a throttled backlog through its index: none of its rows
   const run = sqlRunner(t.db);
   // The main claim, explained as it runs: rows its index walk read and its filter rejected.
   const rejected = async () => {
-    const plans: Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }> = [];
-    const rows = await store.claim(
-      async <Row>(text: string, values?: readonly unknown[]) => {
-        plans.push(...(await run<(typeof plans)[number]>(`explain (analyze, format json) ${text}`, values)));
-        return [] as Row[];
-      },
-      { limit: 50, workerId: 'probe', leaseMs: 30_000 },
-    );
+    const explain = explainingRunner(run, { analyze: true });
+    const rows = await store.claim(explain.run, { limit: 50, workerId: 'probe', leaseMs: 30_000 });
     expect(rows).toEqual([]);
     await t.pool.query(
       `update "${t.schema}".messages set status = 'pending', locked_by = null, locked_until = null, attempts = 0`,
     );
-    return planReads(plans[0]!['QUERY PLAN'][0]!.Plan);
+    return planReads(explain.plans[0]!);
   };
   // Due and not yet held: the claim index hands all 20,000 to the filter before the 20 it takes.
   expect((await rejected()).removed).toBeGreaterThanOrEqual(20_000);
@@ -207,32 +202,16 @@ it('the main claim skips a throttled backlog through its index: none of its rows
   expect(arrivals('/acme').length).toBeLessThanOrEqual(2);
 }, 30_000);
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Subplan Name'?: string;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
 /**
  * What a claim's choice of rows (its CTE `due`) read: rows its nodes rejected by filter (every
  * node, every loop), and how it walked `messages` (index name or node type; subplans such as
  * the key-head lookup left out).
  */
 function planReads(root: PlanNode): { removed: number; messagesBy: string[] } {
-  const find = (n: PlanNode): PlanNode | undefined =>
-    n['Subplan Name'] === 'CTE due' ? n : (n.Plans ?? []).map(find).find(Boolean);
-  let removed = 0;
-  const messagesBy: string[] = [];
-  const walk = (node: PlanNode, sub: boolean) => {
-    removed += node['Rows Removed by Filter'] ?? 0;
-    const inSub = sub || (node['Subplan Name'] ?? '').startsWith('SubPlan');
-    if (node['Relation Name'] === 'messages' && !inSub)
-      messagesBy.push(node['Index Name'] ?? node['Node Type']);
-    for (const p of node.Plans ?? []) walk(p, inSub);
-  };
-  walk(find(root)!, false);
+  const due = planNodes(root).find((n) => n['Subplan Name'] === 'CTE due')!;
+  const removed = planNodes(due).reduce((n, node) => n + (node['Rows Removed by Filter'] ?? 0), 0);
+  const messagesBy = planNodes(due, (n) => !n['Subplan Name']?.startsWith('SubPlan'))
+    .filter((n) => n['Relation Name'] === 'messages')
+    .map((n) => n['Index Name'] ?? n['Node Type']);
   return { removed, messagesBy };
 }

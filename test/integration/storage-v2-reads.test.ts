@@ -7,6 +7,7 @@ import { sqlRunner } from '../../src/core/foundation/queryable.js';
 import { StatusStore } from '../../src/core/store/status-store.js';
 import { MaintenanceStore } from '../../src/core/store/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { explainingRunner, planNodes } from '../support/explain-plan.js';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -148,29 +149,15 @@ describe('cleanup over the archive', () => {
     await archive(200_000, `now() - interval '60 days' + make_interval(secs => g * 20)`);
     await t.pool.query(`vacuum analyze "${t.schema}".messages_archive`);
     const store = new MaintenanceStore(t.schema);
-    const plans: unknown[] = [];
     // The statement the store runs, explained instead of executed: the first batch and one that
     // continues from where an earlier batch ended.
-    const run = sqlRunner(t.db);
+    const explain = explainingRunner(sqlRunner(t.db));
     for (const after of [null, new Date(Date.now() - 45 * 86_400_000)]) {
-      await store.deleteDeliveredBatch(
-        async <Row>(text: string, values?: readonly unknown[]) => {
-          plans.push(...(await run(`explain (format json) ${text}`, values)));
-          return [] as Row[];
-        },
-        { olderThanMs: 30 * 86_400_000, limit: 5000, after },
-      );
+      await store.deleteDeliveredBatch(explain.run, { olderThanMs: 30 * 86_400_000, limit: 5000, after });
     }
-    const nodes: Array<{ type: string; relation?: string }> = [];
-    const walk = (node: Record<string, unknown>) => {
-      nodes.push({
-        type: node['Node Type'] as string,
-        relation: node['Relation Name'] as string | undefined,
-      });
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    for (const row of plans as Array<{ 'QUERY PLAN': Array<{ Plan: Record<string, unknown> }> }>)
-      walk(row['QUERY PLAN'][0]!.Plan);
+    const nodes = explain.plans
+      .flatMap((plan) => planNodes(plan))
+      .map((node) => ({ type: node['Node Type'], relation: node['Relation Name'] }));
     expect(nodes.filter((n) => n.relation === 'messages_archive').map((n) => n.type)).not.toContain(
       'Seq Scan',
     );
