@@ -102,41 +102,23 @@ describe('the status page in a real browser', () => {
     await router.setMode({ offline: true });
 
     const outbox = createOutbox({ schema: t.schema });
-    await outbox.addMany(
-      t.db,
-      Array.from({ length: 5 }, (_, i) => ({
-        type: 'invoice.paid',
-        destination: 'webhook:acme',
-        payload: { i },
-      })),
-    );
-    await outbox.addMany(
-      t.db,
-      Array.from({ length: 3 }, (_, i) => ({
-        type: 'invoice.paid',
-        destination: 'webhook:broken',
-        payload: { tenant: 'broken', i },
-        maxAttempts: 3,
-      })),
-    );
+    // `n` invoices for `destination`, each payload its index beside `payload`.
+    const invoices = (destination: string, n: number, payload = {}, maxAttempts?: number) =>
+      outbox.addMany(
+        t.db,
+        Array.from({ length: n }, (_, i) => ({
+          type: 'invoice.paid',
+          destination,
+          payload: { ...payload, i },
+          ...(maxAttempts ? { maxAttempts } : {}),
+        })),
+      );
+    await invoices('webhook:acme', 5);
+    await invoices('webhook:broken', 3, { tenant: 'broken' }, 3);
     // An endpoint that answers 503 to all of 12 messages: its circuit breaker opens (issue 22).
-    await outbox.addMany(
-      t.db,
-      Array.from({ length: 12 }, (_, i) => ({
-        type: 'invoice.paid',
-        destination: 'webhook:down',
-        payload: { tenant: 'down', i },
-      })),
-    );
+    await invoices('webhook:down', 12, { tenant: 'down' });
     // And one an operator paused for maintenance before the relay started.
-    await outbox.addMany(
-      t.db,
-      Array.from({ length: 2 }, (_, i) => ({
-        type: 'invoice.paid',
-        destination: 'webhook:maint',
-        payload: { i },
-      })),
-    );
+    await invoices('webhook:maint', 2);
     const pause = await runCli(
       ['destinations', 'pause', 'webhook:maint', '--reason', 'receiver maintenance until 18:00'],
       env,
