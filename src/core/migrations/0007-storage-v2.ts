@@ -19,7 +19,7 @@ import type { Migration } from './migration.js';
  * It is idempotent: if the online part is interrupted, the next migrate runs both again.
  */
 /** Rows per batch of the move of delivered rows to the archive (each its own short transaction). */
-const MOVE_BATCH_ROWS = 5_000;
+const MOVE_BATCH_ROWS = 2_500;
 
 /** Storage v2's indexes on `messages`, as `<name> on <table> (...) where ...`. */
 const V2_INDEXES: ReadonlyArray<(s: string) => string> = [

@@ -60,7 +60,7 @@ export interface OnlineStep {
 export interface PreviousRelays {
   /**
    * They keep working while `migrate` applies it (slower while it moves data: migration 7 left
-   * them 0.29-0.72x of their rate on a busy 2-core box, docs/upgrading.md).
+   * them 0.6-0.7x of their rate on a 2-core box, their backlog not growing, docs/upgrading.md).
    */
   readonly during: boolean;
   /**
