@@ -83,10 +83,13 @@ export async function benchNats(options: {
   natsUrl?: string;
 }): Promise<NatsBenchResult> {
   const { messages } = options;
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const windows = [...new Set([concurrency, options.window ?? 256])];
   const own = options.natsUrl ? undefined : await startNatsServer();
   const url = options.natsUrl ?? own!.url;
+  // Opens no connection until its first publish.
+  const direct = new NatsPublisher({ servers: url });
+  // Unset: what the relay runs at its defaults for this publisher (Publisher.concurrency).
+  const concurrency = options.concurrency ?? direct.concurrency ?? DEFAULT_CONCURRENCY;
+  const windows = [...new Set([concurrency, options.window ?? 256])];
   const pool = benchPool(options.databaseUrl, 10);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   const schema = uniqueName('bench_nats');
@@ -124,7 +127,6 @@ export async function benchNats(options: {
 
     // Per-message publish() with the relay's concurrency, no database.
     const perMessageStream = await freshStream();
-    const direct = new NatsPublisher({ servers: url });
     const directBatch = Array.from({ length: messages }, (_, i) =>
       message(i, `nats:${perMessageStream}.invoice`),
     );
@@ -162,7 +164,7 @@ export async function benchNats(options: {
       schema,
       publishers: { nats: publisher },
       logger: NOOP_LOGGER,
-      concurrency,
+      ...(options.concurrency === undefined ? {} : { concurrency }),
       batchSize: DEFAULT_BATCH_SIZE,
       pollIntervalMs: 5,
     });

@@ -109,6 +109,25 @@ describe('claiming', () => {
     expect((await relay.runOnce()).claimed).toBe(0);
   });
 
+  it('runs as many publishes at once as its publishers ask for when its own concurrency is not set', async () => {
+    await outbox().addMany(
+      t.db,
+      Array.from({ length: 200 }, (_, i) => ({ type: 'wide', payload: i })),
+    );
+    // Each publish waits long enough for the relay to start every one it may.
+    const slow = () => new Promise((r) => setTimeout(r, 30));
+    const wide = Object.assign(new RecordingPublisher('wide', slow), { concurrency: 80 });
+    await relayFor({ default: wide }).runOnce();
+    expect(wide.maxActive).toBe(80); // not the default 32
+    const capped = Object.assign(new RecordingPublisher('capped', slow), { concurrency: 80 });
+    await outbox().addMany(
+      t.db,
+      Array.from({ length: 100 }, (_, i) => ({ type: 'capped', payload: i })),
+    );
+    await relayFor({ default: capped }, { concurrency: 10 }).runOnce();
+    expect(capped.maxActive).toBe(10); // a set concurrency wins
+  });
+
   it('never delivers a rolled-back message and delivers one whose id committed late', async () => {
     const ob = outbox();
     await t.db

@@ -4,6 +4,7 @@ import { applyDestinationPolicies } from '../../core/maintenance/destination-lim
 import { LATEST_MIGRATION_VERSION } from '../../core/migrations/migrate.js';
 import { schemaFit } from '../../core/migrations/schema-state.js';
 import { createRelay, type Relay } from '../../core/relay/relay.js';
+import { DEFAULT_CONCURRENCY } from '../../core/relay/relay-options.js';
 import type { Scheduler } from '../../jobs/scheduler.js';
 import { buildPublishers } from '../runtime/build-publishers.js';
 import { databaseAddress, openDatabase, waitForCliDatabase } from '../runtime/cli-database.js';
@@ -54,7 +55,7 @@ exit 0 within SHUTDOWN_TIMEOUT_MS; a second signal exits at once.`,
     const runsJobs = config.enableJobs && roles.jobs;
     // pg pools connect lazily: opening one here opens no connection yet.
     const database = openDatabase(config.databaseUrl!, {
-      max: Math.min(20, 4 + Math.ceil(config.concurrency / 8)),
+      max: Math.min(20, 4 + Math.ceil((config.concurrency ?? DEFAULT_CONCURRENCY) / 8)),
       logger: core,
       applicationName: `${APPLICATION_NAME_PREFIX}${config.workerId}`,
     });

@@ -153,8 +153,8 @@ export const SETTINGS = {
     env: 'CONCURRENCY',
     flag: 'concurrency',
     parse: integer(RELAY_OPTION_BOUNDS.concurrency),
-    default: DEFAULT_CONCURRENCY,
-    description: 'publishes running at once',
+    default: undefined,
+    description: `publishes running at once; unset: ${DEFAULT_CONCURRENCY}, or more when a publisher asks for it (nats: 128, its PubAcks are cheap to keep in flight)`,
   }),
   pollIntervalMs: setting({
     env: 'POLL_INTERVAL_MS',

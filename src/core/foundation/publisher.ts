@@ -42,6 +42,13 @@ export interface Publisher {
    * webhook's `timeoutMs`). The relay warns when its publish deadline would cut it short.
    */
   readonly timeoutMs?: number;
+  /**
+   * How many publishes at once this publisher handles well, when more than the relay's default
+   * helps (NATS: 128, a PubAck round trip is cheap and more in flight is what reaches the raw
+   * client's rate). A relay whose `concurrency` is not set runs the largest of its publishers'
+   * values, never fewer than `DEFAULT_CONCURRENCY`; a set `concurrency` always wins.
+   */
+  readonly concurrency?: number;
   /** Releases connections; the relay calls it from `stop()`. */
   close?(): Promise<void>;
 }

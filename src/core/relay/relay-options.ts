@@ -62,6 +62,10 @@ export interface RelayOptions {
   /** Shown in `locked_by`. Default `<hostname>:<pid>:<random>`. */
   workerId?: string;
   batchSize?: number;
+  /**
+   * Publishes running at once. Default `DEFAULT_CONCURRENCY`, or the largest `concurrency` its
+   * publishers ask for (`NatsPublisher`: 128).
+   */
   concurrency?: number;
   pollIntervalMs?: number;
   /** How long a claimed row is this relay's (database time). Default 60 s. */
@@ -243,7 +247,10 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
       : { routes: keys.filter((k) => !k.includes(':')), exact: keys.filter((k) => k.includes(':')) },
     workerId,
     batchSize: requireInt(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize', B.batchSize),
-    concurrency: requireInt(options.concurrency ?? DEFAULT_CONCURRENCY, 'concurrency', B.concurrency),
+    concurrency:
+      options.concurrency === undefined
+        ? publishersConcurrency(options.publishers)
+        : requireInt(options.concurrency, 'concurrency', B.concurrency),
     pollIntervalMs: requireInt(
       options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       'pollIntervalMs',
@@ -314,4 +321,20 @@ export function claimArgs(o: ResolvedRelayOptions): Omit<ClaimArgs, 'limit'> {
     ...(o.destinations ? { destinations: o.destinations } : {}),
     ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
   };
+}
+
+/**
+ * A relay's concurrency when none is set: the largest its publishers ask for
+ * (`Publisher.concurrency`), never fewer than `DEFAULT_CONCURRENCY`.
+ */
+function publishersConcurrency(publishers: Readonly<Record<string, Publisher>>): number {
+  let concurrency = DEFAULT_CONCURRENCY;
+  for (const [route, p] of Object.entries(publishers)) {
+    if (p.concurrency === undefined) continue;
+    concurrency = Math.max(
+      concurrency,
+      requireInt(p.concurrency, `publishers.${route}.concurrency`, RELAY_OPTION_BOUNDS.concurrency),
+    );
+  }
+  return concurrency;
 }

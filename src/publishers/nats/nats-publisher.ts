@@ -32,6 +32,11 @@ interface Link {
 }
 
 const encoder = new TextEncoder();
+/**
+ * `NatsPublisher.concurrency`: 128 reached 0.52-0.54 of the raw client's rate against 0.42-0.45
+ * at the relay's default 32, and 256 no more (bench/nats.ts, docs/nats.md).
+ */
+const NATS_CONCURRENCY = 128;
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts (the relay stopping or the attempt deadline). */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
@@ -83,6 +88,11 @@ export interface NatsCopy {
 
 export class NatsPublisher implements Publisher {
   readonly name: string;
+  /**
+   * Publishes in flight a relay runs for it unless its `concurrency` is set: a PubAck round trip
+   * is cheap, and more of them in flight is what closes the gap to the raw client (docs/nats.md).
+   */
+  readonly concurrency = NATS_CONCURRENCY;
   readonly #options: ResolvedNatsOptions;
   readonly #logger: Logger;
   #link: Promise<Link> | undefined;
