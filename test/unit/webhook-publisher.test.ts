@@ -230,6 +230,24 @@ describe('WebhookPublisher response handling', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('cuts off each of several stalled requests at its own deadline, while others are delivered', async () => {
+    receiver.respond(reply.timeout());
+    const p = publisher({ timeoutMs: 400 });
+    const timed = (promise: Promise<unknown>) =>
+      failure(promise).then((error) => ({ error, at: performance.now() }));
+    const first = timed(p.publish(makeTestMessage(), testContext()));
+    await new Promise((r) => setTimeout(r, 200)); // the second starts later, so it expires later
+    const second = timed(p.publish(makeTestMessage(), testContext()));
+    const [a, b] = await Promise.all([first, second]);
+    for (const { error } of [a, b]) {
+      expect(error).toBeInstanceOf(TransientPublishError);
+      expect(error.message).toContain('timed out after 400 ms');
+    }
+    expect(b.at - a.at).toBeGreaterThan(120);
+    receiver.respond(reply.status(204));
+    await expect(p.publish(makeTestMessage(), testContext())).resolves.toEqual({ status: 204 });
+  });
+
   it('retries a connection reset and a refused connection', async () => {
     receiver.respond(reply.reset());
     const reset = await failure(publisher().publish(makeTestMessage(), testContext()));
@@ -263,6 +281,13 @@ describe('WebhookPublisher response handling', () => {
     );
     expect(error).toBeInstanceOf(TransientPublishError);
     expect(error.message).toMatch(/\(\d+\+ bytes\)/);
+  });
+
+  it('counts a 2xx with a huge body as delivered, reading no more than maxResponseBytes', async () => {
+    receiver.respond(reply.status(200, 'o'.repeat(2 * 1024 * 1024)));
+    await expect(
+      publisher({ maxResponseBytes: 1024 }).publish(makeTestMessage(), testContext()),
+    ).resolves.toEqual({ status: 200 });
   });
 
   it('gives up at once when the relay aborts, as a retryable failure', async () => {

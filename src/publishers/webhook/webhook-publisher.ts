@@ -10,6 +10,7 @@ import type { OutboxMessage } from '../../core/foundation/message.js';
 import { parseDestination } from '../../core/foundation/parse-destination.js';
 import type { PublishContext, Publisher } from '../../core/foundation/publisher.js';
 import { type DrainedBody, drain, quoteSnippet } from './response-body.js';
+import { RequestDeadlines } from './request-deadlines.js';
 import { signWebhook } from './sign.js';
 import { SsrfBlockedError, SsrfGuard } from './ssrf-guard.js';
 import {
@@ -104,6 +105,7 @@ export class WebhookPublisher implements Publisher {
   readonly #guard: SsrfGuard;
   readonly #agent: Agent;
   readonly #disabled = new Map<string, DisabledWebhookEndpoint>();
+  readonly #deadlines: RequestDeadlines;
   #closing: Promise<void> | undefined;
 
   constructor(options: WebhookPublisherOptions) {
@@ -112,6 +114,7 @@ export class WebhookPublisher implements Publisher {
     this.name = parsed.name;
     this.#clock = parsed.clock;
     this.#guard = new SsrfGuard(parsed.ssrf);
+    this.#deadlines = new RequestDeadlines(parsed.timeoutMs);
     // One Agent = one keep-alive pool per origin; the guarded connector checks every socket's peer.
     this.#agent = new Agent({
       connect: this.#guard.connector({ timeout: parsed.connectTimeoutMs }),
@@ -188,9 +191,10 @@ export class WebhookPublisher implements Publisher {
       }
     }
     if (target === undefined || target === null) {
-      // `webhook:acme` goes to `urls.acme`.
+      // `webhook:acme` goes to `urls.acme`. These were parsed and checked once, at construction.
       const suffix = parseDestination(message.destination).target;
-      target = (suffix !== undefined ? this.#options.urls.get(suffix) : undefined) ?? this.#options.url;
+      const fixed = (suffix !== undefined ? this.#options.urls.get(suffix) : undefined) ?? this.#options.url;
+      if (fixed) return fixed;
     }
     if (target === undefined || target === null) {
       throw new PermanentPublishError(
@@ -270,16 +274,11 @@ export class WebhookPublisher implements Publisher {
     const sent = formatBody(message, this.#options.bodyFormat, this.#options.bodyFormatOptions);
     const headers = this.#requestHeaders(message, timestamp, sent, context.traceHeaders);
 
-    // Our own controller rather than AbortSignal.any: the relay's signal lives long and
-    // any() would hang one dependent per request on it.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal.reason);
+    // Our own cancel switch, aborted by the relay's signal or by our deadline; not
+    // AbortSignal.any, which would hang one dependent per request on the relay's signal.
+    const cancel = this.#deadlines.start();
+    const onAbort = () => cancel.cancel(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`attempt deadline of ${this.#options.timeoutMs} ms passed`));
-    }, this.#options.timeoutMs);
     const started = performance.now();
     try {
       let response: Dispatcher.ResponseData;
@@ -289,12 +288,12 @@ export class WebhookPublisher implements Publisher {
           method: 'POST',
           headers,
           body: sent.body,
-          signal: controller.signal,
+          signal: cancel,
           headersTimeout: this.#options.headersTimeoutMs,
           bodyTimeout: this.#options.bodyTimeoutMs,
         });
       } catch (error) {
-        throw this.#requestFailed(error, where, signal, timedOut);
+        throw this.#requestFailed(error, where, signal, cancel.timedOut);
       }
 
       const { statusCode: status } = response;
@@ -302,29 +301,30 @@ export class WebhookPublisher implements Publisher {
         now: this.#clock.now(),
         maxRetryAfterMs: this.#options.maxRetryAfterMs,
       });
-      const delivered = verdict.outcome === 'delivered';
+      if (verdict.outcome === 'delivered') {
+        // Read to the end so the connection is reused; past the limit undici closes it. It
+        // resolves however the body ends: the status line is the receiver's answer.
+        await response.body.dump({ limit: this.#options.maxResponseBytes });
+        context.logger.debug(
+          {
+            webhook: where,
+            status,
+            ms: Math.round(performance.now() - started),
+            messageId: message.messageId,
+          },
+          'webhook delivered',
+        );
+        return { status };
+      }
       let drained: DrainedBody = { head: Buffer.alloc(0), total: 0 };
       try {
-        drained = await drain(
-          response.body,
-          delivered ? 0 : this.#options.errorBodyBytes,
-          this.#options.maxResponseBytes,
-        );
+        drained = await drain(response.body, this.#options.errorBodyBytes, this.#options.maxResponseBytes);
       } catch (error) {
         // The status line is the receiver's answer; a body cut short does not change it.
         context.logger.debug(
           { webhook: where, status, error: networkReason(error) },
           'webhook response body not read to the end',
         );
-      }
-      const ms = Math.round(performance.now() - started);
-
-      if (verdict.outcome === 'delivered') {
-        context.logger.debug(
-          { webhook: where, status, ms, messageId: message.messageId },
-          'webhook delivered',
-        );
-        return { status };
       }
       const snippet = quoteSnippet(drained.head, drained.total);
       if (verdict.outcome === 'transient') {
@@ -349,7 +349,7 @@ export class WebhookPublisher implements Publisher {
       }
       throw new PermanentPublishError(`webhook to ${where} answered ${status}: ${snippet}`, { status });
     } finally {
-      clearTimeout(deadline);
+      this.#deadlines.finish(cancel);
       signal.removeEventListener('abort', onAbort);
     }
   }
