@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LATEST_MIGRATION_VERSION } from '../../src/core/migrations/migrate.js';
 import type { RunningHttpServer } from '../../src/cli/http/http-server.js';
+import { DeliveredMinutes } from '../../src/cli/status-page/delivered-minutes.js';
+import { FailureCounters } from '../../src/cli/status-page/failure-counters.js';
+import { readDestinations } from '../../src/cli/status-page/status-report.js';
 import { STATUS_PAGE_CSP } from '../../src/cli/status-page/status-routes.js';
+import { StatusStore } from '../../src/core/store/status-store.js';
+import type { Queryable } from '../../src/core/foundation/queryable.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { serveTestDatabase } from '../support/test-http-server.js';
 
@@ -319,5 +324,58 @@ describe('status routes without ADMIN_TOKEN', () => {
       body: JSON.stringify({ destination: 'webhook:broken', reason: 'permanent' }),
     });
     expect(replay.status).toBe(404);
+  });
+});
+
+describe('the destinations report', () => {
+  it('counts each message once, from one snapshot, when it dies between two of the report statements', async () => {
+    await t.pool.query(`truncate "${t.schema}".messages, "${t.schema}".messages_archive`);
+    await rows('webhook:race', 1, { status: 'in_flight', ageSeconds: 5, attempts: 3, lockedBy: 'relay-1' });
+    // One connection for the report. Right after it has counted the open rows, the message dies
+    // on another connection, as the relay's write-back would; any other read of the report that
+    // is not part of the same snapshot waits until then, as it may in production.
+    const client = await t.pool.connect();
+    let died = false;
+    let death!: () => void;
+    const dead = new Promise<void>((resolve) => {
+      death = resolve;
+    });
+    const opening = /^\s*(begin|commit|rollback|set transaction|select now\(\))/i;
+    const db = {
+      query: async (text: string, values?: unknown[]) => {
+        const counting = text.includes(`filter (where status = 'in_flight')`);
+        if (!died && !counting && !opening.test(text)) await dead;
+        const result = await client.query(text, values);
+        if (!died && counting) {
+          await t.pool.query(
+            `update "${t.schema}".messages set status = 'dead', dead_at = now(), dead_reason = 'max_attempts',
+                    locked_by = null, locked_until = null where destination = 'webhook:race'`,
+          );
+          died = true;
+          death();
+        }
+        return result;
+      },
+    };
+    try {
+      const report = await readDestinations({
+        // A look-alike wrapper: the library takes any object with query(text, values).
+        db: db as unknown as Queryable,
+        schema: t.schema,
+        failures: new FailureCounters(),
+        delivered: new DeliveredMinutes(new StatusStore(t.schema)),
+        actions: false,
+      });
+      expect(died).toBe(true);
+      const line = report.destinations.find((d) => d.destination === 'webhook:race')!;
+      // In flight as of the snapshot, and not yet dead in it: never both.
+      expect({ inFlight: line.inFlight, dead60m: line.dead60m, deadTotal: line.deadTotal }).toEqual({
+        inFlight: 1,
+        dead60m: 0,
+        deadTotal: 0,
+      });
+    } finally {
+      client.release();
+    }
   });
 });

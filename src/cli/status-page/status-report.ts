@@ -1,7 +1,7 @@
 import { describeError } from '../../core/foundation/errors.js';
 import { listDestinations } from '../../core/maintenance/destinations.js';
 import { LATEST_MIGRATION_VERSION, schemaVersion } from '../../core/migrations/migrate.js';
-import { type Queryable, type RunSql, sqlRunner } from '../../core/foundation/queryable.js';
+import { type Queryable, type RunSql, sqlRunner, withTransaction } from '../../core/foundation/queryable.js';
 import type { Relay } from '../../core/relay/relay.js';
 import {
   type DeadGroupRow,
@@ -207,15 +207,24 @@ export async function readStatus(src: StatusSources): Promise<StatusReport> {
  */
 export async function readDestinations(src: StatusSources): Promise<DestinationsReport> {
   const store = new StatusStore(src.schema);
-  const run = sqlRunner(src.db);
-  const { now, since, recentSince } = await windows(store, run);
-  const [open, delivered, dead, groups, paused, limits] = await Promise.all([
-    store.openByDestination(run),
-    src.delivered.read(run, { since, recentSince }),
-    store.deadPerMinute(run, { since, recentSince }),
-    store.deadGroups(run, { limit: 10_000 }),
+  // The counts from one snapshot (one read-only transaction): read side by side, each in its
+  // own, a message that died between two of them showed as dead and still in flight on one line.
+  const { now, since, recentSince, open, delivered, dead, groups } = await withTransaction(
+    src.db,
+    async (run) => {
+      await run('set transaction isolation level repeatable read, read only');
+      const { now, since, recentSince } = await windows(store, run);
+      const open = await store.openByDestination(run);
+      const delivered = await src.delivered.read(run, { since, recentSince });
+      const dead = await store.deadPerMinute(run, { since, recentSince });
+      const groups = await store.deadGroups(run, { limit: 10_000 });
+      return { now, since, recentSince, open, delivered, dead, groups };
+    },
+  );
+  // After it, not beside it: on a single connection they would run ahead of SET TRANSACTION.
+  const [paused, limits] = await Promise.all([
     listDestinations(src.db, { schema: src.schema }),
-    new DestinationLimitStore(src.schema).list(run),
+    new DestinationLimitStore(src.schema).list(sqlRunner(src.db)),
   ]);
   const lines = new Map<string, DestinationLine>();
   const line = (destination: string) => {
