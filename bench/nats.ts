@@ -18,7 +18,7 @@ import { NOOP_LOGGER } from '../src/core/foundation/logger.js';
 import type { OutboxMessage } from '../src/core/foundation/message.js';
 import { migrate } from '../src/core/migrations/migrate.js';
 import { createOutbox } from '../src/core/producer/outbox.js';
-import { createRelay, DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../src/core/relay/relay.js';
+import { createRelay, DEFAULT_BATCH_SIZE } from '../src/core/relay/relay.js';
 import { NatsPublisher } from '../src/publishers/nats/nats-publisher.js';
 import { DEFAULT_NATS_HEADER_PREFIX, natsHeaders } from '../src/publishers/nats/index.js';
 import { benchPool, uniqueName } from './support/bench-pool.js';
@@ -88,7 +88,7 @@ export async function benchNats(options: {
   // Opens no connection until its first publish.
   const direct = new NatsPublisher({ servers: url });
   // Unset: what the relay runs at its defaults for this publisher (Publisher.concurrency).
-  const concurrency = options.concurrency ?? direct.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency ?? direct.concurrency;
   const windows = [...new Set([concurrency, options.window ?? 256])];
   const pool = benchPool(options.databaseUrl, 10);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });

@@ -15,7 +15,7 @@ export interface Job {
   /** performance.now() by which the lease surely ends: measured from before the claim. */
   leaseEnd: number;
   started: boolean;
-  /** performance.now() at which a running publish is cut off (`PublishDeadlines`). */
+  /** performance.now() at which a running publish is cut off (the relay's `OrderedDeadlines`). */
   deadline: number;
   /** Set while the publish runs: cuts it off now as timed out. */
   expire?: (() => void) | undefined;

@@ -11,7 +11,7 @@ import { FollowerParking } from './follower-parking.js';
 import type { OutboxMessage } from '../foundation/message.js';
 import { parseDestination } from '../foundation/parse-destination.js';
 import { abortJob, attemptPublish, type Job, type Outcome } from './publish-attempt.js';
-import { PublishDeadlines } from './publish-deadlines.js';
+import { OrderedDeadlines } from '../foundation/ordered-deadlines.js';
 import { type RunSql, sqlRunner } from '../foundation/queryable.js';
 import type { Relay, RelayCounters, RoundResult } from './relay-api.js';
 import { RelayEventEmitter } from './relay-events.js';
@@ -103,7 +103,7 @@ class OutboxRelay extends RelayEventEmitter implements Relay {
   /** Publishing now. */
   private readonly active = new Set<Job>();
   /** Cuts off publishes past their deadline: one timer for all of them. */
-  private readonly deadlines = new PublishDeadlines(this.active);
+  private readonly deadlines = new OrderedDeadlines(this.active, (job) => job.expire?.());
   /** What every attempt is started with (made once, not per publish). */
   private readonly attemptOptions: Parameters<typeof attemptPublish>[2];
   private readonly onFinished = (outcome: Outcome) => this.finished(outcome.job, outcome);

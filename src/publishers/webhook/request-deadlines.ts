@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { OrderedDeadlines } from '../../core/foundation/ordered-deadlines.js';
 
 /**
  * One request's cancel switch, handed to undici as its `signal`: undici takes an EventEmitter as
@@ -31,11 +32,9 @@ export class RequestCancel extends EventEmitter {
 }
 
 /**
- * The whole-attempt deadline of every request a webhook publisher has in flight, on one timer
- * instead of a setTimeout and clearTimeout per request. Every request has the same timeout, so
- * deadlines come in the order requests start, which is the order of the set: the timer is armed
- * for the first and, when it fires, cuts off every request past its deadline and re-arms for the
- * next (the relay's PublishDeadlines does the same for attempts).
+ * The whole-attempt deadline of every request a webhook publisher has in flight, on the one
+ * timer of `OrderedDeadlines` (as the relay's publish deadlines) instead of a setTimeout and
+ * clearTimeout per request: every request has the same timeout.
  *
  * @example
  * const deadlines = new RequestDeadlines(15_000);
@@ -44,7 +43,10 @@ export class RequestCancel extends EventEmitter {
  */
 export class RequestDeadlines {
   readonly #active = new Set<RequestCancel>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #deadlines = new OrderedDeadlines(this.#active, (cancel) => {
+    this.#active.delete(cancel);
+    cancel.cancel(new Error(`attempt deadline of ${this.timeoutMs} ms passed`), true);
+  });
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -52,34 +54,13 @@ export class RequestDeadlines {
   start(): RequestCancel {
     const cancel = new RequestCancel(performance.now() + this.timeoutMs);
     this.#active.add(cancel);
-    if (this.#timer === undefined) this.#arm(this.timeoutMs);
+    this.#deadlines.started(cancel);
     return cancel;
   }
 
   /** The request ended (any way): its deadline no longer matters. */
   finish(cancel: RequestCancel): void {
     this.#active.delete(cancel);
-    if (this.#active.size === 0 && this.#timer !== undefined) {
-      // Nothing in flight: no timer keeps the process alive.
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-  }
-
-  #arm(ms: number): void {
-    this.#timer = setTimeout(() => this.#check(), Math.max(0, Math.ceil(ms)));
-  }
-
-  #check(): void {
-    this.#timer = undefined;
-    const now = performance.now();
-    for (const cancel of this.#active) {
-      if (cancel.deadline > now) {
-        this.#arm(cancel.deadline - now);
-        return;
-      }
-      this.#active.delete(cancel);
-      cancel.cancel(new Error(`attempt deadline of ${this.timeoutMs} ms passed`), true);
-    }
+    if (this.#active.size === 0) this.#deadlines.close();
   }
 }
